@@ -1,0 +1,121 @@
+"""The interface every CoCalc dialect implements, so the gateway never asks which one it has."""
+
+from __future__ import annotations
+
+import abc
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, urlencode
+
+from .transport import Transport
+from .types import (
+    Account,
+    AuthToken,
+    BrowserSignIn,
+    CopyStarted,
+    CopyStatus,
+    ExecOutput,
+    FileContent,
+    Pong,
+    Project,
+    UserSearchResult,
+)
+
+
+def kiosk_path(project_id: str, path: str) -> str:
+    """Build ``/projects/<id>/files/<path>`` with each path segment URL-encoded."""
+    segments = "/".join(quote(part, safe="") for part in path.split("/"))
+    return f"/projects/{quote(project_id, safe='')}/files/{segments}"
+
+
+class CoCalcClient(abc.ABC):
+    """One object per CoCalc server; methods map one-to-one to what the gateway needs."""
+
+    dialect: str
+    #: How long a fresh auth token of this dialect stays valid.
+    token_lifetime: timedelta
+    #: Shortest and longest password CoCalc accepts for a new account.
+    password_length: tuple[int, int]
+    #: Whether revoke_token really invalidates a token.
+    supports_revocation: bool
+
+    def __init__(self, transport: Transport):
+        self.transport = transport
+        self.base_url = transport.base_url
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.base_url}>"
+
+    def _token(self, token: str) -> AuthToken:
+        return AuthToken(token=token, expires_at=datetime.now(UTC) + self.token_lifetime)
+
+    @abc.abstractmethod
+    def ping(self) -> Pong: ...
+
+    @abc.abstractmethod
+    def create_account(
+        self, *, first_name: str, last_name: str, email: str, password: str
+    ) -> Account: ...
+
+    @abc.abstractmethod
+    def create_project(self, *, title: str, description: str = "", start: bool = True) -> Project:
+        """Create a project owned by the key's account (the gateway's)."""
+
+    @abc.abstractmethod
+    def start_project(self, project_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def invite_collaborator(self, project_id: str, account_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def remove_collaborator(self, project_id: str, account_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def user_auth(self, account_id: str, password: str) -> AuthToken: ...
+
+    def revoke_token(self, token: str) -> bool:
+        """Invalidate a token where the dialect allows it; say whether it did."""
+        return False
+
+    @abc.abstractmethod
+    def user_search(self, query: str, limit: int = 20) -> list[UserSearchResult]: ...
+
+    @abc.abstractmethod
+    def copy_path_between_projects(
+        self,
+        *,
+        src_project_id: str,
+        src_path: str,
+        target_project_id: str,
+        target_path: str | None = None,
+        wait_until_done: bool = True,
+    ) -> CopyStarted: ...
+
+    @abc.abstractmethod
+    def copy_path_status(self, copy_path_id: str) -> CopyStatus: ...
+
+    @abc.abstractmethod
+    def write_text_file_to_project(self, project_id: str, path: str, content: str) -> None: ...
+
+    @abc.abstractmethod
+    def read_text_file_from_project(self, project_id: str, path: str) -> FileContent: ...
+
+    @abc.abstractmethod
+    def project_exec(
+        self, project_id: str, command: str, *, args: list[str] | None = None, timeout: int = 10
+    ) -> ExecOutput: ...
+
+    @abc.abstractmethod
+    def browser_sign_in(self, token: str, project_id: str, path: str) -> BrowserSignIn:
+        """Tell how a browser holding ``token`` gets to a kiosk page of ``path``."""
+
+    def kiosk_url(self, project_id: str, path: str, **extra: str) -> str:
+        query = urlencode({**extra, "fullscreen": "kiosk", "session": ""})
+        return f"{self.base_url}{kiosk_path(project_id, path)}?{query}"
+
+    def find_account_by_email(self, email: str) -> str | None:
+        """Return the account_id registered under exactly this e-mail address, if any."""
+        wanted = email.strip().lower()
+        for result in self.user_search(email, limit=5):
+            if (result.email_address or "").strip().lower() == wanted:
+                return result.account_id
+        return None

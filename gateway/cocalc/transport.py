@@ -1,0 +1,165 @@
+"""HTTP to CoCalc: one pooled session, one timeout, retries, and the one reply interpreter."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
+
+from .errors import (
+    AccountCreationFailed,
+    CoCalcAPIError,
+    CoCalcError,
+    CoCalcProtocolError,
+    CoCalcRequestRejected,
+    CoCalcTimeout,
+    CoCalcUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+#: Called after every CoCalc call with (endpoint, outcome, seconds); metrics hook in here.
+Observer = Callable[[str, str, float], None]
+
+_MAX_ERROR_TEXT = 200
+
+
+def _short(text: Any) -> str:
+    """Keep server error texts short enough for a log line."""
+    text = str(text)
+    return text if len(text) <= _MAX_ERROR_TEXT else text[:_MAX_ERROR_TEXT] + "..."
+
+
+def interpret_reply(endpoint: str, response: requests.Response, dialect: str) -> Any:
+    """Return the JSON body of a good reply; raise the matching CoCalcError for any other.
+
+    This is the only place that decides what a CoCalc answer means, for both dialects:
+    proxies' HTML pages, 5xx and 429 are "unavailable" (worth retrying later), HTTP 400 is a
+    rejected request, and an HTTP 200 body can still be a failure (v1 ``event: error`` and
+    ``account_creation_failed``; current API ``{"error"}`` and sign-up ``{"issues"}``).
+    """
+    status = response.status_code
+    if status >= 500 or status == 429:
+        raise CoCalcUnavailable(f"CoCalc answered HTTP {status}", endpoint=endpoint, status=status)
+    try:
+        body = response.json()
+    except ValueError:
+        if status == 200:
+            raise CoCalcProtocolError(
+                "CoCalc answered with something that is not JSON", endpoint=endpoint, status=status
+            ) from None
+        raise CoCalcRequestRejected(
+            f"CoCalc answered HTTP {status} without JSON (is this endpoint served here?)",
+            endpoint=endpoint,
+            status=status,
+        ) from None
+    if status != 200:
+        text = body.get("error") if isinstance(body, dict) else None
+        raise CoCalcRequestRejected(
+            _short(text or f"CoCalc answered HTTP {status}"), endpoint=endpoint, status=status
+        )
+    if isinstance(body, dict):
+        if dialect == "v1":
+            if body.get("event") == "account_creation_failed":
+                raise AccountCreationFailed(body.get("reason") or {}, endpoint=endpoint)
+            if body.get("event") == "error":
+                raise CoCalcAPIError(_short(body.get("error", "error")), endpoint=endpoint)
+        else:
+            if body.get("issues"):
+                raise AccountCreationFailed(body["issues"], endpoint=endpoint)
+            if body.get("error"):
+                raise CoCalcAPIError(_short(body["error"]), endpoint=endpoint)
+    return body
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """Tell whether a failed request provably never reached the server (safe to repeat)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+class Transport:
+    """POST JSON to CoCalc with the API key as HTTP Basic user name.
+
+    Retries use capped exponential backoff with full jitter. A call is repeated only when
+    that is harmless: the caller says the call is idempotent, or the request never left.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        dialect: str,
+        timeout: float = 10.0,
+        retries: int = 2,
+        backoff: float = 0.2,
+        backoff_cap: float = 2.0,
+        observer: Observer | None = None,
+        headers: Callable[[], dict[str, str]] | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.dialect = dialect
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.backoff_cap = backoff_cap
+        self.observer = observer
+        self.extra_headers = headers
+        self.session = requests.Session()
+        self.session.auth = (api_key, "")
+        self.session.headers["User-Agent"] = "cocalc-gateway"
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def __repr__(self) -> str:  # never show the key, even in a debugger
+        return f"<Transport {self.dialect} {self.base_url}>"
+
+    def post(self, path: str, body: Any, *, endpoint: str, idempotent: bool) -> Any:
+        """Send one call, retrying where safe, and return the interpreted JSON reply."""
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                result = self._once(path, body, endpoint)
+            except CoCalcError as exc:
+                self._observe(endpoint, type(exc).__name__, started)
+                repeatable = idempotent or getattr(exc, "never_sent", False)
+                if not (exc.retryable and repeatable and attempt < self.retries):
+                    raise
+                attempt += 1
+                delay = random.uniform(0, min(self.backoff_cap, self.backoff * 2**attempt))
+                log.info("retrying CoCalc call %s in %.2fs (%s)", endpoint, delay, exc)
+                time.sleep(delay)
+                continue
+            self._observe(endpoint, "ok", started)
+            return result
+
+    def _once(self, path: str, body: Any, endpoint: str) -> Any:
+        headers = self.extra_headers() if self.extra_headers else None
+        try:
+            response = self.session.post(
+                self.base_url + path, json=body, timeout=self.timeout, headers=headers
+            )
+        except requests.Timeout as exc:
+            error = CoCalcTimeout("CoCalc did not answer in time", endpoint=endpoint)
+            error.never_sent = _never_sent(exc)
+            raise error from None
+        except requests.RequestException as exc:
+            error = CoCalcUnavailable("could not connect to CoCalc", endpoint=endpoint)
+            error.never_sent = _never_sent(exc)
+            raise error from None
+        return interpret_reply(endpoint, response, self.dialect)
+
+    def _observe(self, endpoint: str, outcome: str, started: float) -> None:
+        if self.observer:
+            self.observer(endpoint, outcome, time.perf_counter() - started)

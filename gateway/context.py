@@ -1,0 +1,58 @@
+"""What the services need, built once per app: database, CoCalc client, encryption, settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from .cocalc import CoCalcClient, CoCalcConnector
+from .crypto import SecretBox
+from .db import Database
+
+
+@dataclass
+class Gateway:
+    """The service layer's dependencies; plain functions take it as their first argument."""
+
+    db: Database
+    connector: CoCalcConnector
+    box: SecretBox
+    settings: dict
+
+    @property
+    def cocalc(self) -> CoCalcClient:
+        return self.connector.client
+
+
+def build(settings: dict, db: Database, *, observer=None, headers=None) -> Gateway:
+    connector = CoCalcConnector(
+        settings["COCALC_URL"],
+        settings["COCALC_API_KEY"],
+        dialect=settings["COCALC_API_DIALECT"],
+        timeout=float(settings["COCALC_TIMEOUT"]),
+        retries=int(settings["COCALC_RETRIES"]),
+        registration_token=settings.get("COCALC_REGISTRATION_TOKEN"),
+        organization=settings.get("COCALC_ORGANIZATION"),
+        observer=observer,
+        headers=headers,
+    )
+    return Gateway(
+        db=db, connector=connector, box=SecretBox.from_settings(settings), settings=settings
+    )
+
+
+def init_app(app: Flask) -> None:
+    from . import logs, metrics
+
+    app.extensions["gateway"] = build(
+        app.config,
+        app.extensions["db"],
+        observer=metrics.observe_cocalc_call,
+        headers=logs.request_id_headers,
+    )
+
+
+def gateway() -> Gateway:
+    """Return the current app's Gateway (inside a request or CLI command)."""
+    return current_app.extensions["gateway"]

@@ -1,0 +1,139 @@
+"""``make demo``: the CoCalc simulator, the gateway and a demo host site on three ports."""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+import click
+import requests
+from flask import Flask, jsonify, render_template, request
+from joserfc import jwt
+from joserfc.jwk import OctKey
+
+from . import create_app, hosts, migrate
+from .context import gateway
+from .devserver import ThreadedServer
+from .resources import resource_dir
+from .simulator import SimulatorConfig, create_simulator_app
+
+DEMO_USERS = {
+    "alice": {"email": "alice@example.edu", "given_name": "Alice", "family_name": "Lovelace"},
+    "bob": {"email": None, "given_name": "Bob", "family_name": "Babbage"},
+}
+TEMPLATE_FILES = {
+    "welcome.md": "# Welcome\n\nThis file was copied from the course template.\n",
+    "notes/ideas.md": "# Ideas\n\n- Try the buttons on the left.\n",
+    "analysis.py": "print('hello from CoCalc')\n",
+}
+
+
+def make_token(host_id: str, secret: str, user: str, path: str, context: str = "") -> str:
+    """Sign a launch token the way a host's server would."""
+    now = int(time.time())
+    profile = DEMO_USERS[user]
+    claims = {
+        "iss": host_id,
+        "sub": user,
+        "iat": now,
+        "exp": now + 300,
+        "jti": secrets.token_urlsafe(16),
+        "path": path,
+        "given_name": profile["given_name"],
+        "family_name": profile["family_name"],
+    }
+    if profile["email"]:
+        claims["email"] = profile["email"]
+    if context:
+        claims["context"] = context
+    return jwt.encode({"alg": "HS256"}, claims, OctKey.import_key(secret.encode()))
+
+
+def host_site(gateway_url: str, host_id: str, secret: str) -> Flask:
+    """A stand-in for a host's web site: signs tokens and asks the gateway for launches."""
+    app = Flask(
+        "demo_host", template_folder=resource_dir("templates"), static_folder=resource_dir("static")
+    )
+
+    @app.get("/")
+    def page():
+        return render_template(
+            "demo/host.html", gateway_url=gateway_url, users=DEMO_USERS, files=list(TEMPLATE_FILES)
+        )
+
+    @app.post("/demo/launch")
+    def launch():
+        body = request.get_json(force=True)
+        user, path = body.get("user", "alice"), body.get("path", "welcome.md")
+        if user not in DEMO_USERS:
+            return jsonify(error="unknown demo user"), 400
+        if body.get("way") == "api":
+            profile = DEMO_USERS[user]
+            reply = requests.post(
+                f"{gateway_url}/api/v1/launches",
+                headers={"Authorization": f"Bearer {secret}"},
+                json={
+                    "user": {
+                        "id": user,
+                        "email": profile["email"],
+                        "first_name": profile["given_name"],
+                        "last_name": profile["family_name"],
+                    },
+                    "path": path,
+                },
+                timeout=30,
+            )
+            return jsonify(reply.json()), reply.status_code
+        return jsonify(url=f"{gateway_url}/launch", token=make_token(host_id, secret, user, path))
+
+    return app
+
+
+def run_demo(host_port: int = 5000, dialect: str = "current", block: bool = True):
+    """Start all three servers; return them (tests) or serve until Ctrl-C (``make demo``)."""
+    gateway_port, simulator_port = host_port + 1, host_port + 2
+    host_origin = f"http://127.0.0.1:{host_port}"
+    gateway_origin = f"http://127.0.0.1:{gateway_port}"
+    sim_config = SimulatorConfig(
+        dialect=dialect, insecure_origins=[gateway_origin], account_rate_limit=None
+    )
+    simulator = ThreadedServer(create_simulator_app(sim_config), port=simulator_port).start()
+
+    workdir = Path(tempfile.mkdtemp(prefix="cocalc-gateway-demo-"))
+    app = create_app(
+        {
+            "COCALC_URL": simulator.url,
+            "COCALC_API_KEY": sim_config.admin_key,
+            "COCALC_API_DIALECT": "auto",
+            "DATABASE_URL": f"sqlite:///{workdir / 'demo.sqlite3'}",
+            "GATEWAY_SECRET_KEY": secrets.token_urlsafe(32),
+            "GATEWAY_PUBLIC_URL": gateway_origin,
+        }
+    )
+    with app.app_context():
+        gw = gateway()
+        migrate.upgrade(gw.db.engine)
+        template = gw.cocalc.create_project(title="Course template", start=True).project_id
+        for path, content in TEMPLATE_FILES.items():
+            gw.cocalc.write_text_file_to_project(template, path, content)
+        host, secret = hosts.add(
+            gw, "Demo course", [host_origin], template_project_id=template, template_path=""
+        )
+    gateway_server = ThreadedServer(app, port=gateway_port).start()
+    host_server = ThreadedServer(host_site(gateway_origin, host.id, secret), port=host_port).start()
+    servers = {"simulator": simulator, "gateway": gateway_server, "host": host_server}
+    if not block:
+        return servers
+    click.echo(f"CoCalc simulator ({dialect} API): {simulator.url}")
+    click.echo(f"Gateway:                      {gateway_server.url}")
+    click.echo(f"\n  Open the demo host page:  {host_server.url}\n")
+    click.echo("Press Ctrl-C to stop.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        for server in servers.values():
+            server.stop()
+    return servers

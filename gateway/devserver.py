@@ -1,0 +1,29 @@
+"""Serve a WSGI app on 127.0.0.1 in a background thread (tests, the demo, the simulator)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from werkzeug.serving import make_server
+
+
+class ThreadedServer:
+    """A real HTTP server on a loopback port that stops when asked or when the process ends."""
+
+    def __init__(self, app, port: int = 0, host: str = "127.0.0.1"):
+        # Quiet werkzeug's per-request lines: tests and the demo print their own.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self.server = make_server(host, port, app, threaded=True)
+        self.server.daemon_threads = True
+        self.port = self.server.server_port
+        self.url = f"http://{host}:{self.port}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> ThreadedServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

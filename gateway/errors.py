@@ -1,0 +1,140 @@
+"""The gateway's own errors, and the one place that turns any error into a response.
+
+    GatewayError                  status, code and a message safe to show to anyone
+     +-- BadRequest (400)         input that can never work (bad path, bad JSON, bad claims)
+     +-- Unauthorized (401)       a launch token or host secret that does not check out
+     +-- Forbidden (403)
+     +-- NotFound (404)
+     +-- Conflict (409)           e.g. the e-mail has a CoCalc account the gateway did not make
+     +-- Gone (410)               a launch link used before, or expired
+     +-- ServiceBusy (503)        another request holds the user's set-up lock for too long
+
+CoCalc's errors (gateway.cocalc.errors) are mapped here too: unreachable or slow CoCalc gives
+503/504, any other CoCalc failure 502. The text shown never includes CoCalc's reply, a
+traceback, or a secret; details go to the log, which holds no secrets either.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from .cocalc.errors import CoCalcError, CoCalcTimeout, CoCalcUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class GatewayError(Exception):
+    """Base class: a request the gateway answers with ``status`` and a public ``message``."""
+
+    status = 400
+    code = "bad_request"
+    title = "Something is wrong with this request"
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class BadRequest(GatewayError):
+    """Raised for input that is malformed or breaks a rule; retrying it cannot help."""
+
+
+class Unauthorized(GatewayError):
+    """Raised when a launch token's signature or a host's secret does not check out."""
+
+    status, code, title = 401, "unauthorized", "This launch could not be verified"
+
+
+class Forbidden(GatewayError):
+    status, code, title = 403, "forbidden", "Not allowed"
+
+
+class NotFound(GatewayError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Conflict(GatewayError):
+    """Raised when the request clashes with state outside the gateway's control."""
+
+    status, code, title = 409, "conflict", "This user cannot be set up"
+
+
+class Gone(GatewayError):
+    """Raised for a launch link or page that was used up or has expired."""
+
+    status, code, title = 410, "expired", "This launch has expired"
+
+
+class ServiceBusy(GatewayError):
+    status, code, title = 503, "busy", "The gateway is busy"
+
+
+def _cocalc_error(exc: CoCalcError) -> tuple[int, str, str]:
+    if isinstance(exc, CoCalcTimeout):
+        return 504, "cocalc_timeout", "CoCalc did not answer in time."
+    if isinstance(exc, CoCalcUnavailable):
+        return 503, "cocalc_unavailable", "CoCalc could not be reached."
+    return 502, "cocalc_error", "CoCalc could not complete the request."
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def render_error(status: int, code: str, title: str, message: str, *, field=None, retry=False):
+    """Build the error response: JSON for APIs, a small HTML page for browsers."""
+    if wants_json():
+        body = {"error": {"code": code, "message": message}}
+        if field:
+            body["error"]["field"] = field
+        return jsonify(body), status
+    return render_template(
+        "error.html", status=status, title=title, message=message, retry=retry
+    ), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(GatewayError)
+    def gateway_error(exc: GatewayError):
+        log.info("request refused: %s %s (%s)", exc.status, exc.code, exc.message)
+        return render_error(
+            exc.status,
+            exc.code,
+            exc.title,
+            exc.message,
+            field=exc.field,
+            retry=exc.status >= 500,
+        )
+
+    @app.errorhandler(CoCalcError)
+    def cocalc_error(exc: CoCalcError):
+        status, code, message = _cocalc_error(exc)
+        log.warning("CoCalc call failed: %s: %s", type(exc).__name__, exc)
+        return render_error(
+            status,
+            code,
+            "CoCalc is not available",
+            message + " Please try again in a moment.",
+            retry=True,
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return render_error(exc.code or 500, "http_" + str(exc.code), exc.name, exc.description)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unexpected error")
+        return render_error(
+            500,
+            "internal",
+            "Internal error",
+            "The gateway failed unexpectedly; the error was logged.",
+        )

@@ -1,0 +1,171 @@
+"""Reading what a host hands over: a signed launch token, or a server-to-server request."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from dataclasses import dataclass
+
+from joserfc import jwt
+from joserfc.errors import (
+    BadSignatureError,
+    ExpiredTokenError,
+    InvalidClaimError,
+    JoseError,
+    MissingClaimError,
+    UnsupportedAlgorithmError,
+)
+from joserfc.jwk import OctKey
+
+from . import hosts
+from .context import Gateway
+from .errors import BadRequest, NotFound, Unauthorized
+from .models import Host
+from .provisioning import UserProfile
+
+MAX_TOKEN_BYTES = 8 * 1024
+MAX_LIFETIME_S = 600
+LEEWAY_S = 30
+MAX_PATH = 4096
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class LaunchRequest:
+    """A verified request to show ``path`` of the user's ``context`` project."""
+
+    host: Host
+    profile: UserProfile
+    path: str
+    context: str
+    jti: str | None = None
+    expires_at: int | None = None
+
+
+def clean_path(path) -> str:
+    """Return a project-relative path; refuse absolute ones, ``..``, NUL and control chars."""
+    if path is None:
+        return ""
+    if not isinstance(path, str):
+        raise BadRequest("path must be a string", field="path")
+    if len(path) > MAX_PATH:
+        raise BadRequest(f"path is longer than {MAX_PATH} characters", field="path")
+    if CONTROL_RE.search(path):
+        raise BadRequest("path contains NUL or control characters", field="path")
+    if path.startswith(("/", "~")) or "\\" in path:
+        raise BadRequest("path must be relative to the project's home folder", field="path")
+    segments = [s for s in path.split("/") if s not in ("", ".")]
+    if ".." in segments:
+        raise BadRequest("path must not contain '..'", field="path")
+    return "/".join(segments)
+
+
+def _unverified_issuer(token: str) -> str:
+    """Read ``iss`` before verifying: it names the host whose secret verifies the token."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, UnicodeDecodeError):
+        raise Unauthorized("the launch token is not a valid JWT") from None
+    issuer = claims.get("iss") if isinstance(claims, dict) else None
+    if not isinstance(issuer, str) or not issuer:
+        raise Unauthorized("the launch token has no issuer (iss)")
+    return issuer
+
+
+def _string_claim(claims: dict, name: str, limit: int = 255) -> str | None:
+    value = claims.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"the claim {name} must be a string", field=name)
+    if len(value) > limit:
+        raise BadRequest(f"the claim {name} is longer than {limit} characters", field=name)
+    return value
+
+
+def read_token(gw: Gateway, token: str | None) -> LaunchRequest:
+    """Verify a launch token (HS256, the host's secret) and its claims; never trust it before."""
+    if not token:
+        raise BadRequest("the launch token is missing", field="token")
+    if len(token.encode()) > MAX_TOKEN_BYTES:
+        raise BadRequest("the launch token is larger than 8 KB", field="token")
+    try:
+        host = hosts.get(gw, _unverified_issuer(token))
+    except NotFound:
+        raise Unauthorized("the launch token's issuer is not a known host") from None
+    key = OctKey.import_key(hosts.signing_key(gw, host))
+    try:
+        decoded = jwt.decode(token, key, algorithms=["HS256"])
+    except BadSignatureError:
+        raise Unauthorized(
+            "the launch token's signature does not match the host's secret"
+        ) from None
+    except UnsupportedAlgorithmError:
+        raise Unauthorized("launch tokens must be signed with HS256") from None
+    except JoseError:
+        raise Unauthorized("the launch token is not a valid JWT") from None
+    claims = decoded.claims
+    registry = jwt.JWTClaimsRegistry(
+        leeway=LEEWAY_S,
+        iss={"essential": True, "value": host.id},
+        sub={"essential": True},
+        jti={"essential": True},
+        exp={"essential": True},
+    )
+    try:
+        registry.validate(claims)
+    except ExpiredTokenError:
+        raise Unauthorized("the launch token has expired") from None
+    except MissingClaimError as exc:
+        raise BadRequest(f"the launch token lacks a required claim ({exc.description})") from None
+    except (InvalidClaimError, JoseError) as exc:
+        raise BadRequest(f"the launch token has an invalid claim ({exc.description})") from None
+    if (
+        not isinstance(claims["exp"], int | float)
+        or claims["exp"] > time.time() + MAX_LIFETIME_S + LEEWAY_S
+    ):
+        raise BadRequest("the launch token's exp is more than 10 minutes ahead", field="exp")
+    return LaunchRequest(
+        host=host,
+        profile=UserProfile(
+            external_id=_string_claim(claims, "sub") or "",
+            email=_string_claim(claims, "email", 320),
+            first_name=_string_claim(claims, "given_name"),
+            last_name=_string_claim(claims, "family_name"),
+        ),
+        path=clean_path(claims.get("path")),
+        context=_string_claim(claims, "context") or "",
+        jti=_string_claim(claims, "jti") or "",
+        expires_at=int(claims["exp"]),
+    )
+
+
+def read_api_request(host: Host, body) -> LaunchRequest:
+    """Check the JSON body of ``POST /api/v1/launches``."""
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    user = body.get("user")
+    if not isinstance(user, dict):
+        raise BadRequest("the request needs a 'user' object", field="user")
+    if not isinstance(user.get("id"), str) or not user["id"].strip():
+        raise BadRequest("the request needs 'user.id' (a string)", field="user.id")
+    for name in ("email", "first_name", "last_name"):
+        if user.get(name) is not None and not isinstance(user[name], str):
+            raise BadRequest(f"user.{name} must be a string", field=f"user.{name}")
+    context = body.get("context")
+    if context is not None and not isinstance(context, str):
+        raise BadRequest("context must be a string", field="context")
+    return LaunchRequest(
+        host=host,
+        profile=UserProfile(
+            external_id=user["id"],
+            email=user.get("email"),
+            first_name=user.get("first_name"),
+            last_name=user.get("last_name"),
+        ),
+        path=clean_path(body.get("path")),
+        context=context or "",
+    )

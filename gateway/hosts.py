@@ -1,0 +1,116 @@
+"""Hosts (tenants): the sites that hand their users to the gateway, and their secrets."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from .context import Gateway
+from .errors import BadRequest, NotFound, Unauthorized
+from .models import Host
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def normalize_origin(origin: str) -> str:
+    """Accept ``scheme://host[:port]`` only, as browsers send it in ``Origin``."""
+    parts = urlsplit(origin.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise BadRequest(f"not an origin: {origin!r} (use e.g. https://lms.example.edu)")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise BadRequest(f"not an origin: {origin!r} (use e.g. https://lms.example.edu)")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _new_secret() -> str:
+    return "hs_" + secrets.token_urlsafe(32)
+
+
+def add(
+    gw: Gateway,
+    name: str,
+    origins: list[str],
+    *,
+    template_project_id: str | None = None,
+    template_path: str | None = None,
+) -> tuple[Host, str]:
+    """Create a host; return it with its secret, which is shown only this once."""
+    if not name.strip():
+        raise BadRequest("a host needs a name")
+    secret = _new_secret()
+    host = Host(
+        id="host_" + secrets.token_hex(8),
+        name=name.strip(),
+        secret_encrypted=gw.box.encrypt(secret),
+        secret_digest=digest(secret),
+        origins=[normalize_origin(o) for o in origins],
+        template_project_id=template_project_id,
+        template_path=template_path,
+    )
+    with gw.db.begin() as session:
+        session.add(host)
+    return host, secret
+
+
+def get(gw: Gateway, host_id: str) -> Host:
+    with gw.db.begin() as session:
+        host = session.get(Host, host_id)
+    if host is None:
+        raise NotFound(f"no host with id {host_id!r}")
+    return host
+
+
+def all_hosts(gw: Gateway) -> list[Host]:
+    with gw.db.begin() as session:
+        return list(session.scalars(select(Host).order_by(Host.created_at)))
+
+
+def rotate_secret(gw: Gateway, host_id: str) -> str:
+    secret = _new_secret()
+    with gw.db.begin() as session:
+        host = session.get(Host, host_id)
+        if host is None:
+            raise NotFound(f"no host with id {host_id!r}")
+        host.secret_encrypted, host.secret_digest = gw.box.encrypt(secret), digest(secret)
+    return secret
+
+
+def remove(gw: Gateway, host_id: str) -> None:
+    with gw.db.begin() as session:
+        host = session.get(Host, host_id)
+        if host is None:
+            raise NotFound(f"no host with id {host_id!r}")
+        session.delete(host)
+
+
+def signing_key(gw: Gateway, host: Host) -> bytes:
+    return gw.box.decrypt(host.secret_encrypted).encode()
+
+
+def by_bearer(gw: Gateway, authorization: str | None) -> Host:
+    """Find the host whose secret is the request's bearer token."""
+    scheme, _, secret = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("send the host secret as 'Authorization: Bearer <secret>'")
+    # The secret has 256 random bits; looking up its SHA-256 leaks nothing useful by timing.
+    with gw.db.begin() as session:
+        host = session.scalar(select(Host).where(Host.secret_digest == digest(secret.strip())))
+    if host is None:
+        raise Unauthorized("the host secret is not valid")
+    return host
+
+
+def describe(host: Host) -> dict:
+    return {
+        "id": host.id,
+        "name": host.name,
+        "origins": host.origins,
+        "template_project_id": host.template_project_id,
+        "template_path": host.template_path,
+        "created_at": host.created_at.isoformat() if host.created_at else None,
+    }

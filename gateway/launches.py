@@ -1,0 +1,214 @@
+"""Launches: from a verified request to a one-time launch URL or an embed page."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+
+from . import provisioning, tokens
+from .cocalc.types import BrowserSignIn
+from .context import Gateway
+from .errors import Gone, NotFound, Unauthorized
+from .handoff import LaunchRequest
+from .metrics import LAUNCHES
+from .models import Host, HostUser, Launch, UsedTokenId, UserProject, utcnow
+
+HANDOFF_LIFETIME = timedelta(seconds=60)
+PURGE_AFTER = timedelta(days=1)
+
+
+def _digest(key: str) -> str:
+    # Only the digest is stored: a copy of the database does not open anyone's embed page.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class HandoffLink:
+    key: str
+    expires_at: datetime
+    account_id: str
+    project_id: str
+
+
+@dataclass(frozen=True)
+class EmbedPage:
+    """Everything the embed page template needs."""
+
+    key: str
+    host_origins: list[str]
+    project_id: str
+    path: str
+    sign_in: BrowserSignIn
+    expires_at: datetime
+    cocalc_origin: str
+    dialect: str
+
+
+def _claim_jti(gw: Gateway, request: LaunchRequest) -> None:
+    expires = datetime.fromtimestamp(request.expires_at or 0, UTC) + PURGE_AFTER
+    try:
+        with gw.db.begin() as session:
+            session.add(UsedTokenId(host_id=request.host.id, jti=request.jti, expires_at=expires))
+    except IntegrityError:
+        raise Unauthorized("this launch token has already been used") from None
+
+
+def _release_jti(gw: Gateway, request: LaunchRequest) -> None:
+    with gw.db.begin() as session:
+        session.execute(
+            delete(UsedTokenId).where(
+                UsedTokenId.host_id == request.host.id, UsedTokenId.jti == request.jti
+            )
+        )
+
+
+def from_token(gw: Gateway, request: LaunchRequest) -> str:
+    """Provision a verified token's user and return a new embed page key (token used once)."""
+    _claim_jti(gw, request)
+    try:
+        provisioned = provisioning.provision(gw, request.host, request.profile, request.context)
+        key = create_embed(gw, request.host, provisioned, request.path)
+    except Exception:
+        # Nothing was shown: let the same token be tried again (a retry after an outage).
+        _release_jti(gw, request)
+        LAUNCHES.labels("token", "failed").inc()
+        raise
+    LAUNCHES.labels("token", "ok").inc()
+    return key
+
+
+def from_api(gw: Gateway, request: LaunchRequest) -> HandoffLink:
+    """Provision synchronously and return a one-time launch link valid for 60 s."""
+    try:
+        provisioned = provisioning.provision(gw, request.host, request.profile, request.context)
+    except Exception:
+        LAUNCHES.labels("api", "failed").inc()
+        raise
+    key = secrets.token_urlsafe(32)
+    expires_at = utcnow() + HANDOFF_LIFETIME
+    with gw.db.begin() as session:
+        session.add(
+            Launch(
+                digest=_digest(key),
+                kind="handoff",
+                host_id=request.host.id,
+                user_id=provisioned.user_id,
+                user_project_id=provisioned.user_project_id,
+                path=request.path,
+                expires_at=expires_at,
+            )
+        )
+    LAUNCHES.labels("api", "ok").inc()
+    return HandoffLink(key, expires_at, provisioned.account_id, provisioned.project_id)
+
+
+def redeem_handoff(gw: Gateway, key: str) -> str:
+    """Use a one-time launch link (once) and return a new embed page key."""
+    now = utcnow()
+    with gw.db.begin() as session:
+        used = session.execute(
+            update(Launch)
+            .where(
+                Launch.digest == _digest(key),
+                Launch.kind == "handoff",
+                Launch.used_at.is_(None),
+                Launch.expires_at > now,
+            )
+            .values(used_at=now)
+        ).rowcount
+        row = session.get(Launch, _digest(key))
+    if row is None or row.kind != "handoff":
+        raise NotFound("this launch link does not exist")
+    if not used:
+        raise Gone("this launch link was already used or has expired; ask the site for a new one")
+    with gw.db.begin() as session:
+        host = session.get(Host, row.host_id)
+        user = session.get(HostUser, row.user_id)
+        project = session.get(UserProject, row.user_project_id)
+    provisioned = provisioning.Provisioned(
+        user.id, project.id, user.account_id, project.project_id, cold=False
+    )
+    return create_embed(gw, host, provisioned, row.path)
+
+
+def create_embed(gw: Gateway, host: Host, provisioned, path: str) -> str:
+    token = tokens.for_page(gw, provisioned.user_id)
+    lifetime = int(gw.settings.get("GATEWAY_EMBED_LIFETIME") or 0)
+    expires_at = token.expires_at
+    if lifetime > 0:
+        expires_at = min(expires_at, utcnow() + timedelta(seconds=lifetime))
+    key = secrets.token_urlsafe(32)
+    with gw.db.begin() as session:
+        session.add(
+            Launch(
+                digest=_digest(key),
+                kind="embed",
+                host_id=host.id,
+                user_id=provisioned.user_id,
+                user_project_id=provisioned.user_project_id,
+                path=path,
+                expires_at=expires_at,
+                token_encrypted=gw.box.encrypt(token.token),
+            )
+        )
+    if secrets.randbelow(100) == 0:
+        purge_expired(gw)
+    return key
+
+
+def load_embed(gw: Gateway, key: str) -> EmbedPage:
+    with gw.db.begin() as session:
+        row = session.get(Launch, _digest(key))
+        if row is None or row.kind != "embed":
+            raise NotFound("this embed page does not exist")
+        host = session.get(Host, row.host_id)
+        project = session.get(UserProject, row.user_project_id)
+    if row.expires_at <= utcnow():
+        error = Gone("this launch has expired; reload the page you came from to start again")
+        error.host_origins = host.origins
+        raise error
+    client = gw.cocalc
+    if row.token_encrypted:
+        sign_in = client.browser_sign_in(
+            gw.box.decrypt(row.token_encrypted), project.project_id, row.path
+        )
+    else:  # the token was revoked after the first sign-in; the browser keeps CoCalc's cookie
+        sign_in = BrowserSignIn(kiosk_url=client.kiosk_url(project.project_id, row.path))
+    parts = urlsplit(client.base_url)
+    return EmbedPage(
+        key=key,
+        host_origins=list(host.origins),
+        project_id=project.project_id,
+        path=row.path,
+        sign_in=sign_in,
+        expires_at=row.expires_at,
+        cocalc_origin=f"{parts.scheme}://{parts.netloc}",
+        dialect=client.dialect,
+    )
+
+
+def signed_in(gw: Gateway, key: str) -> None:
+    """The embed page's browser is signed in: revoke its token where the dialect allows."""
+    if not tokens.revocation_enabled(gw):
+        return
+    with gw.db.begin() as session:
+        row = session.get(Launch, _digest(key))
+        if row is None or row.kind != "embed" or not row.token_encrypted:
+            return
+        token, row.token_encrypted = gw.box.decrypt(row.token_encrypted), None
+    tokens.revoke_later(gw, token)
+
+
+def purge_expired(gw: Gateway) -> int:
+    """Delete launches and used token ids that expired more than a day ago."""
+    cutoff = utcnow() - PURGE_AFTER
+    with gw.db.begin() as session:
+        gone = session.execute(delete(Launch).where(Launch.expires_at < cutoff)).rowcount
+        gone += session.execute(delete(UsedTokenId).where(UsedTokenId.expires_at < cutoff)).rowcount
+    return gone

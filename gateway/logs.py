@@ -1,0 +1,127 @@
+"""Logging: one JSON object per line in production, readable lines in development.
+
+Every record passes a redaction filter, and every request gets an id that travels with the
+CoCalc calls it causes (``X-Request-Id``), across the threads that provisioning starts.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+
+from flask import Flask, g, request
+from gunicorn.glogging import Logger as _GunicornLogger
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+_SECRET_PATTERNS = [
+    # query or form style: token=..., auth_token=..., secret=..., password=..., api_key=...
+    (
+        re.compile(r"((?:auth_)?token|secret|password|api_key|key)=([^&\s\"']+)", re.I),
+        r"\1=[redacted]",
+    ),
+    (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.I), r"\1 [redacted]"),
+    (re.compile(r"\bsk_[A-Za-z0-9_]{6,}"), "sk_[redacted]"),
+    # launch and embed URLs carry one-time keys in their paths
+    (re.compile(r"/(launch|embed)/[A-Za-z0-9_-]{16,}"), r"/\1/[redacted]"),
+    # JWTs (header.payload.signature)
+    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "[redacted-jwt]"),
+]
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def redact(text: str) -> str:
+    """Remove anything that looks like a credential from a log message."""
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        record.msg, record.args = redact(message), None
+        if record.exc_info:
+            # Render the traceback now, redacted, so no secret reaches the output through it.
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        record.request_id = request_id_var.get()
+        return True
+
+
+class JSONFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
+
+def configure(log_format: str = "text", stream=None) -> logging.Handler:
+    """Install one redacting handler on the root logger (replacing ours from before)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_gateway", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler._gateway = True
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(
+        JSONFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    )
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+    return handler
+
+
+def request_id_headers() -> dict[str, str]:
+    """Headers for outgoing CoCalc calls: the id of the request that caused them."""
+    request_id = request_id_var.get()
+    return {"X-Request-Id": request_id} if request_id != "-" else {}
+
+
+def init_app(app: Flask) -> None:
+    if not app.config.get("TESTING") or app.config.get("LOG_TO_STDERR"):
+        configure(app.config.get("GATEWAY_LOG_FORMAT", "text"))
+
+    @app.before_request
+    def _assign_request_id():
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id_token = request_id_var.set(g.request_id)
+
+    @app.after_request
+    def _echo_request_id(response):
+        if "request_id" in g:
+            response.headers["X-Request-Id"] = g.request_id
+        return response
+
+    @app.teardown_request
+    def _forget_request_id(_exc):
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            request_id_var.reset(token)
+
+
+class GunicornLogger(_GunicornLogger):
+    """Gunicorn's logger with every access-log field passed through ``redact``."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {k: redact(v) if isinstance(v, str) else v for k, v in atoms.items()}

@@ -1,0 +1,136 @@
+"""The gateway's tables: hosts, their users, the users' projects, cached tokens, launches."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Store UTC without a zone (SQLite has none) and always hand back aware datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Host(Base):
+    """A tenant: a site that hands its users to the gateway."""
+
+    __tablename__ = "hosts"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    # The secret signs launch tokens (HS256 needs it in clear) and authenticates API calls:
+    # stored encrypted for signing, and as a SHA-256 digest to find the host by bearer secret.
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    secret_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    origins: Mapped[list] = mapped_column(JSON, default=list)
+    template_project_id: Mapped[str | None] = mapped_column(String(36))
+    template_path: Mapped[str | None] = mapped_column(String(1024))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HostUser(Base):
+    """A host's user and the CoCalc account made for them (account_id set once it exists)."""
+
+    __tablename__ = "host_users"
+    __table_args__ = (UniqueConstraint("host_id", "external_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host_id: Mapped[str] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    first_name: Mapped[str] = mapped_column(String(255))
+    last_name: Mapped[str] = mapped_column(String(255))
+    password_encrypted: Mapped[str] = mapped_column(Text)
+    account_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserProject(Base):
+    """One CoCalc project per (user, context), and how far its set-up got."""
+
+    __tablename__ = "user_projects"
+    __table_args__ = (UniqueConstraint("user_id", "context"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("host_users.id", ondelete="CASCADE"))
+    context: Mapped[str] = mapped_column(String(255), default="")
+    project_id: Mapped[str | None] = mapped_column(String(36))
+    template_copied: Mapped[bool] = mapped_column(Boolean, default=False)
+    collaborator_added: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CachedToken(Base):
+    """The user's current CoCalc auth token, encrypted, reused until close to expiry."""
+
+    __tablename__ = "auth_tokens"
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("host_users.id", ondelete="CASCADE"), primary_key=True
+    )
+    token_encrypted: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Launch(Base):
+    """A one-time launch URL ("handoff") or an embed page, found by the digest of its URL key."""
+
+    __tablename__ = "launches"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "handoff" or "embed"
+    host_id: Mapped[str] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("host_users.id", ondelete="CASCADE"))
+    user_project_id: Mapped[int] = mapped_column(ForeignKey("user_projects.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(4096), default="")
+    # The CoCalc token this embed page signs in with (encrypted); cleared once revoked.
+    token_encrypted: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UsedTokenId(Base):
+    """A launch token's ``jti`` that was accepted once; kept until the token expires."""
+
+    __tablename__ = "used_token_ids"
+    host_id: Mapped[str] = mapped_column(
+        ForeignKey("hosts.id", ondelete="CASCADE"), primary_key=True
+    )
+    jti: Mapped[str] = mapped_column(String(255), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Lock(Base):
+    """A named lease shared by every gateway process on the database."""
+
+    __tablename__ = "locks"
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,344 @@
+"""Provisioning: each host user gets one CoCalc account, one project per context, a token.
+
+The rules, in the order a first launch meets them:
+
+1. The user's row is written (with a new random CoCalc password, encrypted) before CoCalc
+   is asked for anything, so a lost reply can always be recovered from.
+2. Creating the account and creating the project do not depend on each other and run at
+   the same time; so do adding the user to the project and fetching their token.
+3. Each step runs under a database lock named after what it creates and re-reads the row
+   first, so any number of threads or processes make each thing exactly once.
+4. A step that fails leaves everything before it in place; the next launch continues there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from . import background, tokens
+from .cocalc import AccountCreationFailed, CoCalcAPIError, CoCalcError
+from .context import Gateway
+from .errors import BadRequest, Conflict
+from .locks import db_lock
+from .metrics import PROVISIONING_FAILURES, TOKEN_CACHE
+from .models import Host, HostUser, UserProject, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ID = 255
+EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+COPY_POLL_S = 0.2
+COPY_WAIT_S = 120
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    """Who the host says its user is; only ``external_id`` is required."""
+
+    external_id: str
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    user_id: int
+    user_project_id: int
+    account_id: str
+    project_id: str
+    cold: bool
+
+
+class ForeignAccount(Conflict):
+    """Raised when the user's e-mail belongs to a CoCalc account the gateway did not create."""
+
+
+def _clean_text(value, name: str, limit: int = MAX_ID) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string", field=name)
+    value = value.strip()
+    if len(value) > limit:
+        raise BadRequest(f"{name} is longer than {limit} characters", field=name)
+    if CONTROL_RE.search(value):
+        raise BadRequest(f"{name} contains control characters", field=name)
+    return value
+
+
+def validate(profile: UserProfile, context: str) -> tuple[UserProfile, str]:
+    """Check what a host sent; raise BadRequest naming the first bad field."""
+    external_id = _clean_text(profile.external_id, "user id")
+    if not external_id:
+        raise BadRequest("the user id is missing", field="user id")
+    email = _clean_text(profile.email, "email", 320)
+    if email and not EMAIL_RE.match(email):
+        raise BadRequest("email is not a valid e-mail address", field="email")
+    return UserProfile(
+        external_id=external_id,
+        email=email or None,
+        first_name=_clean_text(profile.first_name, "first name"),
+        last_name=_clean_text(profile.last_name, "last name"),
+    ), _clean_text(context, "context")
+
+
+def stable_email(host_id: str, external_id: str, domain: str) -> str:
+    """Make a valid, stable address for a user the host gave no e-mail for."""
+    digest = hashlib.sha256(f"{host_id}\0{external_id}".encode()).hexdigest()[:32]
+    return f"u-{digest}@{domain}"
+
+
+def _user_row(gw: Gateway, host: Host, profile: UserProfile) -> HostUser:
+    query = select(HostUser).where(
+        HostUser.host_id == host.id, HostUser.external_id == profile.external_id
+    )
+    with gw.db.begin() as session:
+        existing = session.scalar(query)
+    if existing is not None:
+        return existing
+    row = HostUser(
+        host_id=host.id,
+        external_id=profile.external_id,
+        email=profile.email
+        or stable_email(host.id, profile.external_id, gw.settings["GATEWAY_EMAIL_DOMAIN"]),
+        first_name=profile.first_name or "CoCalc",
+        last_name=profile.last_name or "User",
+        # Long and random: passes both dialects' length rules and the strength check.
+        password_encrypted=gw.box.encrypt(secrets.token_urlsafe(32)),
+    )
+    try:
+        with gw.db.begin() as session:
+            session.add(row)
+        return row
+    except IntegrityError:
+        # Another request created this user first: theirs is the row.
+        with gw.db.begin() as session:
+            existing = session.scalar(query)
+        if existing is None:
+            raise Conflict(
+                "this e-mail address is already used by another user of this gateway",
+                field="email",
+            ) from None
+        return existing
+
+
+def _project_row(gw: Gateway, user_id: int, context: str) -> UserProject:
+    query = select(UserProject).where(
+        UserProject.user_id == user_id, UserProject.context == context
+    )
+    with gw.db.begin() as session:
+        existing = session.scalar(query)
+    if existing is not None:
+        return existing
+    try:
+        with gw.db.begin() as session:
+            row = UserProject(user_id=user_id, context=context)
+            session.add(row)
+        return row
+    except IntegrityError:
+        with gw.db.begin() as session:
+            return session.scalar(query)
+
+
+def _ready(user: HostUser, project: UserProject, host: Host) -> bool:
+    templated = project.template_copied or not host.template_project_id
+    return bool(user.account_id and project.project_id and project.collaborator_added and templated)
+
+
+def provision(gw: Gateway, host: Host, profile: UserProfile, context: str = "") -> Provisioned:
+    """Make sure the user has an account, a project for ``context`` and a fresh token."""
+    profile, context = validate(profile, context)
+    user = _user_row(gw, host, profile)
+    project = _project_row(gw, user.id, context)
+    warm = _ready(user, project, host) and tokens.cached(gw, user.id) is not None
+    TOKEN_CACHE.labels("hit" if warm else "miss").inc()
+    if not warm:
+        try:
+            background.run_together(
+                lambda: ensure_account(gw, user.id),
+                lambda: ensure_project(gw, project.id, host),
+            )
+        except ForeignAccount:
+            _forget_user(gw, user.id)
+            raise
+        background.run_together(
+            lambda: ensure_collaborator(gw, project.id, user.id),
+            lambda: tokens.ensure(gw, user.id),
+        )
+    else:
+        maybe_start_project(gw, project)
+    with gw.db.begin() as session:
+        user = session.get(HostUser, user.id)
+        project = session.get(UserProject, project.id)
+    return Provisioned(user.id, project.id, user.account_id, project.project_id, cold=not warm)
+
+
+def _step(name: str):
+    """Count a failed provisioning step in the metrics and let the error go on."""
+
+    def wrap(fn):
+        def run(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                PROVISIONING_FAILURES.labels(name, type(exc).__name__).inc()
+                raise
+
+        return run
+
+    return wrap
+
+
+@_step("account")
+def ensure_account(gw: Gateway, user_id: int) -> str:
+    with db_lock(gw.db, f"account:{user_id}"):
+        with gw.db.begin() as session:
+            user = session.get(HostUser, user_id)
+        if user.account_id:
+            return user.account_id
+        password = gw.box.decrypt(user.password_encrypted)
+        try:
+            account_id = gw.cocalc.create_account(
+                first_name=user.first_name,
+                last_name=user.last_name,
+                email=user.email,
+                password=password,
+            ).account_id
+        except AccountCreationFailed as exc:
+            if not exc.email_taken:
+                raise _account_refused(exc) from None
+            account_id = _recover_account(gw, user, password)
+        with gw.db.begin() as session:
+            session.get(HostUser, user_id).account_id = account_id
+        return account_id
+
+
+def _account_refused(exc: AccountCreationFailed) -> Exception:
+    if "token" in exc.reason:
+        return CoCalcAPIError(
+            "CoCalc requires a registration token (set COCALC_REGISTRATION_TOKEN)",
+            endpoint=exc.endpoint,
+        )
+    if "email_address" in exc.reason or "email" in exc.reason:
+        return BadRequest("CoCalc does not accept this user's e-mail address", field="email")
+    return exc  # rate limits and other refusals: a CoCalc failure, maybe temporary
+
+
+def _recover_account(gw: Gateway, user: HostUser, password: str) -> str:
+    """The e-mail has an account: ours if our stored password opens it (a lost reply)."""
+    account_id = gw.cocalc.find_account_by_email(user.email)
+    if account_id is None:
+        raise ForeignAccount(
+            "CoCalc says this user's e-mail address is taken, but cannot find its account",
+            field="email",
+        )
+    try:
+        token = gw.cocalc.user_auth(account_id, password)
+    except CoCalcAPIError:
+        raise ForeignAccount(
+            "this user's e-mail address belongs to a CoCalc account that this gateway did "
+            "not create; ask the user to use another address or an administrator to link it",
+            field="email",
+        ) from None
+    log.info("recovered account of user %s after a lost reply", user.id)
+    tokens.store(gw, user.id, token)
+    return account_id
+
+
+def _forget_user(gw: Gateway, user_id: int) -> None:
+    """Undo a user who cannot get an account, leaving the database as before the launch."""
+    with gw.db.begin() as session:
+        for project in session.scalars(select(UserProject).where(UserProject.user_id == user_id)):
+            if project.project_id:
+                log.warning(
+                    "project %s was created for a user who cannot get an account; "
+                    "it stays in the gateway's CoCalc account unused",
+                    project.project_id,
+                )
+        session.execute(delete(HostUser).where(HostUser.id == user_id))
+
+
+@_step("project")
+def ensure_project(gw: Gateway, user_project_id: int, host: Host) -> str:
+    with db_lock(gw.db, f"project:{user_project_id}"):
+        with gw.db.begin() as session:
+            row = session.get(UserProject, user_project_id)
+        project_id = row.project_id
+        if not project_id:
+            title = host.name + (f": {row.context}" if row.context else "")
+            project_id = gw.cocalc.create_project(
+                title=title, description="Created by cocalc-gateway", start=True
+            ).project_id
+            with gw.db.begin() as session:
+                stored = session.get(UserProject, user_project_id)
+                stored.project_id, stored.started_at = project_id, utcnow()
+        if host.template_project_id and not row.template_copied:
+            copy_template(gw, host, project_id)
+            with gw.db.begin() as session:
+                session.get(UserProject, user_project_id).template_copied = True
+        return project_id
+
+
+def copy_template(gw: Gateway, host: Host, project_id: str) -> None:
+    """Copy the host's template into a new project and wait until the copy is done."""
+    started = gw.cocalc.copy_path_between_projects(
+        src_project_id=host.template_project_id,
+        src_path=host.template_path or "",
+        target_project_id=project_id,
+        wait_until_done=True,
+    )
+    if started.copy_path_id is None:
+        return
+    deadline = time.monotonic() + COPY_WAIT_S
+    while time.monotonic() < deadline:
+        status = gw.cocalc.copy_path_status(started.copy_path_id)
+        if status.error:
+            raise CoCalcAPIError(
+                f"copying the template failed: {status.error}", endpoint="copy_path_status"
+            )
+        if status.finished:
+            return
+        time.sleep(COPY_POLL_S)
+    raise CoCalcError("copying the template did not finish in time", endpoint="copy_path_status")
+
+
+@_step("collaborator")
+def ensure_collaborator(gw: Gateway, user_project_id: int, user_id: int) -> None:
+    with db_lock(gw.db, f"collaborator:{user_project_id}"):
+        with gw.db.begin() as session:
+            row = session.get(UserProject, user_project_id)
+            account_id = session.get(HostUser, user_id).account_id
+        if row.collaborator_added:
+            return
+        gw.cocalc.invite_collaborator(row.project_id, account_id)
+        with gw.db.begin() as session:
+            session.get(UserProject, user_project_id).collaborator_added = True
+
+
+def maybe_start_project(gw: Gateway, row: UserProject) -> None:
+    """Ask CoCalc, in the background, to start a project not started for a while.
+
+    CoCalc stops idle projects, and its kiosk page does not start a stopped one; the warm
+    launch itself must not wait for CoCalc, so the start runs beside it.
+    """
+    interval = timedelta(seconds=int(gw.settings.get("GATEWAY_PROJECT_START_INTERVAL") or 600))
+    now = utcnow()
+    if row.started_at and now - row.started_at < interval:
+        return
+    with gw.db.begin() as session:
+        stored = session.get(UserProject, row.id)
+        if stored.started_at and now - stored.started_at < interval:
+            return
+        stored.started_at = now
+    background.submit("start project", lambda: gw.cocalc.start_project(row.project_id))

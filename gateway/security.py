@@ -1,0 +1,51 @@
+"""Response headers for every page, and trust in reverse proxies where configured."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+# Every page but the embed page refuses to be framed; the embed view sets its own policy.
+DEFAULT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def embed_csp(cocalc_origin: str, frame_ancestors: list[str]) -> str:
+    """Policy of the embed page: framed only by the host's origins, framing only CoCalc."""
+    ancestors = " ".join(frame_ancestors) or "'none'"
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"frame-src {cocalc_origin}; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        f"form-action 'none'; frame-ancestors {ancestors}"
+    )
+
+
+def init_app(app: Flask) -> None:
+    hops = int(app.config.get("GATEWAY_PROXY_FIX") or 0)
+    if hops:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
+    https = str(app.config.get("GATEWAY_PUBLIC_URL", "")).startswith("https://")
+    # The gateway keeps no session, but should any cookie be set, it must survive in a
+    # host's cross-site iframe (SameSite=None; Partitioned) and never travel in clear.
+    app.config.update(
+        SESSION_COOKIE_SECURE=https,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="None" if https else "Lax",
+        SESSION_COOKIE_PARTITIONED=https,
+    )
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.endpoint == "static":
+            # Host pages import cocalc-embed.js (and its modules) across origins.
+            response.headers["Access-Control-Allow-Origin"] = "*"
+        else:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

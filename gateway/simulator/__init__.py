@@ -1,0 +1,29 @@
+"""A stand-in CoCalc server that behaves like the real one (see ../shared/cocalc-api.md)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..resources import resource_dir
+from .plumbing import Simulator, SimulatorConfig
+
+__all__ = ["Simulator", "SimulatorConfig", "create_simulator_app"]
+
+
+def create_simulator_app(config: SimulatorConfig | None = None) -> Flask:
+    """Build the simulator's Flask app; one app is one CoCalc server with its own memory."""
+    from . import api_current, api_v1, pages
+
+    config = config or SimulatorConfig()
+    if config.dialect not in ("v1", "current"):
+        raise ValueError("the simulator's dialect is 'v1' or 'current'")
+    app = Flask(
+        __name__,
+        template_folder=resource_dir("templates"),
+        static_folder=None,
+    )
+    app.extensions["simulator"] = Simulator(config)
+    app.register_blueprint(api_v1.bp)
+    app.register_blueprint(api_current.bp)
+    app.register_blueprint(pages.bp)
+    return app

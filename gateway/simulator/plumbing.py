@@ -1,0 +1,116 @@
+"""What every simulated API call shares: key checks, latency, counting and injected faults."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Response, current_app, request
+
+from .state import State
+
+PROXY_PAGE = (
+    "<html><head><title>{code} {title}</title></head><body><center><h1>{code} {title}</h1>"
+    "</center><hr><center>nginx</center></body></html>"
+)
+
+
+@dataclass
+class SimulatorConfig:
+    """How one simulator instance behaves; tests change the mutable parts at run time."""
+
+    dialect: str = "v1"
+    admin_key: str = "sk_simulator_admin_key_000"
+    user_key: str = "sk_simulator_user_key_0000"
+    #: CoCalc's ``iframe_comm_hosts``: host names allowed to talk to kiosk pages (https only).
+    iframe_comm_hosts: list[str] = field(default_factory=list)
+    #: Simulator-only: exact http origins (with port) also allowed, for local testing.
+    insecure_origins: list[str] = field(default_factory=list)
+    latency_ms: float = 0.0
+    #: Accounts per 30 minutes (real CoCalc: about 150 per IP address); None turns it off.
+    account_rate_limit: int | None = 150
+    registration_token: str | None = None
+    #: How long a "timeout" fault keeps the request hanging.
+    fault_sleep_s: float = 5.0
+    #: Delay between the kiosk page's "ack" and "done" replies to "open".
+    open_delay_ms: float = 50.0
+    dns: str = ""
+
+
+class Simulator:
+    """State plus configuration, stored on the simulator app as ``extensions['simulator']``."""
+
+    def __init__(self, config: SimulatorConfig):
+        self.config = config
+        self._initial = dataclasses.replace(config)
+        self.state = State(
+            admin_key=config.admin_key,
+            user_key=config.user_key,
+            token_hours=12 if config.dialect == "v1" else 24,
+        )
+
+    def restore_knobs(self) -> None:
+        """Put every run-time knob back to how the simulator started."""
+        for knob in dataclasses.fields(self.config):
+            value = getattr(self._initial, knob.name)
+            setattr(self.config, knob.name, list(value) if isinstance(value, list) else value)
+
+
+def sim() -> Simulator:
+    return current_app.extensions["simulator"]
+
+
+def request_api_key() -> str | None:
+    """Read the key the way CoCalc does: Basic user name (empty password) or Bearer."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip() or None
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip()).decode()
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[0] or None
+    return None
+
+
+def proxy_page(code: int, title: str) -> Response:
+    return Response(PROXY_PAGE.format(code=code, title=title), code, mimetype="text/html")
+
+
+def _drop_connection() -> Response:
+    """Close the client's socket without an answer, like a crashed upstream."""
+    sock = request.environ.get("werkzeug.socket")
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    return proxy_page(502, "Bad Gateway")
+
+
+def faulted(endpoint: str, handler: Callable[[], Response], error: Callable[[str], Response]):
+    """Count the call, add latency, then answer, unless a fault is armed for this endpoint."""
+    simulator = sim()
+    simulator.state.count(endpoint)
+    if simulator.config.latency_ms:
+        time.sleep(simulator.config.latency_ms / 1000)
+    mode = simulator.state.take_fault(endpoint)
+    if mode == "html502":
+        return proxy_page(502, "Bad Gateway")
+    if mode == "timeout":
+        time.sleep(simulator.config.fault_sleep_s)
+        return proxy_page(504, "Gateway Time-out")
+    if mode == "drop":
+        return _drop_connection()
+    if mode == "error":
+        return error("simulated failure")
+    response = handler()
+    if mode == "lose_reply":
+        # The work is done, but the answer never reaches the caller.
+        return proxy_page(502, "Bad Gateway")
+    return response

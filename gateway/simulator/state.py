@@ -1,0 +1,197 @@
+"""The simulator's memory: accounts, projects, tokens, call counts and injected faults."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+EMAIL_RE = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+TOKEN_ALPHABET = string.ascii_letters + string.digits
+FAULT_MODES = ("html502", "error", "timeout", "drop", "lose_reply", "silent_kiosk")
+
+
+class SimError(Exception):
+    """A failure the simulated endpoint reports the way real CoCalc would."""
+
+
+@dataclass
+class Account:
+    account_id: str
+    email_address: str
+    password: str = field(repr=False)
+    first_name: str = ""
+    last_name: str = ""
+    admin: bool = False
+    created: str = ""
+
+
+@dataclass
+class Project:
+    project_id: str
+    owner: str
+    title: str = ""
+    description: str = ""
+    collaborators: set[str] = field(default_factory=set)
+    files: dict[str, str] = field(default_factory=dict)
+    running: bool = False
+
+    def has_access(self, account_id: str) -> bool:
+        return account_id == self.owner or account_id in self.collaborators
+
+
+@dataclass
+class Fault:
+    mode: str
+    remaining: int
+
+
+class State:
+    """All simulator data behind one lock; handlers call its methods, never touch dicts."""
+
+    def __init__(self, *, admin_key: str, user_key: str, token_hours: int):
+        self.lock = threading.RLock()
+        self.clock_offset = 0.0
+        self.token_lifetime = timedelta(hours=token_hours)
+        self.accounts: dict[str, Account] = {}
+        self.keys: dict[str, str] = {}
+        self.projects: dict[str, Project] = {}
+        self.tokens: dict[str, tuple[str, datetime]] = {}
+        self.sessions: dict[str, str] = {}
+        self.blocked: dict[tuple[str, str], float] = {}
+        self.copies: dict[str, dict] = {}
+        self.creations: list[float] = []
+        self.calls: Counter[str] = Counter()
+        self.faults: dict[str, Fault] = {}
+        self.admin_id = self.add_account("admin@simulator.invalid", admin=True, key=admin_key)
+        self.user_id = self.add_account("user@simulator.invalid", admin=False, key=user_key)
+
+    # -- time ---------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset)
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self.clock_offset += seconds
+
+    # -- accounts and keys --------------------------------------------------------------------
+    def add_account(self, email, *, admin=False, key=None, password=None, first="", last=""):
+        with self.lock:
+            account = Account(
+                account_id=str(uuid.uuid4()),
+                email_address=email,
+                password=password or secrets.token_urlsafe(16),
+                first_name=first,
+                last_name=last,
+                admin=admin,
+                created=self.now().isoformat(),
+            )
+            self.accounts[account.account_id] = account
+            if key:
+                self.keys[key] = account.account_id
+            return account.account_id
+
+    def caller(self, key: str | None) -> Account | None:
+        with self.lock:
+            account_id = self.keys.get(key or "")
+            return self.accounts.get(account_id) if account_id else None
+
+    def by_email(self, email: str) -> Account | None:
+        wanted = email.strip().lower()
+        with self.lock:
+            for account in self.accounts.values():
+                if account.email_address.lower() == wanted:
+                    return account
+        return None
+
+    def check_creation_rate(self, limit: int | None, window_s: float = 1800) -> bool:
+        """Count one account creation; say False when the per-IP rate limit is exceeded."""
+        with self.lock:
+            if limit is None:
+                return True
+            now = time.monotonic()
+            self.creations = [t for t in self.creations if now - t < window_s]
+            if len(self.creations) >= limit:
+                return False
+            self.creations.append(now)
+            return True
+
+    # -- projects ------------------------------------------------------------------------------
+    def add_project(self, owner: str, title="", description="", start=False) -> Project:
+        with self.lock:
+            project = Project(str(uuid.uuid4()), owner, title, description, running=start)
+            self.projects[project.project_id] = project
+            return project
+
+    def project_for(self, caller: Account, project_id: str) -> Project:
+        """Return a project the caller owns or collaborates on, else raise like CoCalc."""
+        with self.lock:
+            project = self.projects.get(str(project_id))
+            if project is None or not project.has_access(caller.account_id):
+                raise SimError("user must be a collaborator on the project")
+            return project
+
+    # -- tokens and browser sessions -----------------------------------------------------------
+    def issue_token(self, account_id: str) -> str:
+        token = "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(24))
+        with self.lock:
+            self.tokens[token] = (account_id, self.now() + self.token_lifetime)
+        return token
+
+    def token_account(self, token: str | None) -> str | None:
+        with self.lock:
+            entry = self.tokens.get(token or "")
+            if entry is None or entry[1] <= self.now():
+                return None
+            return entry[0]
+
+    def revoke_token(self, token: str) -> None:
+        with self.lock:
+            self.tokens.pop(token, None)
+
+    def new_session(self, account_id: str) -> str:
+        session = secrets.token_urlsafe(24)
+        with self.lock:
+            self.sessions[session] = account_id
+        return session
+
+    def session_account(self, session: str | None) -> str | None:
+        with self.lock:
+            return self.sessions.get(session or "")
+
+    # -- test knobs ----------------------------------------------------------------------------
+    def count(self, endpoint: str) -> None:
+        with self.lock:
+            self.calls[endpoint] += 1
+
+    def set_fault(self, endpoint: str, mode: str, count: int) -> None:
+        if mode not in FAULT_MODES:
+            raise ValueError(f"unknown fault mode {mode!r}; choose from {', '.join(FAULT_MODES)}")
+        with self.lock:
+            if count <= 0:
+                self.faults.pop(endpoint, None)
+            else:
+                self.faults[endpoint] = Fault(mode, count)
+
+    def take_fault(self, endpoint: str) -> str | None:
+        """Consume one injected fault for this endpoint, if any is armed."""
+        with self.lock:
+            fault = self.faults.get(endpoint)
+            if fault is None:
+                return None
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                del self.faults[endpoint]
+            return fault.mode
+
+    def peek_fault(self, endpoint: str) -> str | None:
+        with self.lock:
+            fault = self.faults.get(endpoint)
+            return fault.mode if fault else None

@@ -1,0 +1,99 @@
+"""CoCalc auth tokens: cached per user, reused while they have life left, revoked after use.
+
+With API v1 a token cannot be revoked, so every embed page of a user shares the cached one.
+With the current API (and GATEWAY_REVOKE_TOKENS on) each embed page takes the cached token
+for itself, the page's sign-in is followed by a revocation, and a fresh token is fetched in
+the background, so the next launch still finds one waiting and makes no CoCalc call.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+
+from . import background
+from .cocalc.types import AuthToken
+from .context import Gateway
+from .errors import ServiceBusy
+from .locks import db_lock
+from .models import CachedToken, HostUser, utcnow
+
+
+def _margin(gw: Gateway) -> timedelta:
+    return timedelta(seconds=int(gw.settings["GATEWAY_TOKEN_MARGIN"]))
+
+
+def cached(gw: Gateway, user_id: int) -> AuthToken | None:
+    """Return the user's cached token if it has more than the safety margin left."""
+    with gw.db.begin() as session:
+        row = session.get(CachedToken, user_id)
+    if row is None or row.expires_at - utcnow() <= _margin(gw):
+        return None
+    return AuthToken(token=gw.box.decrypt(row.token_encrypted), expires_at=row.expires_at)
+
+
+def store(gw: Gateway, user_id: int, token: AuthToken) -> None:
+    values = {"token_encrypted": gw.box.encrypt(token.token), "expires_at": token.expires_at}
+    for _ in range(2):
+        try:
+            with gw.db.begin() as session:
+                row = session.get(CachedToken, user_id)
+                if row is None:
+                    session.add(CachedToken(user_id=user_id, **values))
+                else:
+                    row.token_encrypted, row.expires_at = values.values()
+            return
+        except IntegrityError:
+            continue  # inserted by someone else meanwhile: update theirs on the second pass
+
+
+def ensure(gw: Gateway, user_id: int) -> AuthToken:
+    """Return a cached token, asking CoCalc for a new one (once, under a lock) if needed."""
+    token = cached(gw, user_id)
+    if token is not None:
+        return token
+    with db_lock(gw.db, f"token:{user_id}"):
+        token = cached(gw, user_id)
+        if token is not None:
+            return token
+        with gw.db.begin() as session:
+            user = session.get(HostUser, user_id)
+        token = gw.cocalc.user_auth(user.account_id, gw.box.decrypt(user.password_encrypted))
+        store(gw, user_id, token)
+        return token
+
+
+def revocation_enabled(gw: Gateway) -> bool:
+    return gw.settings.get("GATEWAY_REVOKE_TOKENS", "true") == "true" and bool(
+        gw.cocalc.supports_revocation
+    )
+
+
+def for_page(gw: Gateway, user_id: int) -> AuthToken:
+    """Pick the token an embed page signs in with."""
+    if not revocation_enabled(gw):
+        return ensure(gw, user_id)
+    for _ in range(5):
+        ensure(gw, user_id)
+        with gw.db.begin() as session:
+            row = session.get(CachedToken, user_id)
+            if row is None:
+                continue
+            ciphertext, expires_at = row.token_encrypted, row.expires_at
+            # Deleting by ciphertext makes the take atomic: of two pages that read the
+            # same token, only one deletes it.
+            taken = session.execute(
+                delete(CachedToken).where(
+                    CachedToken.user_id == user_id, CachedToken.token_encrypted == ciphertext
+                )
+            ).rowcount
+        if taken:
+            background.submit("refill token", lambda: ensure(gw, user_id))
+            return AuthToken(token=gw.box.decrypt(ciphertext), expires_at=expires_at)
+    raise ServiceBusy("too many launches of this user at once; try again")
+
+
+def revoke_later(gw: Gateway, token: str) -> None:
+    background.submit("revoke token", lambda: gw.cocalc.revoke_token(token))

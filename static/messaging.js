@@ -1,0 +1,90 @@
+// Shared pieces of the gateway's two postMessage clients (cocalc-bridge.js, cocalc-embed.js).
+// An ES module without a build step.
+
+/** Error codes every promise of the bridge and the embed API may reject with. */
+export const ErrorCode = Object.freeze({
+  TIMEOUT: "TIMEOUT",
+  REMOTE_ERROR: "REMOTE_ERROR",
+  DESTROYED: "DESTROYED",
+  NOT_READY: "NOT_READY",
+  INVALID_ARGUMENT: "INVALID_ARGUMENT",
+});
+
+/** A typed error: `code` is one of ErrorCode, `mesg` is CoCalc's text for REMOTE_ERROR. */
+export class BridgeError extends Error {
+  constructor(code, message, details = {}) {
+    super(message);
+    this.name = "BridgeError";
+    this.code = code;
+    Object.assign(this, details);
+  }
+}
+
+/** Turn `{code, message, ...}` (from a relayed reply) back into a BridgeError. */
+export function errorFrom(data) {
+  const code = Object.values(ErrorCode).includes(data && data.code) ? data.code : ErrorCode.REMOTE_ERROR;
+  const { code: _c, message, ...details } = data || {};
+  return new BridgeError(code, message || "remote error", details);
+}
+
+/** The exact origin of an absolute URL, or throw INVALID_ARGUMENT. */
+export function exactOrigin(value, what) {
+  let url;
+  try {
+    url = new URL(value, window.location.href);
+  } catch (e) {
+    throw new BridgeError(ErrorCode.INVALID_ARGUMENT, `${what} must be a URL or origin`);
+  }
+  if (url.origin === "null" || !/^https?:$/.test(url.protocol)) {
+    throw new BridgeError(ErrorCode.INVALID_ARGUMENT, `${what} must be an http(s) origin`);
+  }
+  return url.origin;
+}
+
+/** A promise with its resolve/reject exposed. */
+export function deferred() {
+  let resolve, reject;
+  const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+  promise.catch(() => {});  // callers attach their own handlers; avoid unhandled noise
+  return { promise, resolve, reject };
+}
+
+/**
+ * Call `send` now and again with capped exponential backoff until `isDone()` or `deadline`.
+ * Returns a function that stops the schedule.
+ */
+export function repeatWithBackoff(send, isDone, { first = 100, cap = 2000, deadline = Infinity } = {}) {
+  let delay = first;
+  let timer = null;
+  let stopped = false;
+  const tick = () => {
+    if (stopped || isDone() || Date.now() >= deadline) return;
+    send();
+    timer = setTimeout(tick, delay);
+    delay = Math.min(cap, delay * 2);
+  };
+  tick();
+  return () => { stopped = true; clearTimeout(timer); };
+}
+
+/** A tiny event emitter whose `on` returns an unsubscribe function. */
+export class Emitter {
+  constructor(names) {
+    this.handlers = new Map(names.map((n) => [n, new Set()]));
+  }
+  on(name, callback) {
+    const set = this.handlers.get(name);
+    if (!set) throw new BridgeError(ErrorCode.INVALID_ARGUMENT, `unknown event '${name}'`);
+    if (typeof callback !== "function") throw new BridgeError(ErrorCode.INVALID_ARGUMENT, "callback must be a function");
+    set.add(callback);
+    return () => set.delete(callback);
+  }
+  emit(name, value) {
+    for (const callback of this.handlers.get(name) || []) {
+      try { callback(value); } catch (e) { setTimeout(() => { throw e; }); }
+    }
+  }
+  clear() {
+    for (const set of this.handlers.values()) set.clear();
+  }
+}

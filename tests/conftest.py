@@ -1,0 +1,183 @@
+"""Shared fixtures: real simulators over HTTP, real SQLite and PostgreSQL, the gateway app."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+import requests
+from sqlalchemy import text
+
+from gateway import background, create_app, migrate
+from gateway.devserver import ThreadedServer
+from gateway.models import Base
+from gateway.simulator import SimulatorConfig, create_simulator_app
+
+# Secrets of this test run: tests/test_secrets.py checks none of them ever leaks.
+ADMIN_KEY = "sk_admin_" + secrets.token_hex(12)
+USER_KEY = "sk_user_" + secrets.token_hex(12)
+GATEWAY_SECRET = "gw-secret-" + secrets.token_hex(20)
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@dataclass
+class Sim:
+    """A running CoCalc simulator and its test controls."""
+
+    url: str
+    dialect: str
+    admin_key: str = ADMIN_KEY
+    user_key: str = USER_KEY
+
+    def control(self, path: str, **body):
+        reply = requests.post(f"{self.url}/_sim/{path}", json=body, timeout=5)
+        reply.raise_for_status()
+        return reply.json()
+
+    def calls(self) -> dict[str, int]:
+        return requests.get(f"{self.url}/_sim/calls", timeout=5).json()["calls"]
+
+    def total_calls(self) -> int:
+        return sum(self.calls().values())
+
+    def reset(self):
+        self.control("reset")
+
+    def fault(self, endpoint: str, mode: str, count: int = 1):
+        self.control("faults", endpoint=endpoint, mode=mode, count=count)
+
+    def configure(self, **knobs):
+        self.control("config", **knobs)
+
+    def project(self, project_id: str) -> dict:
+        return requests.get(f"{self.url}/_sim/projects/{project_id}", timeout=5).json()
+
+    def endpoint(self, v1: str, current: str) -> str:
+        """The call-count key of the same operation in this simulator's dialect."""
+        return v1 if self.dialect == "v1" else current
+
+
+def start_simulator(dialect: str, **config) -> tuple[ThreadedServer, Sim]:
+    settings = SimulatorConfig(
+        dialect=dialect,
+        admin_key=ADMIN_KEY,
+        user_key=USER_KEY,
+        account_rate_limit=None,
+        fault_sleep_s=3.0,
+        **config,
+    )
+    server = ThreadedServer(create_simulator_app(settings)).start()
+    return server, Sim(server.url, dialect)
+
+
+@pytest.fixture(scope="session")
+def simulators():
+    started = {d: start_simulator(d) for d in ("v1", "current")}
+    yield {d: sim for d, (_, sim) in started.items()}
+    for server, _ in started.values():
+        server.stop()
+
+
+@pytest.fixture(params=["v1", "current"])
+def dialect(request):
+    return request.param
+
+
+@pytest.fixture
+def sim(simulators, dialect) -> Sim:
+    handle = simulators[dialect]
+    handle.reset()
+    yield handle
+    background.wait_idle()
+    handle.reset()
+
+
+# -- databases -----------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this run, migrated once, dropped at the end."""
+    name = f"gateway_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is needed at {PG_ADMIN_URL} (start it, see README): {exc}")
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    url = f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+    yield url
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+def empty_postgres(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
+    url = request.getfixturevalue("postgres_url")
+    empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
+
+
+# -- the gateway -----------------------------------------------------------------------------------
+def gateway_config(sim: Sim, database_url: str, **overrides) -> dict:
+    return {
+        "TESTING": True,
+        "COCALC_URL": sim.url,
+        "COCALC_API_KEY": sim.admin_key,
+        "COCALC_API_DIALECT": sim.dialect,
+        "COCALC_TIMEOUT": 2.0,
+        "COCALC_RETRIES": 1,
+        "DATABASE_URL": database_url,
+        "GATEWAY_SECRET_KEY": GATEWAY_SECRET,
+        "GATEWAY_PUBLIC_URL": "http://127.0.0.1",
+        **overrides,
+    }
+
+
+def make_app(sim: Sim, database_url: str, **overrides):
+    app = create_app(gateway_config(sim, database_url, **overrides))
+    migrate.upgrade(app.extensions["db"].engine)
+    return app
+
+
+@pytest.fixture
+def app(sim, sqlite_url):
+    app = make_app(sim, sqlite_url)
+    yield app
+    background.wait_idle()
+    app.extensions["db"].dispose()
+
+
+@pytest.fixture
+def gw(app):
+    return app.extensions["gateway"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
