@@ -291,8 +291,7 @@ def copy_path_between_projects(caller, body):
         body["target_project_id"],
         body.get("target_path"),
     )
-    wait = body.get("wait_until_done", True)
-    if truthy(wait) and wait != "false":
+    if truthy(body.get("wait_until_done", True)) and not sim().config.async_copies:
         return "success", {}
     copy_path_id = str(uuid.uuid4())
     record["copy_path_id"] = copy_path_id

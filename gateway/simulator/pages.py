@@ -149,6 +149,8 @@ def configure():
     for name in ("iframe_comm_hosts", "insecure_origins"):
         if name in body:
             setattr(config, name, [str(v) for v in body[name]])
+    if "async_copies" in body:
+        config.async_copies = bool(body["async_copies"])
     if "account_rate_limit" in body:
         limit = body["account_rate_limit"]
         config.account_rate_limit = None if limit is None else int(limit)

@@ -40,6 +40,8 @@ class SimulatorConfig:
     #: Delay between the kiosk page's "ack" and "done" replies to "open".
     open_delay_ms: float = 50.0
     dns: str = ""
+    #: Answer copy_path_between_projects with a copy_path_id even when asked to wait.
+    async_copies: bool = False
 
 
 class Simulator:
@@ -109,6 +111,8 @@ def faulted(endpoint: str, handler: Callable[[], Response], error: Callable[[str
         return _drop_connection()
     if mode == "error":
         return error("simulated failure")
+    if mode == "garbage":
+        return Response("<html><body>OK</body></html>", 200, mimetype="text/html")
     response = handler()
     if mode == "lose_reply":
         # The work is done, but the answer never reaches the caller.

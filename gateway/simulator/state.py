@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 EMAIL_RE = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 TOKEN_ALPHABET = string.ascii_letters + string.digits
-FAULT_MODES = ("html502", "error", "timeout", "drop", "lose_reply", "silent_kiosk")
+FAULT_MODES = ("html502", "error", "timeout", "drop", "lose_reply", "garbage", "silent_kiosk")
 
 
 class SimError(Exception):

@@ -1,0 +1,391 @@
+"""Pin the simulator to ../shared/cocalc-api.md, so it cannot drift into leniency.
+
+These tests speak raw HTTP (no gateway code) and check the wire details the document gives.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+import requests
+
+PASSWORD = "Kq7-vX2p!mW9zR4t"
+
+
+def v1(sim, event, data=None, *, key=None, form=False, bearer=False):
+    key = sim.admin_key if key is None else key
+    kwargs = {"data": data} if form else {"json": data or {}}
+    if bearer:
+        kwargs["headers"] = {"Authorization": f"Bearer {key}"}
+    else:
+        kwargs["auth"] = (key, "")
+    return requests.post(f"{sim.url}/api/v1/{event}", timeout=5, **kwargs)
+
+
+def hub(sim, name, *args, key=None, auth=True):
+    kwargs = {"auth": (key or sim.admin_key, "")} if auth else {}
+    body = {"name": name, "args": list(args), "timeout": 5000}
+    return requests.post(f"{sim.url}/api/conat/hub", json=body, timeout=5, **kwargs)
+
+
+def rest(sim, path, body, key=None):
+    return requests.post(
+        f"{sim.url}/api/v2/{path}", json=body, auth=(key or sim.admin_key, ""), timeout=5
+    )
+
+
+def email():
+    return f"c-{uuid.uuid4().hex[:10]}@example.edu"
+
+
+@pytest.fixture
+def v1sim(simulators):
+    simulators["v1"].reset()
+    return simulators["v1"]
+
+
+@pytest.fixture
+def cursim(simulators):
+    simulators["current"].reset()
+    return simulators["current"]
+
+
+def v1_account(sim, address=None):
+    reply = v1(
+        sim,
+        "create_account",
+        {
+            "first_name": "A",
+            "last_name": "B",
+            "email_address": address or email(),
+            "password": PASSWORD,
+            "agreed_to_terms": True,
+        },
+    )
+    return reply.json()["account_id"]
+
+
+# -- API v1 ----------------------------------------------------------------------------------------
+def test_v1_ping_echoes_id(v1sim):
+    reply = v1(v1sim, "ping", {"id": "abc"})
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["event"] == "pong" and body["id"] == "abc" and body["now"]
+    assert uuid.UUID(v1(v1sim, "ping").json()["id"])
+
+
+def test_v1_basic_and_bearer_and_form(v1sim):
+    assert v1(v1sim, "ping", bearer=True).json()["event"] == "pong"
+    assert v1(v1sim, "ping", {}, form=True).json()["event"] == "pong"
+
+
+@pytest.mark.parametrize("key", ["", "sk_wrong"])
+def test_v1_missing_or_unknown_key_is_400(v1sim, key):
+    reply = v1(v1sim, "ping", key=key)
+    assert reply.status_code == 400 and "error" in reply.json()
+
+
+def test_v1_unknown_endpoint_unknown_field_missing_field_are_400(v1sim):
+    assert v1(v1sim, "no_such_event").status_code == 400
+    reply = v1(v1sim, "create_project", {"title": "x", "colour": "red"})
+    assert reply.status_code == 400 and "colour" in reply.json()["error"]
+    reply = v1(v1sim, "user_auth", {"account_id": str(uuid.uuid4())})
+    assert reply.status_code == 400 and "password" in reply.json()["error"]
+    # copy_path_status is the one event without an "id" field
+    assert v1(v1sim, "copy_path_status", {"id": "x", "copy_path_id": "y"}).status_code == 400
+
+
+def test_v1_form_false_is_truthy(v1sim):
+    # Form values arrive as strings: "false" counts as true on the server.
+    reply = v1(
+        v1sim,
+        "create_account",
+        {
+            "first_name": "A",
+            "last_name": "B",
+            "email_address": email(),
+            "password": PASSWORD,
+            "agreed_to_terms": "false",
+        },
+        form=True,
+    )
+    assert reply.json()["event"] == "account_created"
+
+
+def test_v1_create_account_failures_are_200(v1sim):
+    address = email()
+    v1_account(v1sim, address)
+    reply = v1(
+        v1sim,
+        "create_account",
+        {
+            "first_name": "A",
+            "last_name": "B",
+            "email_address": address,
+            "password": PASSWORD,
+            "agreed_to_terms": True,
+        },
+    )
+    assert reply.status_code == 200
+    assert reply.json()["event"] == "account_creation_failed"
+    assert reply.json()["reason"] == {"email_address": "This e-mail address is already taken."}
+    for bad in ({"password": "12345"}, {"password": "x" * 65}, {"email_address": "nope"}):
+        body = {
+            "first_name": "A",
+            "last_name": "B",
+            "email_address": email(),
+            "password": PASSWORD,
+            "agreed_to_terms": True,
+            **bad,
+        }
+        reason = v1(v1sim, "create_account", body).json()["reason"]
+        assert set(reason) == set(bad)
+
+
+def test_v1_registration_token_and_rate_limit():
+    from tests.conftest import start_simulator
+
+    server, sim = start_simulator("v1")
+    try:
+        sim.configure(account_rate_limit=2)
+        assert v1_account(sim) and v1_account(sim)
+        reply = v1(
+            sim,
+            "create_account",
+            {
+                "first_name": "A",
+                "last_name": "B",
+                "email_address": email(),
+                "password": PASSWORD,
+                "agreed_to_terms": True,
+            },
+        ).json()
+        assert reply["event"] == "account_creation_failed" and "other" in reply["reason"]
+    finally:
+        server.stop()
+    server, sim = start_simulator("v1", registration_token="letmein")
+    try:
+        reply = v1(
+            sim,
+            "create_account",
+            {
+                "first_name": "A",
+                "last_name": "B",
+                "email_address": email(),
+                "password": PASSWORD,
+                "agreed_to_terms": True,
+            },
+        ).json()
+        assert reply["reason"] == {"token": "Incorrect registration token."}
+    finally:
+        server.stop()
+
+
+def test_v1_user_auth_rules(v1sim):
+    account = v1_account(v1sim)
+    ok = v1(v1sim, "user_auth", {"account_id": account, "password": PASSWORD}).json()
+    assert ok["event"] == "user_auth_token" and re.fullmatch(r"[A-Za-z0-9]{24}", ok["auth_token"])
+    # an empty password works only for an admin key
+    admin = v1(v1sim, "user_auth", {"account_id": account, "password": ""}, form=True)
+    assert admin.status_code == 400  # required field empty
+    # a wrong password, then the (caller, account) pair is blocked for 60 s
+    other = v1_account(v1sim)
+    wrong = v1(v1sim, "user_auth", {"account_id": other, "password": "wrong-one"}).json()
+    assert wrong == {"event": "error", "id": wrong["id"], "error": "incorrect password"}
+    blocked = v1(v1sim, "user_auth", {"account_id": other, "password": PASSWORD}).json()
+    assert blocked["event"] == "error"
+    v1sim.configure(advance_clock_s=61)
+    assert (
+        v1(v1sim, "user_auth", {"account_id": other, "password": PASSWORD}).json()["event"]
+        == "user_auth_token"
+    )
+
+
+def test_v1_project_calls_check_ownership(v1sim):
+    project = v1(v1sim, "create_project", {"title": "mine", "start": True}).json()["project_id"]
+    account = v1_account(v1sim)
+    reply = v1(
+        v1sim,
+        "invite_collaborator",
+        {"project_id": project, "account_id": account},
+        key=v1sim.user_key,
+    ).json()
+    assert reply["event"] == "error"
+    reply = v1(v1sim, "invite_collaborator", {"project_id": project, "account_id": account})
+    assert reply.json()["event"] == "success"
+    assert v1sim.project(project)["owner"] != account
+
+
+def test_v1_user_search_reveals_email_only_for_email_queries(v1sim):
+    address = email()
+    account = v1_account(v1sim, address)
+    results = v1(v1sim, "user_search", {"query": address}).json()["results"]
+    assert results == [
+        {"account_id": account, "first_name": "A", "last_name": "B", "email_address": address}
+    ]
+    by_name = v1(v1sim, "user_search", {"query": "A B", "limit": 50}).json()["results"]
+    assert by_name and all("email_address" not in r for r in by_name)
+
+
+def test_v1_tokens_expire_after_12_hours(v1sim):
+    account = v1_account(v1sim)
+    project = v1(v1sim, "create_project", {"title": "p"}).json()["project_id"]
+    v1(v1sim, "invite_collaborator", {"project_id": project, "account_id": account})
+    token = v1(v1sim, "user_auth", {"account_id": account, "password": PASSWORD}).json()[
+        "auth_token"
+    ]
+    url = f"{v1sim.url}/projects/{project}/files/a.md"
+    page = requests.get(
+        url,
+        params={"auth_token": token, "fullscreen": "kiosk", "session": ""},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert page.status_code == 302 and "auth_token" not in page.headers["Location"]
+    assert "remember_me" in page.cookies
+    v1sim.configure(advance_clock_s=12 * 3600 + 1)
+    page = requests.get(url, params={"auth_token": token}, allow_redirects=False, timeout=5)
+    assert page.status_code == 401
+
+
+def test_v1_kiosk_refuses_non_collaborators(v1sim):
+    account = v1_account(v1sim)
+    project = v1(v1sim, "create_project", {"title": "p"}).json()["project_id"]
+    token = v1(v1sim, "user_auth", {"account_id": account, "password": PASSWORD}).json()[
+        "auth_token"
+    ]
+    session = requests.Session()
+    page = session.get(
+        f"{v1sim.url}/projects/{project}/files/a.md",
+        params={"auth_token": token, "fullscreen": "kiosk"},
+        timeout=5,
+    )
+    assert page.status_code == 403
+
+
+def test_current_server_has_no_v1(cursim):
+    reply = v1(cursim, "ping")
+    assert reply.status_code == 404 and reply.headers["Content-Type"].startswith("text/html")
+
+
+# -- the current API ---------------------------------------------------------------------------------
+def test_hub_ping_and_errors(cursim):
+    assert isinstance(hub(cursim, "system.ping").json()["now"], int)
+    assert hub(cursim, "system.ping", auth=False).json() == {
+        "error": "You must provide authentication via an API key."
+    }
+    assert hub(cursim, "system.ping", key="sk_bad").json() == {
+        "error": "must be signed in and MUST provide an api key (cookies are not allowed)"
+    }
+    reply = hub(cursim, "system.nope")
+    assert reply.status_code == 200
+    assert reply.json() == {"error": "Error: unknown function 'system.nope'"}
+
+
+def test_sign_up_shapes(cursim):
+    address = email()
+    body = {
+        "email": address,
+        "password": PASSWORD,
+        "firstName": "A",
+        "lastName": "B",
+        "terms": True,
+    }
+    account = rest(cursim, "auth/sign-up", body).json()["account_id"]
+    assert uuid.UUID(account)
+    again = rest(cursim, "auth/sign-up", body)
+    assert again.status_code == 200
+    assert again.json() == {"issues": {"email": f'Email address "{address}" already in use.'}}
+    assert rest(cursim, "auth/sign-up", {**body, "email": email(), "terms": False}).json() == {
+        "issues": {"terms": "You must agree to the terms of usage."}
+    }
+    weak = rest(cursim, "auth/sign-up", {**body, "email": email(), "password": "password"})
+    assert weak.json() == {"issues": {"password": "Your password must not be very easy to guess."}}
+    short = rest(cursim, "auth/sign-up", {**body, "email": email(), "password": "Ab1!x"})
+    assert "password" in short.json()["issues"]
+    # sign-up needs a site admin's key
+    assert (
+        "error"
+        in rest(cursim, "auth/sign-up", {**body, "email": email()}, key=cursim.user_key).json()
+    )
+
+
+def test_sign_up_makes_and_starts_my_first_project(cursim):
+    address = email()
+    body = {
+        "email": address,
+        "password": PASSWORD,
+        "firstName": "A",
+        "lastName": "B",
+        "terms": True,
+    }
+    account = rest(cursim, "auth/sign-up", body).json()["account_id"]
+    token = hub(cursim, "system.generateUserAuthToken", {"user_account_id": account}).json()
+    session = requests.Session()
+    session.get(f"{cursim.url}/auth/impersonate", params={"auth_token": token}, timeout=5)
+    assert account in session.get(f"{cursim.url}/app", timeout=5).text
+
+
+def test_hub_project_and_collaborator_shapes(cursim):
+    project = hub(cursim, "projects.createProject", {"title": "t", "start": False}).json()
+    assert isinstance(project, str) and uuid.UUID(project)
+    assert rest(cursim, "projects/create", {"title": "r"}).json()["project_id"]
+    account = rest(
+        cursim,
+        "auth/sign-up",
+        {"email": email(), "password": PASSWORD, "firstName": "A", "lastName": "B", "terms": True},
+    ).json()["account_id"]
+    opts = {"opts": {"project_id": project, "account_id": account}}
+    assert hub(cursim, "projects.addCollaborator", opts).json() == {"project_id": [project]}
+    assert hub(cursim, "projects.addCollaborator", opts).json() == {"project_id": [project]}
+    missing = {"opts": {"project_id": str(uuid.uuid4()), "account_id": account}}
+    assert hub(cursim, "projects.addCollaborator", missing).json() == {
+        "error": "OwnershipError: Project not found"
+    }
+    assert hub(cursim, "projects.start", {"project_id": project}).json() is None
+    assert cursim.project(project)["running"] is True
+    found = hub(cursim, "system.userSearch", {"query": "a b"}).json()
+    assert all({"account_id", "name"} <= set(r) for r in found)
+
+
+def test_tokens_impersonate_and_revoke(cursim):
+    account = str(uuid.uuid4())  # an admin's call does not check that the account exists
+    token = hub(cursim, "system.generateUserAuthToken", {"user_account_id": account}).json()
+    assert isinstance(token, str) and len(token) == 24
+    page = requests.get(
+        f"{cursim.url}/auth/impersonate",
+        params={"auth_token": token},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert page.status_code == 200 and "/app" in page.text and "window.location" in page.text
+    cookie = page.headers["Set-Cookie"]
+    assert "remember_me=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert hub(cursim, "system.revokeUserAuthToken", token).json() is None
+    again = requests.get(f"{cursim.url}/auth/impersonate", params={"auth_token": token}, timeout=5)
+    assert again.status_code == 200 and "unknown or expired token" in again.text
+    # a non-admin key needs the account's password
+    denied = hub(
+        cursim, "system.generateUserAuthToken", {"user_account_id": account}, key=cursim.user_key
+    ).json()
+    assert "error" in denied
+
+
+def test_current_kiosk_ignores_auth_token(cursim):
+    project = hub(cursim, "projects.createProject", {"title": "t"}).json()
+    token = hub(cursim, "system.generateUserAuthToken", {"user_account_id": str(uuid.uuid4())})
+    page = requests.get(
+        f"{cursim.url}/projects/{project}/files/a.md",
+        params={"auth_token": token.json(), "fullscreen": "kiosk"},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert page.status_code == 200 and "not signed in" in page.text
+
+
+def test_site_setting_iframe_comm_hosts(cursim):
+    body = {"query": {"site_settings": {"name": "iframe_comm_hosts", "value": "a.example .b.org"}}}
+    assert "error" not in rest(cursim, "user-query", body).json()
+    assert "error" in rest(cursim, "user-query", body, key=cursim.user_key).json()
