@@ -270,7 +270,7 @@ def test_current_server_has_no_v1(cursim):
     assert reply.status_code == 404 and reply.headers["Content-Type"].startswith("text/html")
 
 
-# -- the current API ---------------------------------------------------------------------------------
+# -- the current API ----------------------------------------------------------------------
 def test_hub_ping_and_errors(cursim):
     assert isinstance(hub(cursim, "system.ping").json()["now"], int)
     assert hub(cursim, "system.ping", auth=False).json() == {
