@@ -9,7 +9,7 @@ from .resources import resource_dir
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the gateway app; settings come from the environment unless tests pass them."""
-    from . import config, context, db, errors, logs, security, views
+    from . import cli, config, context, db, errors, logs, security, views
 
     app = Flask(
         __name__,
@@ -26,4 +26,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     views.init_app(app)
+    cli.init_app(app)
     return app

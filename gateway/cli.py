@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, NoAppException, with_appcontext
 
 from . import create_app, hosts, migrate
 from .config import ConfigError
@@ -18,9 +17,8 @@ def _create_app():
     try:
         return create_app()
     except ConfigError as exc:
-        # A clear line naming the setting, not a traceback.
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
+        # Flask shows this as one clear line naming the setting, not a traceback.
+        raise NoAppException(f"configuration: {exc}") from None
 
 
 cli = FlaskGroup(create_app=_create_app, help="The CoCalc embedding gateway.")
@@ -31,7 +29,7 @@ def _fail(exc: Exception):
 
 
 # -- database ------------------------------------------------------------------------------------
-@cli.group()
+@click.group()
 def db():
     """Manage the gateway's database."""
 
@@ -46,7 +44,7 @@ def db_upgrade(revision):
 
 
 # -- hosts ---------------------------------------------------------------------------------------
-@cli.group("hosts")
+@click.group("hosts")
 def hosts_group():
     """Manage hosts: the sites that hand their users to the gateway."""
 
@@ -104,7 +102,7 @@ def hosts_remove(host_id):
 
 
 # -- encryption keys -----------------------------------------------------------------------------
-@cli.group()
+@click.group()
 def keys():
     """Manage the keys that encrypt stored secrets."""
 
@@ -162,6 +160,16 @@ def demo(port, dialect):
     from .demo import run_demo
 
     run_demo(host_port=port, dialect=dialect)
+
+
+def init_app(app) -> None:
+    """Attach the gateway's commands to the app's CLI (``cocalc-gateway`` and ``flask``)."""
+    for group in (db, hosts_group, keys):
+        app.cli.add_command(group)
+
+
+for _group in (db, hosts_group, keys):
+    cli.add_command(_group)  # found even when the app cannot load, to report why
 
 
 def main() -> None:

@@ -1,0 +1,231 @@
+"""Provisioning on SQLite and PostgreSQL, against both CoCalc dialects, over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway import background, hosts, provisioning, tokens
+from gateway.cocalc import CoCalcAPIError, CoCalcUnavailable
+from gateway.crypto import SecretBox
+from gateway.errors import BadRequest
+from gateway.models import CachedToken, HostUser, UserProject
+from gateway.provisioning import ForeignAccount, UserProfile
+from tests.conftest import gateway_config, make_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def pgw(sim, database_url):
+    """A gateway on each database (SQLite file, PostgreSQL server) and each dialect."""
+    app = make_app(sim, database_url)
+    yield app.extensions["gateway"]
+    background.wait_idle()
+    app.extensions["db"].dispose()
+
+
+@pytest.fixture
+def host(pgw):
+    host, _secret = hosts.add(pgw, "Course", ["https://lms.example.edu"])
+    return host
+
+
+def user(**fields):
+    return UserProfile(external_id=f"u-{uuid.uuid4().hex[:10]}", **fields)
+
+
+def count(gw, model):
+    with gw.db.begin() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def creations(sim):
+    calls = sim.calls()
+    return (
+        calls.get(sim.endpoint("create_account", "v2/auth/sign-up"), 0),
+        calls.get(sim.endpoint("create_project", "projects.createProject"), 0),
+    )
+
+
+def test_cold_launch_makes_four_calls_and_warm_launch_none(pgw, host, sim):
+    profile = user(email=f"{uuid.uuid4().hex[:8]}@example.edu", first_name="Ada")
+    sim.reset()
+    first = provisioning.provision(pgw, host, profile)
+    assert first.cold and sim.total_calls() == 4
+    project = sim.project(first.project_id)
+    assert first.account_id in project["collaborators"] and project["running"]
+    sim.reset()
+    again = provisioning.provision(pgw, host, profile)
+    assert not again.cold and sim.total_calls() == 0
+    assert (again.account_id, again.project_id) == (first.account_id, first.project_id)
+
+
+def test_twenty_threads_make_one_account_and_one_project(pgw, host, sim):
+    profile = user()
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(lambda _: provisioning.provision(pgw, host, profile), range(20)))
+    assert len({r.account_id for r in results}) == 1
+    assert len({r.project_id for r in results}) == 1
+    assert creations(sim) == (1, 1)
+    assert count(pgw, HostUser) == 1 and count(pgw, UserProject) == 1
+
+
+def test_two_processes_sharing_the_database(pgw, host, sim, database_url):
+    config = {**gateway_config(sim, database_url), "HOST_ID": host.id}
+    profile_id = f"u-{uuid.uuid4().hex[:10]}"
+    command = [sys.executable, "-m", "tests.herd", json.dumps(config), profile_id, "10"]
+    workers = [
+        subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) for _ in range(2)
+    ]
+    seen = set()
+    for worker in workers:
+        out, _ = worker.communicate(timeout=120)
+        assert worker.returncode == 0
+        seen |= set(json.loads(out))
+    assert len(seen) == 2  # one account id and one project id across both processes
+    assert creations(sim) == (1, 1)
+
+
+def test_failed_project_creation_is_continued_later(pgw, host, sim):
+    profile = user()
+    sim.fault(sim.endpoint("create_project", "projects.createProject"), "error")
+    with pytest.raises(CoCalcAPIError):
+        provisioning.provision(pgw, host, profile)
+    with pgw.db.begin() as session:
+        row = session.scalar(select(HostUser))
+        assert row.account_id  # the account was made and kept
+    sim.reset()
+    result = provisioning.provision(pgw, host, profile)
+    assert result.account_id == row.account_id
+    assert creations(sim) == (0, 1)
+
+
+def test_lost_account_reply_is_recovered(pgw, host, sim):
+    profile = user(email=f"{uuid.uuid4().hex[:8]}@example.edu")
+    sim.fault(sim.endpoint("create_account", "v2/auth/sign-up"), "lose_reply")
+    with pytest.raises(CoCalcUnavailable):
+        provisioning.provision(pgw, host, profile)
+    sim.reset()
+    result = provisioning.provision(pgw, host, profile)
+    calls = sim.calls()
+    assert calls[sim.endpoint("user_search", "system.userSearch")] == 1
+    assert creations(sim) == (1, 0)  # the retry met "email taken" and found the account
+    assert result.account_id
+    assert tokens.cached(pgw, result.user_id) is not None
+
+
+def test_email_of_someone_elses_account(pgw, host, sim):
+    email = f"{uuid.uuid4().hex[:8]}@example.edu"
+    pgw.cocalc.create_account(first_name="X", last_name="Y", email=email, password="Qw8#mN3$kL5@")
+    with pytest.raises(ForeignAccount) as failure:
+        provisioning.provision(pgw, host, user(email=email))
+    assert failure.value.status == 409
+    assert "did not create" in failure.value.message
+    assert count(pgw, HostUser) == 0 and count(pgw, UserProject) == 0
+
+
+def test_contexts_get_their_own_projects(pgw, host):
+    profile = user()
+    a = provisioning.provision(pgw, host, profile, "course-101")
+    b = provisioning.provision(pgw, host, profile, "course-102")
+    c = provisioning.provision(pgw, host, profile)
+    assert a.account_id == b.account_id == c.account_id
+    assert len({a.project_id, b.project_id, c.project_id}) == 3
+
+
+def test_template_is_copied(pgw, sim):
+    template = pgw.cocalc.create_project(title="template").project_id
+    pgw.cocalc.write_text_file_to_project(template, "course/week1.md", "# Week 1")
+    host, _ = hosts.add(pgw, "Templated", [], template_project_id=template, template_path="course")
+    result = provisioning.provision(pgw, host, user())
+    assert sim.project(result.project_id)["files"] == {"course/week1.md": "# Week 1"}
+
+
+def test_template_copy_is_polled_when_cocalc_answers_with_an_id(simulators, sqlite_url):
+    sim = simulators["v1"]
+    sim.reset()
+    sim.configure(async_copies=True)
+    app = make_app(sim, sqlite_url)
+    gw = app.extensions["gateway"]
+    template = gw.cocalc.create_project(title="template").project_id
+    gw.cocalc.write_text_file_to_project(template, "a.md", "A")
+    host, _ = hosts.add(gw, "Async", [], template_project_id=template, template_path="a.md")
+    result = provisioning.provision(gw, host, user())
+    assert sim.calls()["copy_path_status"] >= 1
+    assert sim.project(result.project_id)["files"] == {"a.md": "A"}
+    sim.reset()
+
+
+def test_users_without_email_get_a_stable_address(pgw, host):
+    profile = user()
+    provisioning.provision(pgw, host, profile)
+    with pgw.db.begin() as session:
+        email = session.scalar(select(HostUser.email))
+    domain = pgw.settings["GATEWAY_EMAIL_DOMAIN"]
+    assert email == provisioning.stable_email(host.id, profile.external_id, domain)
+    assert email.endswith("@" + domain)
+
+
+@pytest.mark.parametrize(
+    ("profile", "context"),
+    [
+        (UserProfile(""), ""),
+        (UserProfile("x" * 256), ""),
+        (UserProfile("a\x00b"), ""),
+        (UserProfile("ok", email="not-an-email"), ""),
+        (UserProfile("ok"), "c" * 256),
+    ],
+)
+def test_bad_input_is_refused_before_anything_is_written(pgw, host, sim, profile, context):
+    with pytest.raises(BadRequest):
+        provisioning.provision(pgw, host, profile, context)
+    assert count(pgw, HostUser) == 0 and sim.total_calls() == 0
+
+
+def test_stale_token_is_refreshed(pgw, host, sim):
+    profile = user()
+    provisioning.provision(pgw, host, profile)
+    pgw.settings["GATEWAY_TOKEN_MARGIN"] = 25 * 3600  # every token is now too old
+    sim.reset()
+    provisioning.provision(pgw, host, profile)
+    assert sim.calls() == {sim.endpoint("user_auth", "system.generateUserAuthToken"): 1}
+
+
+def test_secrets_are_not_readable_in_the_database_file(sim, sqlite_url, tmp_path):
+    app = make_app(sim, sqlite_url)
+    gw = app.extensions["gateway"]
+    host, secret = hosts.add(gw, "Course", [])
+    result = provisioning.provision(gw, host, user())
+    with gw.db.begin() as session:
+        password = gw.box.decrypt(session.get(HostUser, result.user_id).password_encrypted)
+        token = gw.box.decrypt(session.get(CachedToken, result.user_id).token_encrypted)
+    gw.db.dispose()  # checkpoint the WAL into the file
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("gateway.sqlite3*"))
+    assert len(password) >= 40
+    for value in (password, token, secret):
+        assert value.encode() not in raw
+
+
+def test_key_rotation(sim, sqlite_url, runner_factory=None):
+    old = SecretBox.generate_key()
+    app = make_app(sim, sqlite_url, GATEWAY_ENCRYPTION_KEYS=old)
+    gw = app.extensions["gateway"]
+    host, secret = hosts.add(gw, "Course", [])
+    result = provisioning.provision(gw, host, user())
+    new = SecretBox.generate_key()
+    rotated = make_app(sim, sqlite_url, GATEWAY_ENCRYPTION_KEYS=f"{new},{old}")
+    outcome = rotated.test_cli_runner().invoke(args=["keys", "rotate"])
+    assert outcome.exit_code == 0, outcome.output
+    assert json.loads(outcome.output)["host_users"] == 1
+    only_new = make_app(sim, sqlite_url, GATEWAY_ENCRYPTION_KEYS=new).extensions["gateway"]
+    assert hosts.signing_key(only_new, hosts.get(only_new, host.id)) == secret.encode()
+    with only_new.db.begin() as session:
+        only_new.box.decrypt(session.get(HostUser, result.user_id).password_encrypted)
