@@ -11,9 +11,9 @@ from werkzeug.serving import make_server
 class ThreadedServer:
     """A real HTTP server on a loopback port that stops when asked or when the process ends."""
 
-    def __init__(self, app, port: int = 0, host: str = "127.0.0.1"):
-        # Quiet werkzeug's per-request lines: tests and the demo print their own.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    def __init__(self, app, port: int = 0, host: str = "127.0.0.1", *, access_log=False):
+        # werkzeug logs a line per request; tests and the demo usually want quiet.
+        logging.getLogger("werkzeug").setLevel(logging.INFO if access_log else logging.WARNING)
         self.server = make_server(host, port, app, threaded=True)
         self.server.daemon_threads = True
         self.port = self.server.server_port

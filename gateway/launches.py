@@ -202,7 +202,8 @@ def signed_in(gw: Gateway, key: str) -> None:
         if row is None or row.kind != "embed" or not row.token_encrypted:
             return
         token, row.token_encrypted = gw.box.decrypt(row.token_encrypted), None
-    tokens.revoke_later(gw, token)
+        user_id = row.user_id
+    tokens.revoke_and_refill(gw, user_id, token)
 
 
 def purge_expired(gw: Gateway) -> int:

@@ -2,8 +2,8 @@
 
 With API v1 a token cannot be revoked, so every embed page of a user shares the cached one.
 With the current API (and GATEWAY_REVOKE_TOKENS on) each embed page takes the cached token
-for itself, the page's sign-in is followed by a revocation, and a fresh token is fetched in
-the background, so the next launch still finds one waiting and makes no CoCalc call.
+for itself. Once the page's browser has signed in, the token is revoked and the next one is
+fetched in the background, so the next launch finds one waiting and makes no CoCalc call.
 """
 
 from __future__ import annotations
@@ -90,10 +90,15 @@ def for_page(gw: Gateway, user_id: int) -> AuthToken:
                 )
             ).rowcount
         if taken:
-            background.submit("refill token", lambda: ensure(gw, user_id))
             return AuthToken(token=gw.box.decrypt(ciphertext), expires_at=expires_at)
     raise ServiceBusy("too many launches of this user at once; try again")
 
 
-def revoke_later(gw: Gateway, token: str) -> None:
-    background.submit("revoke token", lambda: gw.cocalc.revoke_token(token))
+def revoke_and_refill(gw: Gateway, user_id: int, token: str) -> None:
+    """After a page signed in: revoke its token, and cache the next one (in the background)."""
+
+    def work():
+        gw.cocalc.revoke_token(token)
+        ensure(gw, user_id)
+
+    background.submit("revoke and refill token", work)
