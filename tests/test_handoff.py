@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 
 from gateway import background, hosts, logs
 from gateway.devserver import ThreadedServer
-from gateway.models import HostUser, Launch, UsedTokenId, utcnow
+from gateway.models import HostUser, Launch, UsedTokenId, UserProject, utcnow
 from tests.conftest import make_app
 from tests.launching import mint, unsigned
 
@@ -57,10 +57,7 @@ def test_post_launch_redirects_to_the_embed_page(client, host, gw, sim):
     with gw.db.begin() as session:
         user = session.scalar(select(HostUser))
         launch_row = session.scalar(select(Launch))
-    project_id = next(iter(sim.calls())) and gw.cocalc
     token_text = gw.box.decrypt(launch_row.token_encrypted)
-    from gateway.models import UserProject
-
     with gw.db.begin() as session:
         project_id = session.scalar(select(UserProject.project_id))
     kiosk = f"{sim.url}/projects/{project_id}/files/work/my%20notes.md"
@@ -114,7 +111,7 @@ def test_warm_launch_makes_no_cocalc_call(client, host, sim):
     assert sim.total_calls() == 0
 
 
-# -- bad launch tokens: a clear 4xx, nothing provisioned, database unchanged ------------------------
+# -- bad launch tokens: a clear 4xx, nothing provisioned, database unchanged ---------------
 def _bad_tokens(host_id, secret):
     now = int(time.time())
     rsa = RSAKey.generate_key(2048)
@@ -316,7 +313,7 @@ def test_current_dialect_revokes_the_token_after_sign_in(simulators, sqlite_url)
 def test_proxy_fix_builds_public_urls(sim, sqlite_url):
     app = make_app(sim, sqlite_url, GATEWAY_PROXY_FIX=1)
     gw = app.extensions["gateway"]
-    host, secret = hosts.add(gw, "Course", [HOST_ORIGIN])
+    _host, secret = hosts.add(gw, "Course", [HOST_ORIGIN])
     reply = app.test_client().post(
         "/api/v1/launches",
         json={"user": {"id": "p"}},
