@@ -91,16 +91,23 @@ def host_site(gateway_url: str, host_id: str, secret: str) -> Flask:
     return app
 
 
-def run_demo(host_port: int = 5000, dialect: str = "current", block: bool = True):
-    """Start all three servers; return them (tests) or serve until Ctrl-C (``make demo``)."""
-    gateway_port, simulator_port = host_port + 1, host_port + 2
-    host_origin = f"http://127.0.0.1:{host_port}"
-    gateway_origin = f"http://127.0.0.1:{gateway_port}"
+def start_stack(
+    dialect="current", *, host_port=0, gateway_port=0, simulator_port=0, settings=None
+) -> dict:
+    """Start simulator, gateway and demo host site; each on its own port, so origins differ."""
+    # Bind all three ports first: each server's configuration names the others' origins.
+    simulator = ThreadedServer(port=simulator_port)
+    gateway_server = ThreadedServer(port=gateway_port)
+    host_server = ThreadedServer(port=host_port)
+    # The simulated CoCalc answers the gateway's pages: plain http with a port is allowed
+    # only in the simulator (real CoCalc needs https on port 443, see the README).
     sim_config = SimulatorConfig(
-        dialect=dialect, insecure_origins=[gateway_origin], account_rate_limit=None
+        dialect=dialect,
+        account_rate_limit=None,
+        insecure_origins=[gateway_server.url],
+        dns=simulator.url,
     )
-    simulator = ThreadedServer(create_simulator_app(sim_config), port=simulator_port).start()
-
+    simulator.start(create_simulator_app(sim_config))
     workdir = Path(tempfile.mkdtemp(prefix="cocalc-gateway-demo-"))
     app = create_app(
         {
@@ -109,7 +116,8 @@ def run_demo(host_port: int = 5000, dialect: str = "current", block: bool = True
             "COCALC_API_DIALECT": "auto",
             "DATABASE_URL": f"sqlite:///{workdir / 'demo.sqlite3'}",
             "GATEWAY_SECRET_KEY": secrets.token_urlsafe(32),
-            "GATEWAY_PUBLIC_URL": gateway_origin,
+            "GATEWAY_PUBLIC_URL": gateway_server.url,
+            **(settings or {}),
         }
     )
     with app.app_context():
@@ -119,21 +127,34 @@ def run_demo(host_port: int = 5000, dialect: str = "current", block: bool = True
         for path, content in TEMPLATE_FILES.items():
             gw.cocalc.write_text_file_to_project(template, path, content)
         host, secret = hosts.add(
-            gw, "Demo course", [host_origin], template_project_id=template, template_path=""
+            gw, "Demo course", [host_server.url], template_project_id=template, template_path=""
         )
-    gateway_server = ThreadedServer(app, port=gateway_port).start()
-    host_server = ThreadedServer(host_site(gateway_origin, host.id, secret), port=host_port).start()
-    servers = {"simulator": simulator, "gateway": gateway_server, "host": host_server}
-    if not block:
-        return servers
-    click.echo(f"CoCalc simulator ({dialect} API): {simulator.url}")
-    click.echo(f"Gateway:                      {gateway_server.url}")
-    click.echo(f"\n  Open the demo host page:  {host_server.url}\n")
+        host_app = host_site(gateway_server.url, host.id, secret)
+    gateway_server.start(app)
+    host_server.start(host_app)
+    return {
+        "simulator": simulator,
+        "gateway": gateway_server,
+        "host": host_server,
+        "app": app,
+        "host_id": host.id,
+        "host_secret": secret,
+        "simulator_config": sim_config,
+    }
+
+
+def run_demo(host_port: int = 5000, dialect: str = "current") -> None:
+    """Serve the demo until Ctrl-C (``make demo``)."""
+    stack = start_stack(
+        dialect, host_port=host_port, gateway_port=host_port + 1, simulator_port=host_port + 2
+    )
+    click.echo(f"CoCalc simulator ({dialect} API): {stack['simulator'].url}")
+    click.echo(f"Gateway:                      {stack['gateway'].url}")
+    click.echo(f"\n  Open the demo host page:  {stack['host'].url}\n")
     click.echo("Press Ctrl-C to stop.")
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        for server in servers.values():
-            server.stop()
-    return servers
+        for name in ("host", "gateway", "simulator"):
+            stack[name].stop()

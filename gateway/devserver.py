@@ -11,7 +11,7 @@ from werkzeug.serving import make_server
 class ThreadedServer:
     """A real HTTP server on a loopback port that stops when asked or when the process ends."""
 
-    def __init__(self, app, port: int = 0, host: str = "127.0.0.1", *, access_log=False):
+    def __init__(self, app=None, port: int = 0, host: str = "127.0.0.1", *, access_log=False):
         # werkzeug logs a line per request; tests and the demo usually want quiet.
         logging.getLogger("werkzeug").setLevel(logging.INFO if access_log else logging.WARNING)
         self.server = make_server(host, port, app, threaded=True)
@@ -20,7 +20,10 @@ class ThreadedServer:
         self.url = f"http://{host}:{self.port}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def start(self) -> ThreadedServer:
+    def start(self, app=None) -> ThreadedServer:
+        """Serve ``app`` (or the one given at construction; set late when it needs the URL)."""
+        if app is not None:
+            self.server.app = app
         self._thread.start()
         return self
 

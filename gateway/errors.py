@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .cocalc.errors import CoCalcError, CoCalcTimeout, CoCalcUnavailable
+from .security import framed_page_csp
 
 log = logging.getLogger(__name__)
 
@@ -88,16 +89,33 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
-def render_error(status: int, code: str, title: str, message: str, *, field=None, retry=False):
-    """Build the error response: JSON for APIs, a small HTML page for browsers."""
+def render_error(
+    status: int, code: str, title: str, message: str, *, field=None, retry=False, host_origins=None
+):
+    """Build the error response: JSON for APIs, a small HTML page for browsers.
+
+    When the request belongs to a known host (a launch or embed page), the page may be framed
+    by the host's origins, so the user sees it inside the host's iframe; for an expired launch
+    it also tells the host page, which can fetch a new launch.
+    """
     if wants_json():
         body = {"error": {"code": code, "message": message}}
         if field:
             body["error"]["field"] = field
         return jsonify(body), status
-    return render_template(
-        "error.html", status=status, title=title, message=message, retry=retry
-    ), status
+    origins = host_origins if host_origins is not None else g.get("frame_ancestors")
+    html = render_template(
+        "error.html",
+        status=status,
+        title=title,
+        message=message,
+        retry=retry,
+        notify={"event": code, "origins": origins} if origins and code == "expired" else None,
+    )
+    response = make_response(html, status)
+    if origins:
+        response.headers["Content-Security-Policy"] = framed_page_csp(origins)
+    return response
 
 
 def init_app(app: Flask) -> None:
@@ -111,6 +129,7 @@ def init_app(app: Flask) -> None:
             exc.message,
             field=exc.field,
             retry=exc.status >= 500,
+            host_origins=getattr(exc, "host_origins", None),
         )
 
     @app.errorhandler(CoCalcError)

@@ -22,6 +22,13 @@ def embed_csp(cocalc_origin: str, frame_ancestors: list[str]) -> str:
     )
 
 
+def framed_page_csp(frame_ancestors: list[str]) -> str:
+    """Policy of a gateway message page shown inside a host's iframe."""
+    return DEFAULT_CSP.replace(
+        "frame-ancestors 'none'", "frame-ancestors " + " ".join(frame_ancestors)
+    )
+
+
 def init_app(app: Flask) -> None:
     hops = int(app.config.get("GATEWAY_PROXY_FIX") or 0)
     if hops:

@@ -46,40 +46,45 @@ export function connect(iframe, { origin, timeout = 15000 } = {}) {
   let current = null;
   let destroyed = false;
   let ready = false;
-  let readiness = null;  // {promise, resolve, reject, stop, timer} of the current attempt
+  // One promise for "CoCalc answered", kept across probe attempts until it settles, so no
+  // caller of ready() is left waiting on an attempt that a reload replaced.
+  let waiting = deferred();
+  let settled = false;
+  let stopProbe = () => {};
+  let readyTimer = null;
 
   function post(message) {
     if (iframe.contentWindow) iframe.contentWindow.postMessage(message, cocalcOrigin);
   }
 
   function startReadiness() {
-    if (readiness) {
-      readiness.stop();
-      clearTimeout(readiness.timer);
-    }
+    stopProbe();
+    clearTimeout(readyTimer);
     ready = false;
-    const attempt = deferred();
-    attempt.stop = repeatWithBackoff(() => post({ action: "status" }), () => ready || destroyed, {
+    if (settled) {
+      waiting = deferred();
+      settled = false;
+    }
+    stopProbe = repeatWithBackoff(() => post({ action: "status" }), () => ready || destroyed, {
       first: 100, cap: 1000, deadline: Date.now() + timeout,
     });
-    attempt.timer = setTimeout(() => {
-      if (ready || readiness !== attempt) return;
-      attempt.stop();
-      attempt.failed = true;
-      attempt.reject(new BridgeError(ErrorCode.TIMEOUT, `CoCalc did not answer within ${timeout} ms`));
+    readyTimer = setTimeout(() => {
+      stopProbe();
+      settled = true;
+      waiting.reject(new BridgeError(ErrorCode.TIMEOUT, `CoCalc did not answer within ${timeout} ms`));
       for (const job of queue.splice(0)) {
         clearTimeout(job.timer);
         job.reject(new BridgeError(ErrorCode.NOT_READY, "CoCalc never became ready"));
       }
     }, timeout);
-    readiness = attempt;
   }
 
   function becomeReady() {
     ready = true;
-    readiness.stop();
-    clearTimeout(readiness.timer);
-    readiness.resolve();
+    stopProbe();
+    clearTimeout(readyTimer);
+    settled = true;
+    waiting.resolve();
     events.emit("ready");
     pump();
   }
@@ -87,7 +92,7 @@ export function connect(iframe, { origin, timeout = 15000 } = {}) {
   function pump() {
     if (current || destroyed || !queue.length) return;
     if (!ready) {
-      if (readiness.failed) startReadiness();
+      if (settled) startReadiness();  // an earlier attempt failed: try again for this command
       return;
     }
     current = queue.shift();
@@ -176,8 +181,8 @@ export function connect(iframe, { origin, timeout = 15000 } = {}) {
     /** Resolve once CoCalc answers a status probe (again after each reload). */
     ready() {
       if (destroyed) return Promise.reject(new BridgeError(ErrorCode.DESTROYED, "the bridge was destroyed"));
-      if (readiness.failed) startReadiness();
-      return readiness.promise;
+      if (settled && !ready) startReadiness();
+      return waiting.promise;
     },
     /** Open `path` of `project_id`; resolves on "done", calls onAck on "ack". */
     open({ project_id, path } = {}, options = {}) {
@@ -210,9 +215,9 @@ export function connect(iframe, { origin, timeout = 15000 } = {}) {
       destroyed = true;
       window.removeEventListener("message", onMessage);
       iframe.removeEventListener("load", onLoad);
-      readiness.stop();
-      clearTimeout(readiness.timer);
-      readiness.reject(new BridgeError(ErrorCode.DESTROYED, "the bridge was destroyed"));
+      stopProbe();
+      clearTimeout(readyTimer);
+      if (!settled) waiting.reject(new BridgeError(ErrorCode.DESTROYED, "the bridge was destroyed"));
       const error = new BridgeError(ErrorCode.DESTROYED, "the bridge was destroyed");
       for (const job of [current, ...queue].filter(Boolean)) {
         clearTimeout(job.timer);

@@ -33,8 +33,9 @@ export function mount(target, { url, token, timeout = 20000 } = {}) {
     iframe = document.createElement("iframe");
     iframe.title = "CoCalc";
     iframe.allow = "clipboard-read; clipboard-write; fullscreen";
-    iframe.setAttribute("allowfullscreen", "");
     iframe.style.cssText = "width:100%;height:100%;border:0;";
+    // A form can target the frame only if it has its name when it is created.
+    iframe.name = `cocalc-gateway-${newId()}`;
     target.appendChild(iframe);
   } else {
     throw new BridgeError(ErrorCode.INVALID_ARGUMENT, "mount() needs a container element or an <iframe>");
@@ -114,7 +115,10 @@ export function mount(target, { url, token, timeout = 20000 } = {}) {
 
   if (token) {
     // Submit the token into the iframe: it stays out of URLs, logs and history.
-    iframe.name = iframe.name || `cocalc-gateway-${newId()}`;
+    if (!iframe.name) {
+      iframe.name = `cocalc-gateway-${newId()}`;
+      try { iframe.contentWindow.name = iframe.name; } catch (e) { /* cross-origin already */ }
+    }
     const form = document.createElement("form");
     form.method = "POST";
     form.action = url;

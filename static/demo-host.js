@@ -36,6 +36,7 @@ document.getElementById("launch-form").addEventListener("submit", async (event) 
   const box = document.getElementById("embed");
   box.replaceChildren();
   embed = mount(box, { url: launch.url, token: launch.token });
+  window.demoEmbed = embed;  // for the browser tests and for trying things in the console
   embed.on("project-log", (entry) => show("project-log", entry && entry.event));
   embed.on("expired", () => show("event", "expired: ask for a new launch"));
   buttons.forEach((b) => { b.disabled = true; });

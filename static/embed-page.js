@@ -76,13 +76,15 @@ function expire() {
 }
 
 // The current CoCalc API signs in only through /auth/impersonate, in the hidden frame; its
-// response sets CoCalc's cookie, then the kiosk page can load without a token.
+// response sets CoCalc's cookie, then the kiosk page can load without a token. The frame gets
+// its URL only here, after the listener is in place, so its load cannot be missed.
 if (signIn) {
   signIn.addEventListener("load", () => {
     signIn.remove();  // it goes on to load CoCalc's whole app: not needed
     kiosk.src = kiosk.dataset.src;
     fetch(settings.signedInUrl, { method: "POST", keepalive: true }).catch(() => {});
   }, { once: true });
+  signIn.src = signIn.dataset.src;
 }
 
 document.getElementById("problem-retry").addEventListener("click", () => window.location.reload());

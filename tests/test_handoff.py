@@ -66,7 +66,7 @@ def test_post_launch_redirects_to_the_embed_page(client, host, gw, sim):
             f"{kiosk}?auth_token={token_text}&fullscreen=kiosk&session="
         )
     else:
-        assert iframe_src(html, "cocalc-sign-in") == (
+        assert iframe_src(html, "cocalc-sign-in", "data-src") == (
             f"{sim.url}/auth/impersonate?auth_token={token_text}"
         )
         assert iframe_src(html, "cocalc", "data-src") == f"{kiosk}?fullscreen=kiosk&session="
@@ -296,7 +296,7 @@ def test_current_dialect_revokes_the_token_after_sign_in(simulators, sqlite_url)
     client = app.test_client()
     location = launch(client, mint(host.id, secret, sub="r")).headers["Location"]
     html = client.get(location).get_data(as_text=True)
-    sign_in = iframe_src(html, "cocalc-sign-in")
+    sign_in = iframe_src(html, "cocalc-sign-in", "data-src")
     assert requests.get(sign_in, timeout=5).text.count("window.location") == 1  # token works
     assert client.post(f"{location}/signed-in").status_code == 204
     background.wait_idle()

@@ -97,7 +97,8 @@ def call(event):
     unexpected = sorted(set(body) - allowed)
     if unexpected:
         return bad_request(f"unexpected field '{unexpected[0]}' for '{event}'")
-    missing = sorted(f for f in required if body.get(f) in (None, ""))
+    # "Required" means present: an empty string is a value (an admin's empty password).
+    missing = sorted(f for f in required if body.get(f) is None)
     if missing:
         return bad_request(f"missing required field '{missing[0]}' for '{event}'")
     mesg_id = body.pop("id", None) or str(uuid.uuid4())

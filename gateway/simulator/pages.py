@@ -85,6 +85,12 @@ def kiosk_file():
     return jsonify(path=path, content=content)
 
 
+@bp.get("/_sim/forge")
+def forge():
+    """A page that posts the given JSON to its parent: a forger on CoCalc's own origin."""
+    return render_template("simulator/forge.html", message=request.args.get("message", "{}"))
+
+
 @bp.get("/auth/impersonate")
 def impersonate():
     state, config = sim().state, sim().config
