@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 from flask.cli import FlaskGroup, NoAppException, with_appcontext
@@ -101,6 +102,100 @@ def hosts_remove(host_id):
     click.echo(json.dumps({"removed": host_id}))
 
 
+# -- users ---------------------------------------------------------------------------------------
+@click.group("users")
+def users_group():
+    """Manage host users: bulk import, list, show, deprovision."""
+
+
+@users_group.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8"))
+@click.option("--host", "host_id", required=True, help="The host these users belong to.")
+@click.option(
+    "--parallel",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="How many users are provisioned at the same time.",
+)
+@click.option(
+    "--tokens/--no-tokens",
+    default=False,
+    show_default=True,
+    help="Also fetch each user's auth token now.",
+)
+@with_appcontext
+def users_import(csv_file, host_id, parallel, tokens):
+    """Pre-provision the users of a CSV file (id,email,first_name,last_name[,context])."""
+    from . import users
+
+    try:
+        host = hosts.get(gateway(), host_id)
+        rows = users.read_csv(csv_file)
+    except GatewayError as exc:
+        _fail(exc)
+    with click.progressbar(length=len(rows), label="Provisioning", file=sys.stderr) as bar:
+        summary = users.import_users(
+            gateway(), host, rows, parallelism=parallel, with_tokens=tokens, progress=bar.update
+        )
+    click.echo(json.dumps(summary.as_dict(), indent=2))
+    if summary.failed:
+        raise SystemExit(1)
+
+
+@users_group.command("list")
+@click.option("--host", "host_id", help="Only this host's users.")
+@with_appcontext
+def users_list(host_id):
+    """List users as JSON lines."""
+    from . import users
+
+    for user in users.list_users(gateway(), host_id):
+        click.echo(
+            json.dumps(
+                {
+                    "id": user.id,
+                    "host_id": user.host_id,
+                    "external_id": user.external_id,
+                    "email": user.email,
+                    "account_id": user.account_id,
+                }
+            )
+        )
+
+
+@users_group.command("show")
+@click.argument("external_id")
+@click.option("--host", "host_id", required=True)
+@with_appcontext
+def users_show(external_id, host_id):
+    """Show one user, their account and projects."""
+    from . import users
+
+    try:
+        click.echo(
+            json.dumps(users.describe(*users.find(gateway(), host_id, external_id)), indent=2)
+        )
+    except GatewayError as exc:
+        _fail(exc)
+
+
+@users_group.command("deprovision")
+@click.argument("external_id")
+@click.option("--host", "host_id", required=True)
+@click.confirmation_option(prompt="Remove this user from their projects and forget them?")
+@with_appcontext
+def users_deprovision(external_id, host_id):
+    """Remove a user from their CoCalc projects and forget the mapping."""
+    from . import users
+    from .cocalc import CoCalcError
+
+    try:
+        click.echo(json.dumps(users.deprovision(gateway(), host_id, external_id), indent=2))
+    except (GatewayError, CoCalcError) as exc:
+        _fail(exc)
+
+
 # -- encryption keys -----------------------------------------------------------------------------
 @click.group()
 def keys():
@@ -164,11 +259,11 @@ def demo(port, dialect):
 
 def init_app(app) -> None:
     """Attach the gateway's commands to the app's CLI (``cocalc-gateway`` and ``flask``)."""
-    for group in (db, hosts_group, keys):
+    for group in (db, hosts_group, users_group, keys):
         app.cli.add_command(group)
 
 
-for _group in (db, hosts_group, keys):
+for _group in (db, hosts_group, users_group, keys):
     cli.add_command(_group)  # found even when the app cannot load, to report why
 
 
@@ -177,3 +272,7 @@ def main() -> None:
 
 
 __all__ = ["cli", "main"]
+
+
+if __name__ == "__main__":
+    main()

@@ -20,6 +20,12 @@ from .models import Lock, utcnow
 def _try_acquire(db: Database, name: str, owner: str, lease: float) -> bool:
     now = utcnow()
     expires = now + timedelta(seconds=lease)
+    try:
+        with db.begin() as session:
+            session.add(Lock(name=name, owner=owner, expires_at=expires))
+        return True
+    except IntegrityError:
+        pass  # someone holds it: the primary key decided, as it does across processes
     with db.begin() as session:
         # A lease left behind by a crashed process is taken over once it has run out.
         taken = session.execute(
@@ -27,15 +33,7 @@ def _try_acquire(db: Database, name: str, owner: str, lease: float) -> bool:
             .where(Lock.name == name, Lock.expires_at < now)
             .values(owner=owner, expires_at=expires)
         )
-        if taken.rowcount == 1:
-            return True
-    try:
-        with db.begin() as session:
-            session.add(Lock(name=name, owner=owner, expires_at=expires))
-        return True
-    except IntegrityError:
-        # Someone holds it: the primary key decided, as it does across processes.
-        return False
+        return taken.rowcount == 1
 
 
 @contextmanager

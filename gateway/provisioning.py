@@ -156,12 +156,16 @@ def _ready(user: HostUser, project: UserProject, host: Host) -> bool:
     return bool(user.account_id and project.project_id and project.collaborator_added and templated)
 
 
-def provision(gw: Gateway, host: Host, profile: UserProfile, context: str = "") -> Provisioned:
+def provision(
+    gw: Gateway, host: Host, profile: UserProfile, context: str = "", *, with_token: bool = True
+) -> Provisioned:
     """Make sure the user has an account, a project for ``context`` and a fresh token."""
     profile, context = validate(profile, context)
     user = _user_row(gw, host, profile)
     project = _project_row(gw, user.id, context)
-    warm = _ready(user, project, host) and tokens.cached(gw, user.id) is not None
+    warm = _ready(user, project, host) and (
+        not with_token or tokens.cached(gw, user.id) is not None
+    )
     TOKEN_CACHE.labels("hit" if warm else "miss").inc()
     if not warm:
         try:
@@ -174,7 +178,7 @@ def provision(gw: Gateway, host: Host, profile: UserProfile, context: str = "") 
             raise
         background.run_together(
             lambda: ensure_collaborator(gw, project.id, user.id),
-            lambda: tokens.ensure(gw, user.id),
+            *([lambda: tokens.ensure(gw, user.id)] if with_token else []),
         )
     else:
         maybe_start_project(gw, project)

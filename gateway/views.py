@@ -100,7 +100,11 @@ def readyz():
     try:
         client = gateway().cocalc
         client.ping()
-        checks["cocalc"] = {"ok": True, "dialect": client.dialect}
+        checks["cocalc"] = {
+            "ok": True,
+            "dialect": client.dialect,
+            "key_is_admin": gateway().connector.key_is_admin(),
+        }
     except Exception as exc:
         checks["cocalc"] = {"ok": False, "error": getattr(exc, "message", type(exc).__name__)}
         ready = False

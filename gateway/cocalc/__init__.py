@@ -73,6 +73,8 @@ class CoCalcConnector:
         self.organization = organization
         self._client: CoCalcClient | None = None
         self._lock = threading.Lock()
+        self._admin: bool | None = None
+        self._admin_checked = False
 
     def _build(self, dialect: str) -> CoCalcClient:
         if dialect == "v1":
@@ -107,3 +109,10 @@ class CoCalcConnector:
                     log.info("using the CoCalc %s API", dialect)
                     self._client = self._build(dialect)
         return self._client
+
+    def key_is_admin(self) -> bool | None:
+        """Check once whether the key is a site admin's (None: the dialect cannot tell)."""
+        if not self._admin_checked:
+            self._admin = self.client.key_is_admin()
+            self._admin_checked = True
+        return self._admin

@@ -72,6 +72,10 @@ class CoCalcClient(abc.ABC):
     @abc.abstractmethod
     def user_auth(self, account_id: str, password: str) -> AuthToken: ...
 
+    def key_is_admin(self) -> bool | None:
+        """Tell whether the API key is a site admin's, where the dialect can tell; else None."""
+        return None
+
     def revoke_token(self, token: str) -> bool:
         """Invalidate a token where the dialect allows it; say whether it did."""
         return False

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from .client import CoCalcClient
-from .errors import CoCalcProtocolError, CoCalcUnsupported
+from .errors import CoCalcAPIError, CoCalcProtocolError, CoCalcUnsupported
 from .types import (
     Account,
     AuthToken,
@@ -117,6 +118,22 @@ class CurrentClient(CoCalcClient):
         if not isinstance(token, str) or not token:
             raise CoCalcProtocolError("reply is not a token", endpoint="user_auth")
         return self._token(token)
+
+    def key_is_admin(self) -> bool | None:
+        # Only a site admin gets a token without the account's password (and CoCalc does not
+        # check that the account exists); the probe's token is revoked at once.
+        try:
+            token = self._hub(
+                "system.generateUserAuthToken",
+                {"user_account_id": str(uuid.uuid4())},
+                idempotent=False,
+            )
+        except CoCalcAPIError:
+            return False
+        if isinstance(token, str) and token:
+            self.revoke_token(token)
+            return True
+        return None
 
     def revoke_token(self, token: str) -> bool:
         if self.organization:

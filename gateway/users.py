@@ -1,0 +1,153 @@
+"""Managing host users in bulk: import from CSV, list, show, deprovision."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select
+
+from . import provisioning
+from .cocalc import CoCalcError
+from .context import Gateway
+from .errors import BadRequest, GatewayError, NotFound
+from .models import Host, HostUser, UserProject
+from .provisioning import UserProfile
+
+CSV_COLUMNS = ("id", "email", "first_name", "last_name", "context")
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    skipped: int = 0
+    failed: list[dict] = field(default_factory=list)
+    parallelism: int = 1
+
+    def as_dict(self) -> dict:
+        return {
+            "created": self.created,
+            "skipped": self.skipped,
+            "failed": len(self.failed),
+            "failures": self.failed[:50],
+            "parallelism": self.parallelism,
+        }
+
+
+def read_csv(lines: Iterable[str]) -> list[tuple[UserProfile, str]]:
+    """Parse ``id,email,first_name,last_name[,context]`` rows (a header row is required)."""
+    reader = csv.DictReader(lines)
+    if not reader.fieldnames or "id" not in reader.fieldnames:
+        raise BadRequest("the CSV needs a header row with at least an 'id' column")
+    unknown = set(reader.fieldnames) - set(CSV_COLUMNS)
+    if unknown:
+        raise BadRequest(f"unknown CSV columns: {', '.join(sorted(unknown))}")
+    return [
+        (
+            UserProfile(
+                external_id=row["id"] or "",
+                email=row.get("email") or None,
+                first_name=row.get("first_name") or None,
+                last_name=row.get("last_name") or None,
+            ),
+            row.get("context") or "",
+        )
+        for row in reader
+    ]
+
+
+def import_users(
+    gw: Gateway,
+    host: Host,
+    rows: list[tuple[UserProfile, str]],
+    *,
+    parallelism: int = 8,
+    with_tokens: bool = False,
+    progress: Callable[[int], None] = lambda n: None,
+) -> ImportSummary:
+    """Provision every row with bounded parallelism; safe to run again after an interruption.
+
+    Each row is provisioned the same way a launch is, so a row that was finished before is
+    "skipped" (no CoCalc call) and a half-finished one continues where it stopped.
+    """
+    summary = ImportSummary(parallelism=parallelism)
+
+    def one(row):
+        profile, context = row
+        try:
+            result = provisioning.provision(gw, host, profile, context, with_token=with_tokens)
+            return ("created" if result.cold else "skipped"), None
+        except (GatewayError, CoCalcError) as exc:
+            return "failed", {"id": profile.external_id, "error": getattr(exc, "message", str(exc))}
+
+    with ThreadPoolExecutor(max_workers=parallelism) as pool:
+        for outcome, failure in pool.map(one, rows):
+            if outcome == "failed":
+                summary.failed.append(failure)
+            else:
+                setattr(summary, outcome, getattr(summary, outcome) + 1)
+            progress(1)
+    return summary
+
+
+def describe(user: HostUser, projects: list[UserProject]) -> dict:
+    return {
+        "id": user.id,
+        "host_id": user.host_id,
+        "external_id": user.external_id,
+        "email": user.email,
+        "account_id": user.account_id,
+        "created_at": user.created_at.isoformat() if user.created_at else None,
+        "projects": [
+            {
+                "context": p.context,
+                "project_id": p.project_id,
+                "collaborator_added": p.collaborator_added,
+            }
+            for p in projects
+        ],
+    }
+
+
+def find(gw: Gateway, host_id: str, external_id: str) -> tuple[HostUser, list[UserProject]]:
+    with gw.db.begin() as session:
+        user = session.scalar(
+            select(HostUser).where(HostUser.host_id == host_id, HostUser.external_id == external_id)
+        )
+        if user is None:
+            raise NotFound(f"no user {external_id!r} of host {host_id!r}")
+        projects = list(session.scalars(select(UserProject).where(UserProject.user_id == user.id)))
+    return user, projects
+
+
+def list_users(gw: Gateway, host_id: str | None = None) -> list[HostUser]:
+    query = select(HostUser).order_by(HostUser.id)
+    if host_id:
+        query = query.where(HostUser.host_id == host_id)
+    with gw.db.begin() as session:
+        return list(session.scalars(query))
+
+
+def deprovision(gw: Gateway, host_id: str, external_id: str) -> dict:
+    """Remove the user from their projects in CoCalc, then forget them here.
+
+    The CoCalc account stays (the API cannot delete accounts); the projects stay with the
+    gateway's account. If CoCalc fails half way, nothing is forgotten and a re-run continues.
+    """
+    user, projects = find(gw, host_id, external_id)
+    removed = []
+    for project in projects:
+        if project.project_id and user.account_id and project.collaborator_added:
+            gw.cocalc.remove_collaborator(project.project_id, user.account_id)
+            with gw.db.begin() as session:  # a re-run after a failure skips this one
+                session.get(UserProject, project.id).collaborator_added = False
+            removed.append(project.project_id)
+    with gw.db.begin() as session:
+        session.execute(delete(HostUser).where(HostUser.id == user.id))
+    return {
+        "external_id": external_id,
+        "account_id": user.account_id,
+        "removed_from_projects": removed,
+    }
