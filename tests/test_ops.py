@@ -127,7 +127,7 @@ def test_redaction():
         assert secret not in redacted
 
 
-# -- the CLI -----------------------------------------------------------------------------------------
+# -- the CLI ------------------------------------------------------------------------------
 def test_hosts_commands(runner):
     added = runner.invoke(
         args=[
