@@ -72,18 +72,24 @@ class JSONFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
+def make_handler(log_format: str = "text", stream=None) -> logging.Handler:
+    """A handler that redacts secrets and writes JSON lines or readable text."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(
+        JSONFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    )
+    return handler
+
+
 def configure(log_format: str = "text", stream=None) -> logging.Handler:
     """Install one redacting handler on the root logger (replacing ours from before)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_gateway", False):
             root.removeHandler(handler)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = make_handler(log_format, stream)
     handler._gateway = True
-    handler.addFilter(RedactingFilter())
-    handler.setFormatter(
-        JSONFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
-    )
     root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)

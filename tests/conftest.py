@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
 import requests
 from sqlalchemy import text
 
-from gateway import background, create_app, migrate
+from gateway import background, create_app, logs, migrate
 from gateway.devserver import ThreadedServer
 from gateway.models import Base
 from gateway.simulator import SimulatorConfig, create_simulator_app
@@ -61,6 +64,9 @@ class Sim:
         return v1 if self.dialect == "v1" else current
 
 
+SIMULATOR_STATES = []  # every simulator of the run: they know each password and token issued
+
+
 def start_simulator(dialect: str, **config) -> tuple[ThreadedServer, Sim]:
     settings = SimulatorConfig(
         dialect=dialect,
@@ -70,8 +76,54 @@ def start_simulator(dialect: str, **config) -> tuple[ThreadedServer, Sim]:
         fault_sleep_s=3.0,
         **config,
     )
-    server = ThreadedServer(create_simulator_app(settings)).start()
+    app = create_simulator_app(settings)
+    SIMULATOR_STATES.append(app.extensions["simulator"].state)
+    server = ThreadedServer(app).start()
     return server, Sim(server.url, dialect)
+
+
+# -- every log line of the whole run, checked for secrets at the end ------------------------------
+RUN_LOG = Path(__file__).resolve().parent.parent / "artifacts" / "test-run.log"
+SECRET_PATTERNS = [
+    re.compile(r"\bhs_[A-Za-z0-9_-]{30,}"),  # host secrets
+    re.compile(r"auth_token=(?!\[redacted\])[A-Za-z0-9]"),
+    re.compile(r"\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"),  # launch tokens
+]
+
+
+def pytest_configure(config):
+    RUN_LOG.parent.mkdir(exist_ok=True)
+    handler = logs.make_handler("json", RUN_LOG.open("w", encoding="utf-8"))
+    handler.setLevel(logging.DEBUG)
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.DEBUG)
+    config._run_log_handler = handler
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if any log line of it holds a key, secret, password or token."""
+    handler = getattr(session.config, "_run_log_handler", None)
+    if handler is None:
+        return
+    handler.flush()
+    text = RUN_LOG.read_text(encoding="utf-8")
+    literals = {ADMIN_KEY, USER_KEY, GATEWAY_SECRET}
+    for state in SIMULATOR_STATES:
+        with state.lock:
+            literals |= {a.password for a in state.accounts.values()}
+            literals |= set(state.tokens)
+    leaks = [value[:6] + "..." for value in literals if value and value in text]
+    leaks += [p.pattern for p in SECRET_PATTERNS if p.search(text)]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    say = reporter.write_line if reporter else print
+    if leaks:
+        session.exitstatus = 1
+        say(f"SECRETS IN THE LOGS of this run ({RUN_LOG}): {leaks}", red=True)
+    else:
+        say(
+            f"log check: {text.count(chr(10))} log lines of this run hold no secret "
+            f"({len(literals)} known secrets checked)"
+        )
 
 
 @pytest.fixture(scope="session")
