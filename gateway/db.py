@@ -47,8 +47,9 @@ def make_engine(url: str) -> Engine:
     def _on_begin(connection):
         # IMMEDIATE takes the write lock up front. A deferred transaction that reads and then
         # writes can fail at once with SQLITE_BUSY when another writer got in between, instead
-        # of waiting for the busy timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # of waiting for the busy timeout. Read-only sessions need no lock and run side by side.
+        readonly = connection.get_execution_options().get("gateway_readonly")
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -60,11 +61,20 @@ class Database:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.readers = sessionmaker(
+            self.engine.execution_options(gateway_readonly=True), expire_on_commit=False
+        )
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
         """Yield a session whose work commits together, or rolls back on any error."""
         with self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """Yield a session for reading only (on SQLite it takes no write lock)."""
+        with self.readers.begin() as session:
             yield session
 
     def dispose(self) -> None:

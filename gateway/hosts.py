@@ -58,7 +58,7 @@ def add(
 
 
 def get(gw: Gateway, host_id: str) -> Host:
-    with gw.db.begin() as session:
+    with gw.db.read() as session:
         host = session.get(Host, host_id)
     if host is None:
         raise NotFound(f"no host with id {host_id!r}")
@@ -98,7 +98,7 @@ def by_bearer(gw: Gateway, authorization: str | None) -> Host:
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("send the host secret as 'Authorization: Bearer <secret>'")
     # The secret has 256 random bits; looking up its SHA-256 leaks nothing useful by timing.
-    with gw.db.begin() as session:
+    with gw.db.read() as session:
         host = session.scalar(select(Host).where(Host.secret_digest == digest(secret.strip())))
     if host is None:
         raise Unauthorized("the host secret is not valid")

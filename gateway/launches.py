@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import provisioning, tokens
@@ -50,33 +50,22 @@ class EmbedPage:
     dialect: str
 
 
-def _claim_jti(gw: Gateway, request: LaunchRequest) -> None:
-    expires = datetime.fromtimestamp(request.expires_at or 0, UTC) + PURGE_AFTER
-    try:
-        with gw.db.begin() as session:
-            session.add(UsedTokenId(host_id=request.host.id, jti=request.jti, expires_at=expires))
-    except IntegrityError:
-        raise Unauthorized("this launch token has already been used") from None
-
-
-def _release_jti(gw: Gateway, request: LaunchRequest) -> None:
-    with gw.db.begin() as session:
-        session.execute(
-            delete(UsedTokenId).where(
-                UsedTokenId.host_id == request.host.id, UsedTokenId.jti == request.jti
-            )
-        )
-
-
 def from_token(gw: Gateway, request: LaunchRequest) -> str:
-    """Provision a verified token's user and return a new embed page key (token used once)."""
-    _claim_jti(gw, request)
+    """Provision a verified token's user and return a new embed page key (token used once).
+
+    The token's ``jti`` is recorded in the same transaction that creates the embed page, so
+    a launch that fails (CoCalc down) can be retried with the same token, and of two uses of
+    one token only one ever gets a page.
+    """
+    used = UsedTokenId(
+        host_id=request.host.id,
+        jti=request.jti,
+        expires_at=datetime.fromtimestamp(request.expires_at or 0, UTC) + PURGE_AFTER,
+    )
     try:
         provisioned = provisioning.provision(gw, request.host, request.profile, request.context)
-        key = create_embed(gw, request.host, provisioned, request.path)
+        key = create_embed(gw, request.host, provisioned, request.path, used=used)
     except Exception:
-        # Nothing was shown: let the same token be tried again (a retry after an outage).
-        _release_jti(gw, request)
         LAUNCHES.labels("token", "failed").inc()
         raise
     LAUNCHES.labels("token", "ok").inc()
@@ -137,38 +126,51 @@ def redeem_handoff(gw: Gateway, key: str) -> str:
     return create_embed(gw, host, provisioned, row.path)
 
 
-def create_embed(gw: Gateway, host: Host, provisioned, path: str) -> str:
-    token = tokens.for_page(gw, provisioned.user_id)
+def create_embed(gw: Gateway, host: Host, provisioned, path: str, *, used=None) -> str:
+    """Record an embed page (and the launch token that asked for it) and return its key."""
+    token = tokens.for_page(gw, provisioned.user_id, provisioned.token)
     lifetime = int(gw.settings.get("GATEWAY_EMBED_LIFETIME") or 0)
     expires_at = token.expires_at
     if lifetime > 0:
         expires_at = min(expires_at, utcnow() + timedelta(seconds=lifetime))
     key = secrets.token_urlsafe(32)
-    with gw.db.begin() as session:
-        session.add(
-            Launch(
-                digest=_digest(key),
-                kind="embed",
-                host_id=host.id,
-                user_id=provisioned.user_id,
-                user_project_id=provisioned.user_project_id,
-                path=path,
-                expires_at=expires_at,
-                token_encrypted=gw.box.encrypt(token.token),
-            )
-        )
+    launch = Launch(
+        digest=_digest(key),
+        kind="embed",
+        host_id=host.id,
+        user_id=provisioned.user_id,
+        user_project_id=provisioned.user_project_id,
+        path=path,
+        expires_at=expires_at,
+        token_encrypted=gw.box.encrypt(token.token),
+    )
+    try:
+        with gw.db.begin() as session:
+            if used is not None:
+                session.add(used)
+                session.flush()  # the jti first: its primary key refuses a second use
+            session.add(launch)
+    except IntegrityError:
+        if tokens.revocation_enabled(gw):  # the page's own token will never be used
+            tokens.revoke_and_refill(gw, provisioned.user_id, token.token)
+        raise Unauthorized("this launch token has already been used") from None
     if secrets.randbelow(100) == 0:
         purge_expired(gw)
     return key
 
 
 def load_embed(gw: Gateway, key: str) -> EmbedPage:
-    with gw.db.begin() as session:
-        row = session.get(Launch, _digest(key))
-        if row is None or row.kind != "embed":
-            raise NotFound("this embed page does not exist")
-        host = session.get(Host, row.host_id)
-        project = session.get(UserProject, row.user_project_id)
+    query = (
+        select(Launch, Host, UserProject)
+        .join(Host, Host.id == Launch.host_id)
+        .join(UserProject, UserProject.id == Launch.user_project_id)
+        .where(Launch.digest == _digest(key), Launch.kind == "embed")
+    )
+    with gw.db.read() as session:
+        found = session.execute(query).first()
+    if found is None:
+        raise NotFound("this embed page does not exist")
+    row, host, project = found
     if row.expires_at <= utcnow():
         error = Gone("this launch has expired; reload the page you came from to start again")
         error.host_origins = host.origins

@@ -21,16 +21,17 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from . import background, tokens
 from .cocalc import AccountCreationFailed, CoCalcAPIError, CoCalcError
+from .cocalc.types import AuthToken
 from .context import Gateway
 from .errors import BadRequest, Conflict
 from .locks import db_lock
 from .metrics import PROVISIONING_FAILURES, TOKEN_CACHE
-from .models import Host, HostUser, UserProject, utcnow
+from .models import CachedToken, Host, HostUser, UserProject, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ class Provisioned:
     account_id: str
     project_id: str
     cold: bool
+    #: The cached token found by a warm launch (None after a cold one).
+    token: AuthToken | None = None
 
 
 class ForeignAccount(Conflict):
@@ -156,36 +159,56 @@ def _ready(user: HostUser, project: UserProject, host: Host) -> bool:
     return bool(user.account_id and project.project_id and project.collaborator_added and templated)
 
 
+def _warm(gw: Gateway, host: Host, external_id: str, context: str, with_token: bool):
+    """Find a user who is fully set up, with one query; None if anything is missing."""
+    query = (
+        select(HostUser, UserProject, CachedToken)
+        .join(UserProject, and_(UserProject.user_id == HostUser.id, UserProject.context == context))
+        .outerjoin(CachedToken, CachedToken.user_id == HostUser.id)
+        .where(HostUser.host_id == host.id, HostUser.external_id == external_id)
+    )
+    with gw.db.read() as session:
+        row = session.execute(query).first()
+    if row is None or not _ready(row[0], row[1], host):
+        return None
+    user, project, cached = row
+    token = tokens.usable(gw, cached)
+    if with_token and token is None:
+        return None
+    return Provisioned(
+        user.id, project.id, user.account_id, project.project_id, cold=False, token=token
+    ), project
+
+
 def provision(
     gw: Gateway, host: Host, profile: UserProfile, context: str = "", *, with_token: bool = True
 ) -> Provisioned:
     """Make sure the user has an account, a project for ``context`` and a fresh token."""
     profile, context = validate(profile, context)
+    warm = _warm(gw, host, profile.external_id, context, with_token)
+    TOKEN_CACHE.labels("hit" if warm else "miss").inc()
+    if warm is not None:
+        provisioned, project = warm
+        maybe_start_project(gw, project)
+        return provisioned
     user = _user_row(gw, host, profile)
     project = _project_row(gw, user.id, context)
-    warm = _ready(user, project, host) and (
-        not with_token or tokens.cached(gw, user.id) is not None
-    )
-    TOKEN_CACHE.labels("hit" if warm else "miss").inc()
-    if not warm:
-        try:
-            background.run_together(
-                lambda: ensure_account(gw, user.id),
-                lambda: ensure_project(gw, project.id, host),
-            )
-        except ForeignAccount:
-            _forget_user(gw, user.id)
-            raise
+    try:
         background.run_together(
-            lambda: ensure_collaborator(gw, project.id, user.id),
-            *([lambda: tokens.ensure(gw, user.id)] if with_token else []),
+            lambda: ensure_account(gw, user.id),
+            lambda: ensure_project(gw, project.id, host),
         )
-    else:
-        maybe_start_project(gw, project)
-    with gw.db.begin() as session:
+    except ForeignAccount:
+        _forget_user(gw, user.id)
+        raise
+    background.run_together(
+        lambda: ensure_collaborator(gw, project.id, user.id),
+        *([lambda: tokens.ensure(gw, user.id)] if with_token else []),
+    )
+    with gw.db.read() as session:
         user = session.get(HostUser, user.id)
         project = session.get(UserProject, project.id)
-    return Provisioned(user.id, project.id, user.account_id, project.project_id, cold=not warm)
+    return Provisioned(user.id, project.id, user.account_id, project.project_id, cold=True)
 
 
 def _step(name: str):

@@ -25,13 +25,17 @@ def _margin(gw: Gateway) -> timedelta:
     return timedelta(seconds=int(gw.settings["GATEWAY_TOKEN_MARGIN"]))
 
 
-def cached(gw: Gateway, user_id: int) -> AuthToken | None:
-    """Return the user's cached token if it has more than the safety margin left."""
-    with gw.db.begin() as session:
-        row = session.get(CachedToken, user_id)
+def usable(gw: Gateway, row: CachedToken | None) -> AuthToken | None:
+    """Decrypt a cached token row if it has more than the safety margin of life left."""
     if row is None or row.expires_at - utcnow() <= _margin(gw):
         return None
     return AuthToken(token=gw.box.decrypt(row.token_encrypted), expires_at=row.expires_at)
+
+
+def cached(gw: Gateway, user_id: int) -> AuthToken | None:
+    """Return the user's cached token if it has more than the safety margin left."""
+    with gw.db.read() as session:
+        return usable(gw, session.get(CachedToken, user_id))
 
 
 def store(gw: Gateway, user_id: int, token: AuthToken) -> None:
@@ -71,10 +75,10 @@ def revocation_enabled(gw: Gateway) -> bool:
     )
 
 
-def for_page(gw: Gateway, user_id: int) -> AuthToken:
-    """Pick the token an embed page signs in with."""
+def for_page(gw: Gateway, user_id: int, warm: AuthToken | None = None) -> AuthToken:
+    """Pick the token an embed page signs in with (``warm``: the one a warm launch found)."""
     if not revocation_enabled(gw):
-        return ensure(gw, user_id)
+        return warm or ensure(gw, user_id)
     for _ in range(5):
         ensure(gw, user_id)
         with gw.db.begin() as session:
