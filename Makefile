@@ -37,6 +37,7 @@ format: install
 	$(BIN)/ruff format .
 
 bench: install
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench.run
 
 clean:

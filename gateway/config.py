@@ -95,6 +95,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Comma-separated networks that may read /metrics without the token",
         "127.0.0.1/32,::1/128",
     ),
+    Setting(
+        "GATEWAY_BENCH_ENDPOINT",
+        "Serve /_bench/bare for `make bench` (off in production)",
+        "false",
+        kind="choice",
+        choices=("true", "false"),
+    ),
     Setting("GATEWAY_LOG_FORMAT", "json or text", "text", kind="choice", choices=("json", "text")),
 )
 

@@ -26,7 +26,10 @@ def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and write-locking transactions."""
     url = normalize_url(url)
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # No pre-ping: it costs a round trip per checkout; a connection that died is
+        # detected on use and dropped by the pool (that one request fails, the next works).
+        # Provisioning holds one connection per advisory lock: keep room for that.
+        return create_engine(url, pool_size=10, max_overflow=30, pool_recycle=1800)
     engine = create_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
@@ -61,9 +64,12 @@ class Database:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.readers = sessionmaker(
-            self.engine.execution_options(gateway_readonly=True), expire_on_commit=False
-        )
+        reader = self.engine.execution_options(gateway_readonly=True)
+        if self.engine.dialect.name == "postgresql":
+            # A read of one statement needs no BEGIN and COMMIT: two round trips saved.
+            reader = reader.execution_options(isolation_level="AUTOCOMMIT")
+        self.readers = sessionmaker(reader, expire_on_commit=False)
+        self.reader = reader
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
@@ -76,6 +82,18 @@ class Database:
         """Yield a session for reading only (on SQLite it takes no write lock)."""
         with self.readers.begin() as session:
             yield session
+
+    def fetch(self, statement, params=None):
+        """Run one read statement with SQLAlchemy Core and return its first row (hot paths:
+        an ORM session costs several times the query)."""
+        with self.reader.connect() as connection:
+            return connection.execute(statement, params or {}).first()
+
+    def write(self, *statements) -> None:
+        """Run (statement, params) pairs in one transaction with SQLAlchemy Core."""
+        with self.engine.begin() as connection:
+            for statement, params in statements:
+                connection.execute(statement, params)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -5,7 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+
+class _KeepAliveHandler(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"
 
 
 class ThreadedServer:
@@ -14,7 +18,8 @@ class ThreadedServer:
     def __init__(self, app=None, port: int = 0, host: str = "127.0.0.1", *, access_log=False):
         # werkzeug logs a line per request; tests and the demo usually want quiet.
         logging.getLogger("werkzeug").setLevel(logging.INFO if access_log else logging.WARNING)
-        self.server = make_server(host, port, app, threaded=True)
+        # HTTP/1.1 keeps connections open between requests, like a production server.
+        self.server = make_server(host, port, app, threaded=True, request_handler=_KeepAliveHandler)
         self.server.daemon_threads = True
         self.port = self.server.server_port
         self.url = f"http://{host}:{self.port}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -57,11 +58,26 @@ def add(
     return host, secret
 
 
+# Every launch looks its host up; a short per-process cache saves that query. A secret
+# rotated or a host removed from another process takes effect here within this many seconds.
+CACHE_SECONDS = 5.0
+_cache: dict[str, tuple[float, Host]] = {}
+_keys: dict[str, bytes] = {}
+
+
+def forget_cached(host_id: str) -> None:
+    _cache.pop(host_id, None)
+
+
 def get(gw: Gateway, host_id: str) -> Host:
+    cached = _cache.get(host_id)
+    if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
     with gw.db.read() as session:
         host = session.get(Host, host_id)
     if host is None:
         raise NotFound(f"no host with id {host_id!r}")
+    _cache[host_id] = (time.monotonic(), host)
     return host
 
 
@@ -77,6 +93,7 @@ def rotate_secret(gw: Gateway, host_id: str) -> str:
         if host is None:
             raise NotFound(f"no host with id {host_id!r}")
         host.secret_encrypted, host.secret_digest = gw.box.encrypt(secret), digest(secret)
+        forget_cached(host_id)
     return secret
 
 
@@ -86,10 +103,16 @@ def remove(gw: Gateway, host_id: str) -> None:
         if host is None:
             raise NotFound(f"no host with id {host_id!r}")
         session.delete(host)
+        forget_cached(host_id)
 
 
 def signing_key(gw: Gateway, host: Host) -> bytes:
-    return gw.box.decrypt(host.secret_encrypted).encode()
+    key = _keys.get(host.secret_encrypted)
+    if key is None:
+        if len(_keys) > 1000:
+            _keys.clear()
+        key = _keys[host.secret_encrypted] = gw.box.decrypt(host.secret_encrypted).encode()
+    return key
 
 
 def by_bearer(gw: Gateway, authorization: str | None) -> Host:

@@ -6,9 +6,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import provisioning, tokens
@@ -57,11 +56,11 @@ def from_token(gw: Gateway, request: LaunchRequest) -> str:
     a launch that fails (CoCalc down) can be retried with the same token, and of two uses of
     one token only one ever gets a page.
     """
-    used = UsedTokenId(
-        host_id=request.host.id,
-        jti=request.jti,
-        expires_at=datetime.fromtimestamp(request.expires_at or 0, UTC) + PURGE_AFTER,
-    )
+    used = {
+        "host_id": request.host.id,
+        "jti": request.jti,
+        "expires_at": datetime.fromtimestamp(request.expires_at or 0, UTC) + PURGE_AFTER,
+    }
     try:
         provisioned = provisioning.provision(gw, request.host, request.profile, request.context)
         key = create_embed(gw, request.host, provisioned, request.path, used=used)
@@ -134,22 +133,20 @@ def create_embed(gw: Gateway, host: Host, provisioned, path: str, *, used=None) 
     if lifetime > 0:
         expires_at = min(expires_at, utcnow() + timedelta(seconds=lifetime))
     key = secrets.token_urlsafe(32)
-    launch = Launch(
-        digest=_digest(key),
-        kind="embed",
-        host_id=host.id,
-        user_id=provisioned.user_id,
-        user_project_id=provisioned.user_project_id,
-        path=path,
-        expires_at=expires_at,
-        token_encrypted=gw.box.encrypt(token.token),
-    )
+    launch = {
+        "digest": _digest(key),
+        "kind": "embed",
+        "host_id": host.id,
+        "user_id": provisioned.user_id,
+        "user_project_id": provisioned.user_project_id,
+        "path": path,
+        "expires_at": expires_at,
+        "token_encrypted": gw.box.encrypt(token.token),
+    }
+    # The jti first, in the same transaction: its primary key refuses a second use.
+    statements = [(insert(UsedTokenId), used)] if used else []
     try:
-        with gw.db.begin() as session:
-            if used is not None:
-                session.add(used)
-                session.flush()  # the jti first: its primary key refuses a second use
-            session.add(launch)
+        gw.db.write(*statements, (insert(Launch), launch))
     except IntegrityError:
         if tokens.revocation_enabled(gw):  # the page's own token will never be used
             tokens.revoke_and_refill(gw, provisioned.user_id, token.token)
@@ -159,38 +156,42 @@ def create_embed(gw: Gateway, host: Host, provisioned, path: str, *, used=None) 
     return key
 
 
-def load_embed(gw: Gateway, key: str) -> EmbedPage:
-    query = (
-        select(Launch, Host, UserProject)
-        .join(Host, Host.id == Launch.host_id)
-        .join(UserProject, UserProject.id == Launch.user_project_id)
-        .where(Launch.digest == _digest(key), Launch.kind == "embed")
+EMBED_QUERY = (
+    select(
+        Launch.expires_at,
+        Launch.path,
+        Launch.token_encrypted,
+        Host.origins,
+        UserProject.project_id,
     )
-    with gw.db.read() as session:
-        found = session.execute(query).first()
-    if found is None:
+    .join(Host, Host.id == Launch.host_id)
+    .join(UserProject, UserProject.id == Launch.user_project_id)
+    .where(Launch.digest == bindparam("digest"), Launch.kind == "embed")
+)
+
+
+def load_embed(gw: Gateway, key: str) -> EmbedPage:
+    row = gw.db.fetch(EMBED_QUERY, {"digest": _digest(key)})
+    if row is None:
         raise NotFound("this embed page does not exist")
-    row, host, project = found
     if row.expires_at <= utcnow():
         error = Gone("this launch has expired; reload the page you came from to start again")
-        error.host_origins = host.origins
+        error.host_origins = row.origins
         raise error
     client = gw.cocalc
     if row.token_encrypted:
-        sign_in = client.browser_sign_in(
-            gw.box.decrypt(row.token_encrypted), project.project_id, row.path
-        )
+        token = gw.box.decrypt(row.token_encrypted)
+        sign_in = client.browser_sign_in(token, row.project_id, row.path)
     else:  # the token was revoked after the first sign-in; the browser keeps CoCalc's cookie
-        sign_in = BrowserSignIn(kiosk_url=client.kiosk_url(project.project_id, row.path))
-    parts = urlsplit(client.base_url)
+        sign_in = BrowserSignIn(kiosk_url=client.kiosk_url(row.project_id, row.path))
     return EmbedPage(
         key=key,
-        host_origins=list(host.origins),
-        project_id=project.project_id,
+        host_origins=list(row.origins),
+        project_id=row.project_id,
         path=row.path,
         sign_in=sign_in,
         expires_at=row.expires_at,
-        cocalc_origin=f"{parts.scheme}://{parts.netloc}",
+        cocalc_origin=client.origin,
         dialect=client.dialect,
     )
 

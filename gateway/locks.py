@@ -1,7 +1,14 @@
-"""Named locks in the database, so every thread and every gateway process agrees who works."""
+"""Named locks in the database, so every thread and every gateway process agrees who works.
+
+PostgreSQL has advisory locks: held by a connection, released when it ends (even if the
+process dies), and they write nothing. SQLite has none, so there a row in ``locks`` is the
+lock: its primary key decides who holds it, and its lease lets a crashed holder's lock be
+taken over.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 import uuid
@@ -9,15 +16,66 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from .db import Database
 from .errors import ServiceBusy
 from .models import Lock, utcnow
 
 
-def _try_acquire(db: Database, name: str, owner: str, lease: float) -> bool:
+def _poll(try_once, wait: float) -> None:
+    """Call ``try_once`` with capped, jittered backoff until it succeeds or ``wait`` passes."""
+    deadline = time.monotonic() + wait
+    delay = 0.005
+    while not try_once():
+        if time.monotonic() > deadline:
+            raise ServiceBusy("another request is still setting this user up; try again")
+        time.sleep(delay * random.uniform(0.5, 1.5))
+        delay = min(delay * 2, 0.1)
+
+
+def _advisory_key(name: str) -> int:
+    return int.from_bytes(
+        hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
+    )
+
+
+class LockedConnection:
+    """The database as seen by the holder of an advisory lock: through the lock's connection.
+
+    Doing the locked work on that same connection means a lock holder never waits for a
+    second pooled connection, so many holders at once cannot starve the pool.
+    """
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        with Session(bind=self.connection, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    read = begin
+
+
+@contextmanager
+def _advisory_lock(db: Database, name: str, wait: float) -> Iterator[LockedConnection]:
+    key = _advisory_key(name)
+    with db.engine.connect() as connection:
+        try_lock = text("SELECT pg_try_advisory_lock(:key)")
+        _poll(lambda: connection.execute(try_lock, {"key": key}).scalar(), wait)
+        connection.commit()
+        try:
+            yield LockedConnection(connection)
+        finally:
+            connection.rollback()
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            connection.commit()
+
+
+def _try_lease(db: Database, name: str, owner: str, lease: float) -> bool:
     now = utcnow()
     expires = now + timedelta(seconds=lease)
     try:
@@ -37,22 +95,27 @@ def _try_acquire(db: Database, name: str, owner: str, lease: float) -> bool:
 
 
 @contextmanager
-def db_lock(db: Database, name: str, *, lease: float = 120, wait: float = 60) -> Iterator[None]:
-    """Hold the lock ``name`` for the block; wait for it at most ``wait`` seconds.
-
-    The lease must outlast the work inside (CoCalc calls with their timeouts and retries);
-    it only matters if a process dies while holding the lock.
-    """
+def _lease_lock(db: Database, name: str, lease: float, wait: float) -> Iterator[Database]:
     owner = uuid.uuid4().hex
-    deadline = time.monotonic() + wait
-    delay = 0.005
-    while not _try_acquire(db, name, owner, lease):
-        if time.monotonic() > deadline:
-            raise ServiceBusy("another request is still setting this user up; try again")
-        time.sleep(delay * random.uniform(0.5, 1.5))
-        delay = min(delay * 2, 0.1)
+    _poll(lambda: _try_lease(db, name, owner, lease), wait)
     try:
-        yield
+        yield db
     finally:
         with db.begin() as session:
             session.execute(delete(Lock).where(Lock.name == name, Lock.owner == owner))
+
+
+@contextmanager
+def db_lock(db: Database, name: str, *, lease: float = 120, wait: float = 60):
+    """Hold the lock ``name`` for the block; wait for it at most ``wait`` seconds.
+
+    Yields the database to use inside the block (``begin()`` and ``read()`` as on Database).
+    On SQLite the lease must outlast the work inside (CoCalc calls with their timeouts and
+    retries); it only matters if a process dies while holding the lock.
+    """
+    if db.engine.dialect.name == "postgresql":
+        with _advisory_lock(db, name, wait) as locked:
+            yield locked
+    else:
+        with _lease_lock(db, name, lease, wait) as locked:
+            yield locked

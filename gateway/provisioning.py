@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from . import background, tokens
@@ -154,30 +154,49 @@ def _project_row(gw: Gateway, user_id: int, context: str) -> UserProject:
             return session.scalar(query)
 
 
-def _ready(user: HostUser, project: UserProject, host: Host) -> bool:
-    templated = project.template_copied or not host.template_project_id
-    return bool(user.account_id and project.project_id and project.collaborator_added and templated)
+# Built once, run through Core: a warm launch is the hot path, and building a statement or
+# an ORM session costs more than running the query.
+WARM_QUERY = (
+    select(
+        HostUser.id.label("user_id"),
+        HostUser.account_id,
+        UserProject.id.label("user_project_id"),
+        UserProject.project_id,
+        UserProject.collaborator_added,
+        UserProject.template_copied,
+        UserProject.started_at,
+        CachedToken.token_encrypted,
+        CachedToken.expires_at,
+    )
+    .join(
+        UserProject,
+        and_(UserProject.user_id == HostUser.id, UserProject.context == bindparam("context")),
+    )
+    .outerjoin(CachedToken, CachedToken.user_id == HostUser.id)
+    .where(
+        HostUser.host_id == bindparam("host_id"), HostUser.external_id == bindparam("external_id")
+    )
+)
+
+
+def _ready(row, host: Host) -> bool:
+    templated = row.template_copied or not host.template_project_id
+    return bool(row.account_id and row.project_id and row.collaborator_added and templated)
 
 
 def _warm(gw: Gateway, host: Host, external_id: str, context: str, with_token: bool):
     """Find a user who is fully set up, with one query; None if anything is missing."""
-    query = (
-        select(HostUser, UserProject, CachedToken)
-        .join(UserProject, and_(UserProject.user_id == HostUser.id, UserProject.context == context))
-        .outerjoin(CachedToken, CachedToken.user_id == HostUser.id)
-        .where(HostUser.host_id == host.id, HostUser.external_id == external_id)
+    row = gw.db.fetch(
+        WARM_QUERY, {"context": context, "host_id": host.id, "external_id": external_id}
     )
-    with gw.db.read() as session:
-        row = session.execute(query).first()
-    if row is None or not _ready(row[0], row[1], host):
+    if row is None or not _ready(row, host):
         return None
-    user, project, cached = row
-    token = tokens.usable(gw, cached)
+    token = tokens.usable(gw, row.token_encrypted, row.expires_at)
     if with_token and token is None:
         return None
     return Provisioned(
-        user.id, project.id, user.account_id, project.project_id, cold=False, token=token
-    ), project
+        row.user_id, row.user_project_id, row.account_id, row.project_id, cold=False, token=token
+    ), row
 
 
 def provision(
@@ -188,8 +207,8 @@ def provision(
     warm = _warm(gw, host, profile.external_id, context, with_token)
     TOKEN_CACHE.labels("hit" if warm else "miss").inc()
     if warm is not None:
-        provisioned, project = warm
-        maybe_start_project(gw, project)
+        provisioned, row = warm
+        maybe_start_project(gw, row.user_project_id, row.project_id, row.started_at)
         return provisioned
     user = _user_row(gw, host, profile)
     project = _project_row(gw, user.id, context)
@@ -229,8 +248,8 @@ def _step(name: str):
 
 @_step("account")
 def ensure_account(gw: Gateway, user_id: int) -> str:
-    with db_lock(gw.db, f"account:{user_id}"):
-        with gw.db.begin() as session:
+    with db_lock(gw.db, f"account:{user_id}") as db:
+        with db.begin() as session:
             user = session.get(HostUser, user_id)
         if user.account_id:
             return user.account_id
@@ -245,8 +264,8 @@ def ensure_account(gw: Gateway, user_id: int) -> str:
         except AccountCreationFailed as exc:
             if not exc.email_taken:
                 raise _account_refused(exc) from None
-            account_id = _recover_account(gw, user, password)
-        with gw.db.begin() as session:
+            account_id = _recover_account(gw, db, user, password)
+        with db.begin() as session:
             session.get(HostUser, user_id).account_id = account_id
         return account_id
 
@@ -262,7 +281,7 @@ def _account_refused(exc: AccountCreationFailed) -> Exception:
     return exc  # rate limits and other refusals: a CoCalc failure, maybe temporary
 
 
-def _recover_account(gw: Gateway, user: HostUser, password: str) -> str:
+def _recover_account(gw: Gateway, db, user: HostUser, password: str) -> str:
     """The e-mail has an account: ours if our stored password opens it (a lost reply)."""
     account_id = gw.cocalc.find_account_by_email(user.email)
     if account_id is None:
@@ -279,7 +298,7 @@ def _recover_account(gw: Gateway, user: HostUser, password: str) -> str:
             field="email",
         ) from None
     log.info("recovered account of user %s after a lost reply", user.id)
-    tokens.store(gw, user.id, token)
+    tokens.store(gw, user.id, token, db=db)
     return account_id
 
 
@@ -298,8 +317,8 @@ def _forget_user(gw: Gateway, user_id: int) -> None:
 
 @_step("project")
 def ensure_project(gw: Gateway, user_project_id: int, host: Host) -> str:
-    with db_lock(gw.db, f"project:{user_project_id}"):
-        with gw.db.begin() as session:
+    with db_lock(gw.db, f"project:{user_project_id}") as db:
+        with db.begin() as session:
             row = session.get(UserProject, user_project_id)
         project_id = row.project_id
         if not project_id:
@@ -307,12 +326,12 @@ def ensure_project(gw: Gateway, user_project_id: int, host: Host) -> str:
             project_id = gw.cocalc.create_project(
                 title=title, description="Created by cocalc-gateway", start=True
             ).project_id
-            with gw.db.begin() as session:
+            with db.begin() as session:
                 stored = session.get(UserProject, user_project_id)
                 stored.project_id, stored.started_at = project_id, utcnow()
         if host.template_project_id and not row.template_copied:
             copy_template(gw, host, project_id)
-            with gw.db.begin() as session:
+            with db.begin() as session:
                 session.get(UserProject, user_project_id).template_copied = True
         return project_id
 
@@ -342,18 +361,18 @@ def copy_template(gw: Gateway, host: Host, project_id: str) -> None:
 
 @_step("collaborator")
 def ensure_collaborator(gw: Gateway, user_project_id: int, user_id: int) -> None:
-    with db_lock(gw.db, f"collaborator:{user_project_id}"):
-        with gw.db.begin() as session:
+    with db_lock(gw.db, f"collaborator:{user_project_id}") as db:
+        with db.begin() as session:
             row = session.get(UserProject, user_project_id)
             account_id = session.get(HostUser, user_id).account_id
         if row.collaborator_added:
             return
         gw.cocalc.invite_collaborator(row.project_id, account_id)
-        with gw.db.begin() as session:
+        with db.begin() as session:
             session.get(UserProject, user_project_id).collaborator_added = True
 
 
-def maybe_start_project(gw: Gateway, row: UserProject) -> None:
+def maybe_start_project(gw: Gateway, user_project_id: int, project_id: str, started_at) -> None:
     """Ask CoCalc, in the background, to start a project not started for a while.
 
     CoCalc stops idle projects, and its kiosk page does not start a stopped one; the warm
@@ -361,11 +380,11 @@ def maybe_start_project(gw: Gateway, row: UserProject) -> None:
     """
     interval = timedelta(seconds=int(gw.settings.get("GATEWAY_PROJECT_START_INTERVAL") or 600))
     now = utcnow()
-    if row.started_at and now - row.started_at < interval:
+    if started_at and now - started_at < interval:
         return
     with gw.db.begin() as session:
-        stored = session.get(UserProject, row.id)
+        stored = session.get(UserProject, user_project_id)
         if stored.started_at and now - stored.started_at < interval:
-            return
+            return  # another launch got here first
         stored.started_at = now
-    background.submit("start project", lambda: gw.cocalc.start_project(row.project_id))
+    background.submit("start project", lambda: gw.cocalc.start_project(project_id))

@@ -25,24 +25,26 @@ def _margin(gw: Gateway) -> timedelta:
     return timedelta(seconds=int(gw.settings["GATEWAY_TOKEN_MARGIN"]))
 
 
-def usable(gw: Gateway, row: CachedToken | None) -> AuthToken | None:
-    """Decrypt a cached token row if it has more than the safety margin of life left."""
-    if row is None or row.expires_at - utcnow() <= _margin(gw):
+def usable(gw: Gateway, token_encrypted: str | None, expires_at) -> AuthToken | None:
+    """Decrypt a cached token if it has more than the safety margin of life left."""
+    if token_encrypted is None or expires_at - utcnow() <= _margin(gw):
         return None
-    return AuthToken(token=gw.box.decrypt(row.token_encrypted), expires_at=row.expires_at)
+    return AuthToken(token=gw.box.decrypt(token_encrypted), expires_at=expires_at)
 
 
-def cached(gw: Gateway, user_id: int) -> AuthToken | None:
+def cached(gw: Gateway, user_id: int, db=None) -> AuthToken | None:
     """Return the user's cached token if it has more than the safety margin left."""
-    with gw.db.read() as session:
-        return usable(gw, session.get(CachedToken, user_id))
+    with (db or gw.db).read() as session:
+        row = session.get(CachedToken, user_id)
+        return usable(gw, row.token_encrypted, row.expires_at) if row else None
 
 
-def store(gw: Gateway, user_id: int, token: AuthToken) -> None:
+def store(gw: Gateway, user_id: int, token: AuthToken, db=None) -> None:
+    """Cache a token (``db``: the lock holder's database, when called under a lock)."""
     values = {"token_encrypted": gw.box.encrypt(token.token), "expires_at": token.expires_at}
     for _ in range(2):
         try:
-            with gw.db.begin() as session:
+            with (db or gw.db).begin() as session:
                 row = session.get(CachedToken, user_id)
                 if row is None:
                     session.add(CachedToken(user_id=user_id, **values))
@@ -58,14 +60,14 @@ def ensure(gw: Gateway, user_id: int) -> AuthToken:
     token = cached(gw, user_id)
     if token is not None:
         return token
-    with db_lock(gw.db, f"token:{user_id}"):
-        token = cached(gw, user_id)
+    with db_lock(gw.db, f"token:{user_id}") as db:
+        token = cached(gw, user_id, db)
         if token is not None:
             return token
-        with gw.db.begin() as session:
+        with db.begin() as session:
             user = session.get(HostUser, user_id)
         token = gw.cocalc.user_auth(user.account_id, gw.box.decrypt(user.password_encrypted))
-        store(gw, user_id, token)
+        store(gw, user_id, token, db)
         return token
 
 

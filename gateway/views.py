@@ -113,6 +113,13 @@ def readyz():
     )
 
 
+def bare():
+    """The benchmark's baseline: the same app, middleware and headers, no work."""
+    return "ok"
+
+
 def init_app(app: Flask) -> None:
+    if app.config.get("GATEWAY_BENCH_ENDPOINT") == "true":
+        app.add_url_rule("/_bench/bare", "bench_bare", bare)
     app.register_blueprint(bp)
     app.register_blueprint(metrics.bp)

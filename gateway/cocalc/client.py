@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from .transport import Transport
 from .types import (
@@ -41,6 +41,9 @@ class CoCalcClient(abc.ABC):
     def __init__(self, transport: Transport):
         self.transport = transport
         self.base_url = transport.base_url
+        parts = urlsplit(self.base_url)
+        #: The scheme://host[:port] that CoCalc's pages are served from.
+        self.origin = f"{parts.scheme}://{parts.netloc}"
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.base_url}>"

@@ -1,0 +1,1 @@
+"""``make bench``: performance figures of the gateway (see README, "Performance")."""

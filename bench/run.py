@@ -1,0 +1,340 @@
+"""Measure warm launches against a bare endpoint, cold launches, a herd, and a bulk import.
+
+Run with ``make bench``. Everything runs on this machine: PostgreSQL on 127.0.0.1:5432, the
+CoCalc simulator in this process, the gateway under gunicorn (the Procfile's web command),
+and wrk as the load generator. Prints a table and writes ``artifacts/bench.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shlex
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+import requests
+
+from gateway.devserver import ThreadedServer
+from gateway.simulator import SimulatorConfig, create_simulator_app
+from tests.launching import mint
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ADMIN_KEY = "sk_bench_" + secrets.token_hex(12)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    """PostgreSQL database, simulator and a gunicorn gateway, torn down on exit."""
+
+    def __init__(self, workers: int, threads: int):
+        self.db_name = f"gateway_bench_{uuid.uuid4().hex[:8]}"
+        self.admin = psycopg.connect(PG_ADMIN_URL, autocommit=True)
+        self.admin.execute(f'CREATE DATABASE "{self.db_name}"')
+        base = PG_ADMIN_URL.rsplit("/", 1)[0]
+        database_url = f"{base}/{self.db_name}"
+        self.sim_config = SimulatorConfig(
+            dialect="v1", admin_key=ADMIN_KEY, account_rate_limit=None
+        )
+        self.simulator = ThreadedServer(create_simulator_app(self.sim_config)).start()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("COCALC_", "GATEWAY_"))},
+            "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+            "COCALC_URL": self.simulator.url,
+            "COCALC_API_KEY": ADMIN_KEY,
+            "COCALC_API_DIALECT": "v1",
+            "DATABASE_URL": database_url,
+            "GATEWAY_SECRET_KEY": secrets.token_urlsafe(32),
+            "GATEWAY_PUBLIC_URL": self.url,
+            "GATEWAY_BENCH_ENDPOINT": "true",
+            "GATEWAY_LOG_FORMAT": "json",
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "WEB_CONCURRENCY": str(workers),
+            "GUNICORN_THREADS": str(threads),
+        }
+        procfile = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines())
+        self.cli(*shlex.split(procfile["release"])[1:])
+        self.host = json.loads(self.cli("hosts", "add", "Bench"))
+        self.log = tempfile.TemporaryFile()
+        self.gunicorn = subprocess.Popen(
+            shlex.split(procfile["web"]),
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+
+    def cli(self, *args: str) -> str:
+        out = subprocess.run(
+            [BIN / "cocalc-gateway", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if out.returncode not in (0, 1) or not out.stdout.strip():
+            raise RuntimeError(f"cocalc-gateway {args[0]} failed: {out.stderr[-3000:]}")
+        return out.stdout
+
+    def sim(self, path: str, **body):
+        return requests.post(f"{self.simulator.url}/_sim/{path}", json=body, timeout=10)
+
+    def calls(self) -> int:
+        return requests.get(f"{self.simulator.url}/_sim/calls", timeout=10).json()["total"]
+
+    def close(self):
+        self.gunicorn.terminate()
+        self.gunicorn.wait(timeout=30)
+        self.simulator.stop()
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+
+
+WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
+WRK_PCT = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+WRK_BAD = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
+
+
+def wrk(url: str, seconds: int, connections: int, script_args=None) -> dict:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script_args:
+        command += ["-s", str(ROOT / "bench" / "launch.lua"), url, "--", *script_args]
+    else:
+        command.append(url)
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    percentiles = {p: float(v) * scale[u] for p, v, u in WRK_PCT.findall(out)}
+    bad = WRK_BAD.search(out)
+    return {
+        "rps": float(WRK_RPS.search(out).group(1)),
+        "p50_ms": percentiles.get("50"),
+        "p99_ms": percentiles.get("99"),
+        "errors": int(bad.group(1)) if bad else 0,
+    }
+
+
+def warm(stack: Stack, seconds: int, connections: int) -> dict:
+    host_id, secret = stack.host["id"], stack.host["secret"]
+    # One user, set up once (cold), then launched again and again (warm).
+    first = requests.post(
+        f"{stack.url}/launch",
+        data={"token": mint(host_id, secret, sub="w")},
+        allow_redirects=False,
+        timeout=30,
+    )
+    embed_url = stack.url + first.headers["Location"]
+    tokens = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False)
+    with tokens:
+        for _ in range(60000):
+            tokens.write(mint(host_id, secret, sub="w") + "\n")
+    calls_before = stack.calls()
+    results = {
+        "bare": wrk(f"{stack.url}/_bench/bare", seconds, connections),
+        "launch": wrk(f"{stack.url}/launch", seconds, connections, [tokens.name, "2"]),
+        "embed_page": wrk(embed_url, seconds, connections),
+    }
+    results["cocalc_calls_during_warm_runs"] = stack.calls() - calls_before
+    os.unlink(tokens.name)
+    bare = results["bare"]["rps"]
+    results["launch_vs_bare"] = round(results["launch"]["rps"] / bare, 3)
+    results["embed_page_vs_bare"] = round(results["embed_page"]["rps"] / bare, 3)
+    return results
+
+
+def api_launch(stack: Stack, user_id: str) -> float:
+    started = time.perf_counter()
+    reply = requests.post(
+        f"{stack.url}/api/v1/launches",
+        json={"user": {"id": user_id}},
+        headers={"Authorization": f"Bearer {stack.host['secret']}"},
+        timeout=60,
+    )
+    elapsed = (time.perf_counter() - started) * 1000
+    if reply.status_code != 201:
+        raise RuntimeError(f"launch failed: {reply.status_code} {reply.text[:200]}")
+    return elapsed
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def cold(stack: Stack, users: int, latency_ms: float) -> dict:
+    stack.sim("config", latency_ms=latency_ms)
+    timings = [api_launch(stack, f"cold-{uuid.uuid4().hex[:8]}") for _ in range(users)]
+    stack.sim("config", latency_ms=0)
+    return {
+        "latency_per_call_ms": latency_ms,
+        "launches": users,
+        "p50_ms": round(statistics.median(timings), 1),
+        "p99_ms": round(percentile(timings, 99), 1),
+        "target_ms": 2 * latency_ms + 25,
+    }
+
+
+def herd(stack: Stack, size: int, latency_ms: float) -> dict:
+    stack.sim("config", latency_ms=latency_ms)
+    before = requests.get(f"{stack.simulator.url}/_sim/calls", timeout=10).json()["calls"]
+    user = f"herd-{uuid.uuid4().hex[:8]}"
+    with ThreadPoolExecutor(size) as pool:
+        timings = list(pool.map(lambda _: api_launch(stack, user), range(size)))
+    after = requests.get(f"{stack.simulator.url}/_sim/calls", timeout=10).json()["calls"]
+    stack.sim("config", latency_ms=0)
+    accounts = after.get("create_account", 0) - before.get("create_account", 0)
+    return {
+        "simultaneous": size,
+        "latency_per_call_ms": latency_ms,
+        "accounts_created": accounts,
+        "p50_ms": round(statistics.median(timings), 1),
+        "p99_ms": round(percentile(timings, 99), 1),
+    }
+
+
+def bulk(stack: Stack, users: int, parallel: int, latency_ms: float) -> dict:
+    stack.sim("config", latency_ms=latency_ms)
+    path = Path(tempfile.mkdtemp()) / "users.csv"
+    rows = ["id,email,first_name,last_name"]
+    rows += [
+        f"bulk-{i},bulk-{i}-{uuid.uuid4().hex[:6]}@example.edu,Bulk,User{i}" for i in range(users)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    started = time.perf_counter()
+    summary = json.loads(
+        stack.cli(
+            "users", "import", str(path), "--host", stack.host["id"], "--parallel", str(parallel)
+        )
+    )
+    elapsed = time.perf_counter() - started
+    stack.sim("config", latency_ms=0)
+    return {
+        "users": users,
+        "latency_per_call_ms": latency_ms,
+        "parallelism": parallel,
+        "created": summary["created"],
+        "failed": summary["failed"],
+        "seconds": round(elapsed, 1),
+        "users_per_second": round(users / elapsed, 1),
+    }
+
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem, 1),
+        "python": platform.python_version(),
+        "database": "PostgreSQL (127.0.0.1)",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--bulk-users", type=int, default=2000)
+    parser.add_argument("--bulk-parallel", type=int, default=32)
+    parser.add_argument("--output", default=str(ROOT / "artifacts" / "bench.json"))
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk (make bench does)")
+    stack = Stack(args.workers, args.threads)
+    try:
+        report = {
+            "machine": machine(),
+            "gunicorn": {"workers": args.workers, "threads": args.threads},
+            "warm": warm(stack, args.seconds, args.connections),
+            "cold": cold(stack, 30, 50),
+            "herd": herd(stack, 50, 50),
+            "bulk_import": bulk(stack, args.bulk_users, args.bulk_parallel, 20),
+        }
+    finally:
+        stack.close()
+    Path(args.output).parent.mkdir(exist_ok=True)
+    Path(args.output).write_text(json.dumps(report, indent=2))
+    print_table(report)
+    print(f"\nwritten to {args.output}")
+
+
+def print_table(report: dict) -> None:
+    w = report["warm"]
+    print(
+        f"\nmachine: {report['machine']['cpu']}, {report['machine']['cores']} cores; "
+        f"gunicorn {report['gunicorn']['workers']} workers x {report['gunicorn']['threads']} "
+        "threads; PostgreSQL"
+    )
+    print(
+        f"\n{'warm (wrk, keep-alive)':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}"
+        f"{'vs bare':>10}{'errors':>8}"
+    )
+    for name, label in (
+        ("bare", "bare Flask endpoint"),
+        ("launch", "warm launch (POST /launch)"),
+        ("embed_page", "embed page (GET /embed/..)"),
+    ):
+        r = w[name]
+        ratio = 1.0 if name == "bare" else r["rps"] / w["bare"]["rps"]
+        print(
+            f"{label:<28}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
+            f"{ratio:>10.2f}{r['errors']:>8}"
+        )
+    print(f"CoCalc calls during the warm runs: {w['cocalc_calls_during_warm_runs']}")
+    c, h, b = report["cold"], report["herd"], report["bulk_import"]
+    print(
+        f"\ncold launch, {c['latency_per_call_ms']:.0f} ms per CoCalc call: p50 {c['p50_ms']} ms,"
+        f" p99 {c['p99_ms']} ms (target: at most {c['target_ms']:.0f} ms)"
+    )
+    print(
+        f"herd of {h['simultaneous']} first launches of one user: {h['accounts_created']} "
+        f"account(s), p50 {h['p50_ms']} ms, p99 {h['p99_ms']} ms"
+    )
+    print(
+        f"bulk import of {b['users']} users, {b['latency_per_call_ms']:.0f} ms per call, "
+        f"parallelism {b['parallelism']}: {b['users_per_second']} users/s "
+        f"({b['seconds']} s, {b['created']} created, {b['failed']} failed)"
+    )
+
+
+if __name__ == "__main__":
+    main()
