@@ -160,6 +160,7 @@ def warm(stack: Stack, seconds: int, connections: int) -> dict:
     calls_before = stack.calls()
     results = {
         "bare": wrk(f"{stack.url}/_bench/bare", seconds, connections),
+        "db": wrk(f"{stack.url}/_bench/db", seconds, connections),
         "launch": wrk(f"{stack.url}/launch", seconds, connections, [tokens.name, "2"]),
         "embed_page": wrk(embed_url, seconds, connections),
     }
@@ -168,6 +169,7 @@ def warm(stack: Stack, seconds: int, connections: int) -> dict:
     bare = results["bare"]["rps"]
     results["launch_vs_bare"] = round(results["launch"]["rps"] / bare, 3)
     results["embed_page_vs_bare"] = round(results["embed_page"]["rps"] / bare, 3)
+    results["one_select_vs_bare"] = round(results["db"]["rps"] / bare, 3)
     return results
 
 
@@ -310,6 +312,7 @@ def print_table(report: dict) -> None:
     )
     for name, label in (
         ("bare", "bare Flask endpoint"),
+        ("db", "bare + one SELECT 1"),
         ("launch", "warm launch (POST /launch)"),
         ("embed_page", "embed page (GET /embed/..)"),
     ):

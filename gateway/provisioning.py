@@ -13,6 +13,7 @@ The rules, in the order a first launch meets them:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -21,7 +22,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, bindparam, delete, select
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import background, tokens
@@ -102,56 +103,72 @@ def stable_email(host_id: str, external_id: str, domain: str) -> str:
     return f"u-{digest}@{domain}"
 
 
-def _user_row(gw: Gateway, host: Host, profile: UserProfile) -> HostUser:
-    query = select(HostUser).where(
-        HostUser.host_id == host.id, HostUser.external_id == profile.external_id
-    )
-    with gw.db.begin() as session:
-        existing = session.scalar(query)
-    if existing is not None:
-        return existing
-    row = HostUser(
-        host_id=host.id,
-        external_id=profile.external_id,
-        email=profile.email
+def _new_user(gw: Gateway, host: Host, profile: UserProfile) -> dict:
+    return {
+        "host_id": host.id,
+        "external_id": profile.external_id,
+        "email": profile.email
         or stable_email(host.id, profile.external_id, gw.settings["GATEWAY_EMAIL_DOMAIN"]),
-        first_name=profile.first_name or "CoCalc",
-        last_name=profile.last_name or "User",
+        "first_name": profile.first_name or "CoCalc",
+        "last_name": profile.last_name or "User",
         # Long and random: passes both dialects' length rules and the strength check.
-        password_encrypted=gw.box.encrypt(secrets.token_urlsafe(32)),
-    )
+        "password_encrypted": gw.box.encrypt(secrets.token_urlsafe(32)),
+        "created_at": utcnow(),
+    }
+
+
+def _rows(gw: Gateway, host: Host, profile: UserProfile, context: str) -> tuple[int, int]:
+    """Return the ids of the user's row and their project row, creating what is missing.
+
+    Two requests that both create are normal: a unique constraint decides, and the loser
+    reads the winner's row.
+    """
     try:
-        with gw.db.begin() as session:
-            session.add(row)
-        return row
+        with gw.db.engine.begin() as connection:  # a new user: both rows in one transaction
+            user_id = connection.execute(
+                insert(HostUser).returning(HostUser.id), _new_user(gw, host, profile)
+            ).scalar_one()
+            project_id = connection.execute(
+                insert(UserProject).returning(UserProject.id),
+                {
+                    "user_id": user_id,
+                    "context": context,
+                    "template_copied": False,
+                    "collaborator_added": False,
+                },
+            ).scalar_one()
+        return user_id, project_id
     except IntegrityError:
-        # Another request created this user first: theirs is the row.
-        with gw.db.begin() as session:
-            existing = session.scalar(query)
-        if existing is None:
-            raise Conflict(
-                "this e-mail address is already used by another user of this gateway",
-                field="email",
-            ) from None
-        return existing
-
-
-def _project_row(gw: Gateway, user_id: int, context: str) -> UserProject:
-    query = select(UserProject).where(
+        pass
+    user_id = gw.db.fetch(
+        select(HostUser.id).where(
+            HostUser.host_id == host.id, HostUser.external_id == profile.external_id
+        )
+    )
+    if user_id is None:
+        raise Conflict(
+            "this e-mail address is already used by another user of this gateway", field="email"
+        )
+    user_id = user_id[0]
+    query = select(UserProject.id).where(
         UserProject.user_id == user_id, UserProject.context == context
     )
-    with gw.db.begin() as session:
-        existing = session.scalar(query)
-    if existing is not None:
-        return existing
-    try:
-        with gw.db.begin() as session:
-            row = UserProject(user_id=user_id, context=context)
-            session.add(row)
-        return row
-    except IntegrityError:
-        with gw.db.begin() as session:
-            return session.scalar(query)
+    found = gw.db.fetch(query)
+    if found is None:
+        with contextlib.suppress(IntegrityError):  # or created meanwhile by another request
+            gw.db.write(
+                (
+                    insert(UserProject),
+                    {
+                        "user_id": user_id,
+                        "context": context,
+                        "template_copied": False,
+                        "collaborator_added": False,
+                    },
+                )
+            )
+        found = gw.db.fetch(query)
+    return user_id, found[0]
 
 
 # Built once, run through Core: a warm launch is the hot path, and building a statement or
@@ -210,24 +227,20 @@ def provision(
         provisioned, row = warm
         maybe_start_project(gw, row.user_project_id, row.project_id, row.started_at)
         return provisioned
-    user = _user_row(gw, host, profile)
-    project = _project_row(gw, user.id, context)
+    user_id, user_project_id = _rows(gw, host, profile, context)
     try:
-        background.run_together(
-            lambda: ensure_account(gw, user.id),
-            lambda: ensure_project(gw, project.id, host),
+        account_id, project_id = background.run_together(
+            lambda: ensure_account(gw, user_id),
+            lambda: ensure_project(gw, user_project_id, host),
         )
     except ForeignAccount:
-        _forget_user(gw, user.id)
+        _forget_user(gw, user_id)
         raise
     background.run_together(
-        lambda: ensure_collaborator(gw, project.id, user.id),
-        *([lambda: tokens.ensure(gw, user.id)] if with_token else []),
+        lambda: ensure_collaborator(gw, user_project_id, project_id, account_id),
+        *([lambda: tokens.ensure(gw, user_id, account_id)] if with_token else []),
     )
-    with gw.db.read() as session:
-        user = session.get(HostUser, user.id)
-        project = session.get(UserProject, project.id)
-    return Provisioned(user.id, project.id, user.account_id, project.project_id, cold=True)
+    return Provisioned(user_id, user_project_id, account_id, project_id, cold=True)
 
 
 def _step(name: str):
@@ -249,8 +262,7 @@ def _step(name: str):
 @_step("account")
 def ensure_account(gw: Gateway, user_id: int) -> str:
     with db_lock(gw.db, f"account:{user_id}") as db:
-        with db.begin() as session:
-            user = session.get(HostUser, user_id)
+        user = db.fetch(select(HostUser).where(HostUser.id == user_id))
         if user.account_id:
             return user.account_id
         password = gw.box.decrypt(user.password_encrypted)
@@ -265,8 +277,7 @@ def ensure_account(gw: Gateway, user_id: int) -> str:
             if not exc.email_taken:
                 raise _account_refused(exc) from None
             account_id = _recover_account(gw, db, user, password)
-        with db.begin() as session:
-            session.get(HostUser, user_id).account_id = account_id
+        db.write((update(HostUser).where(HostUser.id == user_id), {"account_id": account_id}))
         return account_id
 
 
@@ -317,22 +328,24 @@ def _forget_user(gw: Gateway, user_id: int) -> None:
 
 @_step("project")
 def ensure_project(gw: Gateway, user_project_id: int, host: Host) -> str:
+    where = UserProject.id == user_project_id
     with db_lock(gw.db, f"project:{user_project_id}") as db:
-        with db.begin() as session:
-            row = session.get(UserProject, user_project_id)
+        row = db.fetch(select(UserProject).where(where))
         project_id = row.project_id
         if not project_id:
             title = host.name + (f": {row.context}" if row.context else "")
             project_id = gw.cocalc.create_project(
                 title=title, description="Created by cocalc-gateway", start=True
             ).project_id
-            with db.begin() as session:
-                stored = session.get(UserProject, user_project_id)
-                stored.project_id, stored.started_at = project_id, utcnow()
+            db.write(
+                (
+                    update(UserProject).where(where),
+                    {"project_id": project_id, "started_at": utcnow()},
+                )
+            )
         if host.template_project_id and not row.template_copied:
             copy_template(gw, host, project_id)
-            with db.begin() as session:
-                session.get(UserProject, user_project_id).template_copied = True
+            db.write((update(UserProject).where(where), {"template_copied": True}))
         return project_id
 
 
@@ -360,16 +373,15 @@ def copy_template(gw: Gateway, host: Host, project_id: str) -> None:
 
 
 @_step("collaborator")
-def ensure_collaborator(gw: Gateway, user_project_id: int, user_id: int) -> None:
+def ensure_collaborator(
+    gw: Gateway, user_project_id: int, project_id: str, account_id: str
+) -> None:
+    where = UserProject.id == user_project_id
     with db_lock(gw.db, f"collaborator:{user_project_id}") as db:
-        with db.begin() as session:
-            row = session.get(UserProject, user_project_id)
-            account_id = session.get(HostUser, user_id).account_id
-        if row.collaborator_added:
+        if db.fetch(select(UserProject.collaborator_added).where(where))[0]:
             return
-        gw.cocalc.invite_collaborator(row.project_id, account_id)
-        with db.begin() as session:
-            session.get(UserProject, user_project_id).collaborator_added = True
+        gw.cocalc.invite_collaborator(project_id, account_id)
+        db.write((update(UserProject).where(where), {"collaborator_added": True}))
 
 
 def maybe_start_project(gw: Gateway, user_project_id: int, project_id: str, started_at) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import background
@@ -34,28 +34,31 @@ def usable(gw: Gateway, token_encrypted: str | None, expires_at) -> AuthToken | 
 
 def cached(gw: Gateway, user_id: int, db=None) -> AuthToken | None:
     """Return the user's cached token if it has more than the safety margin left."""
-    with (db or gw.db).read() as session:
-        row = session.get(CachedToken, user_id)
-        return usable(gw, row.token_encrypted, row.expires_at) if row else None
+    row = (db or gw.db).fetch(
+        select(CachedToken.token_encrypted, CachedToken.expires_at).where(
+            CachedToken.user_id == user_id
+        )
+    )
+    return usable(gw, row.token_encrypted, row.expires_at) if row else None
 
 
 def store(gw: Gateway, user_id: int, token: AuthToken, db=None) -> None:
     """Cache a token (``db``: the lock holder's database, when called under a lock)."""
     values = {"token_encrypted": gw.box.encrypt(token.token), "expires_at": token.expires_at}
+    db = db or gw.db
+    updated = update(CachedToken).where(CachedToken.user_id == user_id)
     for _ in range(2):
+        if db.fetch(select(CachedToken.user_id).where(CachedToken.user_id == user_id)):
+            db.write((updated, values))
+            return
         try:
-            with (db or gw.db).begin() as session:
-                row = session.get(CachedToken, user_id)
-                if row is None:
-                    session.add(CachedToken(user_id=user_id, **values))
-                else:
-                    row.token_encrypted, row.expires_at = values.values()
+            db.write((insert(CachedToken), {"user_id": user_id, **values}))
             return
         except IntegrityError:
             continue  # inserted by someone else meanwhile: update theirs on the second pass
 
 
-def ensure(gw: Gateway, user_id: int) -> AuthToken:
+def ensure(gw: Gateway, user_id: int, account_id: str | None = None) -> AuthToken:
     """Return a cached token, asking CoCalc for a new one (once, under a lock) if needed."""
     token = cached(gw, user_id)
     if token is not None:
@@ -64,9 +67,12 @@ def ensure(gw: Gateway, user_id: int) -> AuthToken:
         token = cached(gw, user_id, db)
         if token is not None:
             return token
-        with db.begin() as session:
-            user = session.get(HostUser, user_id)
-        token = gw.cocalc.user_auth(user.account_id, gw.box.decrypt(user.password_encrypted))
+        user = db.fetch(
+            select(HostUser.account_id, HostUser.password_encrypted).where(HostUser.id == user_id)
+        )
+        token = gw.cocalc.user_auth(
+            account_id or user.account_id, gw.box.decrypt(user.password_encrypted)
+        )
         store(gw, user_id, token, db)
         return token
 

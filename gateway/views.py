@@ -118,8 +118,16 @@ def bare():
     return "ok"
 
 
+def one_query():
+    """A second baseline: the same, plus one database round trip (the floor of a launch)."""
+    return str(gateway().db.fetch(text("SELECT 1"))[0])
+
+
 def init_app(app: Flask) -> None:
     if app.config.get("GATEWAY_BENCH_ENDPOINT") == "true":
         app.add_url_rule("/_bench/bare", "bench_bare", bare)
+        app.add_url_rule(
+            "/_bench/db", "bench_db", lambda: str(gateway().db.fetch(text("select 1"))[0])
+        )
     app.register_blueprint(bp)
     app.register_blueprint(metrics.bp)
