@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     Flask,
@@ -108,9 +110,20 @@ def readyz():
     except Exception as exc:
         checks["cocalc"] = {"ok": False, "error": getattr(exc, "message", type(exc).__name__)}
         ready = False
-    return jsonify(status="ready" if ready else "unavailable", checks=checks), (
-        200 if ready else 503
-    )
+    return jsonify(
+        status="ready" if ready else "unavailable", checks=checks, embedding=embedding_checklist()
+    ), (200 if ready else 503)
+
+
+def embedding_checklist() -> dict:
+    """What CoCalc's operator must allow for this gateway (the gateway cannot see it)."""
+    public = urlsplit(current_app.config["GATEWAY_PUBLIC_URL"])
+    return {
+        "gateway_origin": f"{public.scheme}://{public.netloc}",
+        "https_on_port_443": public.scheme == "https" and public.port in (None, 443),
+        "iframe_comm_hosts_must_list": public.hostname,
+        "samesite_remember_me": "none, unless host site, gateway and CoCalc share one site",
+    }
 
 
 def bare():
