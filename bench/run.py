@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ADMIN_KEY = "sk_bench_" + secrets.token_hex(12)
+TOKENS_PER_ROUND = 40000  # more than a round of launches can use on this machine
 
 
 def free_port() -> int:
@@ -159,26 +160,31 @@ def warm(stack: Stack, seconds: int, connections: int, rounds: int = 3) -> dict:
         timeout=30,
     )
     embed_url = stack.url + first.headers["Location"]
-    tokens = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False)
-    with tokens:
-        for _ in range(150000):
-            tokens.write(mint(host_id, secret, sub="w") + "\n")
+    # A launch token works once: every round gets tokens of its own.
+    token_files = []
+    for _ in range(rounds):
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as tokens:
+            for _ in range(TOKENS_PER_ROUND):
+                tokens.write(mint(host_id, secret, sub="w") + "\n")
+        token_files.append(tokens.name)
     calls_before = stack.calls()
     # Interleaved rounds, median per endpoint: this machine's speed drifts over a run, and
     # side by side means measured under the same conditions.
     targets = {
-        "bare": (f"{stack.url}/_bench/bare", None),
-        "db": (f"{stack.url}/_bench/db", None),
-        "launch": (f"{stack.url}/launch", [tokens.name, "2"]),
-        "embed_page": (embed_url, None),
+        "bare": f"{stack.url}/_bench/bare",
+        "db": f"{stack.url}/_bench/db",
+        "launch": f"{stack.url}/launch",
+        "embed_page": embed_url,
     }
     runs = {name: [] for name in targets}
-    for _ in range(rounds):
-        for name, (url, script) in targets.items():
+    for round_tokens in token_files:
+        for name, url in targets.items():
+            script = [round_tokens, "2"] if name == "launch" else None
             runs[name].append(wrk(url, seconds, connections, script))
     results = {name: median_run(found) for name, found in runs.items()}
     results["cocalc_calls_during_warm_runs"] = stack.calls() - calls_before
-    os.unlink(tokens.name)
+    for name in token_files:
+        os.unlink(name)
     bare = results["bare"]["rps"]
     results["launch_vs_bare"] = round(results["launch"]["rps"] / bare, 3)
     results["embed_page_vs_bare"] = round(results["embed_page"]["rps"] / bare, 3)
@@ -336,6 +342,8 @@ def print_table(report: dict) -> None:
             f"{ratio:>10.2f}{r['errors']:>8}"
         )
     print(f"CoCalc calls during the warm runs: {w['cocalc_calls_during_warm_runs']}")
+    if any(w[name]["errors"] for name in ("bare", "db", "launch", "embed_page")):
+        print("WARNING: some requests failed; these figures are not valid")
     c, h, b = report["cold"], report["herd"], report["bulk_import"]
     print(
         f"\ncold launch, {c['latency_per_call_ms']:.0f} ms per CoCalc call: p50 {c['p50_ms']} ms,"

@@ -33,8 +33,6 @@ class CoCalcClient(abc.ABC):
     dialect: str
     #: How long a fresh auth token of this dialect stays valid.
     token_lifetime: timedelta
-    #: Shortest and longest password CoCalc accepts for a new account.
-    password_length: tuple[int, int]
     #: Whether revoke_token really invalidates a token.
     supports_revocation: bool
 

@@ -31,7 +31,6 @@ class CurrentClient(CoCalcClient):
 
     dialect = "current"
     token_lifetime = timedelta(hours=24)
-    password_length = (8, 64)
     supports_revocation = True
 
     def __init__(self, transport, *, organization: str | None = None):

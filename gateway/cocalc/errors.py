@@ -22,6 +22,8 @@ class CoCalcError(Exception):
 
     #: True when repeating the same call later may succeed (CoCalc down, overloaded, slow).
     retryable = False
+    #: True when the request provably never reached CoCalc (so even a create may be repeated).
+    never_sent = False
 
     def __init__(self, message: str, *, endpoint: str = "", status: int | None = None):
         super().__init__(message)

@@ -133,7 +133,7 @@ class Transport:
                 result = self._once(path, body, endpoint)
             except CoCalcError as exc:
                 self._observe(endpoint, type(exc).__name__, started)
-                repeatable = idempotent or getattr(exc, "never_sent", False)
+                repeatable = idempotent or exc.never_sent
                 if not (exc.retryable and repeatable and attempt < self.retries):
                     raise
                 attempt += 1

@@ -26,7 +26,6 @@ class V1Client(CoCalcClient):
 
     dialect = "v1"
     token_lifetime = timedelta(hours=12)
-    password_length = (6, 64)
     supports_revocation = False
 
     def __init__(self, transport, *, registration_token: str | None = None):
