@@ -367,3 +367,17 @@ def test_gunicorn_access_log_is_redacted():
     atoms = logger.atoms(response, request, environ, timedelta(seconds=0))
     assert "sig" not in atoms["r"] and "sig" not in atoms["q"]
     assert "hs_topsecret" not in atoms["{authorization}i"]
+
+
+def test_a_token_works_once_on_each_database(sim, database_url):
+    app = make_app(sim, database_url)
+    gw = app.extensions["gateway"]
+    host, secret = hosts.add(gw, "Course", [HOST_ORIGIN])
+    client = app.test_client()
+    token = mint(host.id, secret)
+    first = launch(client, token)
+    assert first.status_code == 303 and client.get(first.headers["Location"]).status_code == 200
+    assert launch(client, token).status_code == 401
+    assert rows(gw, UsedTokenId) == 1 and rows(gw, Launch) == 1
+    background.wait_idle()
+    app.extensions["db"].dispose()
