@@ -221,7 +221,7 @@ def keys_rotate():
 
 
 # -- development ---------------------------------------------------------------------------------
-@cli.command()
+@cli.command(with_appcontext=False)
 @click.option("--port", default=5100, show_default=True)
 @click.option("--dialect", type=click.Choice(["v1", "current"]), default="v1", show_default=True)
 @click.option("--admin-key", envvar="SIMULATOR_ADMIN_KEY", help="API key of the admin account.")
@@ -245,7 +245,7 @@ def simulator(port, dialect, admin_key, origins, latency_ms):
     server.server.serve_forever()
 
 
-@cli.command()
+@cli.command(with_appcontext=False)
 @click.option("--port", default=5000, show_default=True, help="Port of the demo host page.")
 @click.option(
     "--dialect", type=click.Choice(["v1", "current"]), default="current", show_default=True

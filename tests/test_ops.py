@@ -282,3 +282,94 @@ def _env(sim, database_url):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COCALC_", "GATEWAY_"))}
     env.update({k: str(v) for k, v in config.items() if k != "TESTING"})
     return env
+
+
+def _free_run(count: int) -> int:
+    """A base port with ``count`` free ports in a row."""
+    import socket
+
+    for base in range(20000, 30000, 7):
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                s = socket.socket()
+                s.bind(("127.0.0.1", port))
+                sockets.append(s)
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no free ports")
+
+
+def _start(command: list[str], ready_text: str):
+    import os
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COCALC_", "GATEWAY_"))}
+    env["PYTHONUNBUFFERED"] = "1"  # we read its output line by line
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    deadline = time.monotonic() + 60
+    seen = ""
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        seen += line
+        if ready_text in line:
+            return process
+        if not line and process.poll() is not None:
+            break
+    process.kill()
+    raise AssertionError(f"{command} did not start:\n{seen}")
+
+
+def test_demo_command_runs_on_a_machine_without_settings():
+    import requests
+
+    base = _free_run(3)
+    demo = _start(
+        [str(Path(sys.executable).parent / "cocalc-gateway"), "demo", "--port", str(base)],
+        "Open the demo host page",
+    )
+    try:
+        page = requests.get(f"http://127.0.0.1:{base}/", timeout=10)
+        assert page.status_code == 200 and "cocalc-embed" not in page.text  # loaded by script
+        assert "demo-host.js" in page.text
+        assert requests.get(f"http://127.0.0.1:{base + 1}/healthz", timeout=10).ok
+        launch = requests.post(
+            f"http://127.0.0.1:{base}/demo/launch",
+            json={"user": "alice", "path": "welcome.md", "way": "api"},
+            timeout=30,
+        )
+        assert launch.status_code == 201 and launch.json()["project_id"]
+    finally:
+        demo.terminate()
+        demo.wait(timeout=30)
+
+
+def test_simulator_command():
+    import requests
+
+    port = _free_run(1)
+    simulator = _start(
+        [
+            str(Path(sys.executable).parent / "cocalc-gateway"),
+            "simulator",
+            "--port",
+            str(port),
+            "--admin-key",
+            "sk_cli_test_key",
+        ],
+        "CoCalc simulator",
+    )
+    try:
+        reply = requests.post(
+            f"http://127.0.0.1:{port}/api/v1/ping", auth=("sk_cli_test_key", ""), timeout=10
+        )
+        assert reply.json()["event"] == "pong"
+    finally:
+        simulator.terminate()
+        simulator.wait(timeout=30)
