@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
@@ -19,6 +19,8 @@ class Gateway:
     connector: CoCalcConnector
     box: SecretBox
     settings: dict
+    #: Per-app memo tables of services (hosts keep theirs here), never shared between apps.
+    memo: dict = field(default_factory=dict)
 
     @property
     def cocalc(self) -> CoCalcClient:

@@ -86,6 +86,10 @@ def _string_claim(claims: dict, name: str, limit: int = 255) -> str | None:
     return value
 
 
+def _verify(gw: Gateway, host: Host, token: str):
+    return jwt.decode(token, OctKey.import_key(hosts.signing_key(gw, host)), algorithms=["HS256"])
+
+
 def read_token(gw: Gateway, token: str | None) -> LaunchRequest:
     """Verify a launch token (HS256, the host's secret) and its claims; never trust it before."""
     if not token:
@@ -96,9 +100,16 @@ def read_token(gw: Gateway, token: str | None) -> LaunchRequest:
         host = hosts.get(gw, _unverified_issuer(token))
     except NotFound:
         raise Unauthorized("the launch token's issuer is not a known host") from None
-    key = OctKey.import_key(hosts.signing_key(gw, host))
     try:
-        decoded = jwt.decode(token, key, algorithms=["HS256"])
+        try:
+            decoded = _verify(gw, host, token)
+        except BadSignatureError:
+            # The host may have rotated its secret since this process cached it.
+            fresh = hosts.get(gw, host.id, fresh=True)
+            if fresh.secret_encrypted == host.secret_encrypted:
+                raise
+            host = fresh
+            decoded = _verify(gw, host, token)
     except BadSignatureError:
         raise Unauthorized(
             "the launch token's signature does not match the host's secret"

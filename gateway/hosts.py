@@ -58,26 +58,30 @@ def add(
     return host, secret
 
 
-# Every launch looks its host up; a short per-process cache saves that query. A secret
-# rotated or a host removed from another process takes effect here within this many seconds.
+# Every launch looks its host up; a short per-process cache saves that query. A host removed
+# in another process stops working here within this many seconds; a rotated secret works at
+# once (a signature or digest that does not match makes a fresh read first).
 CACHE_SECONDS = 5.0
-_cache: dict[str, tuple[float, Host]] = {}
-_keys: dict[str, bytes] = {}
 
 
-def forget_cached(host_id: str) -> None:
-    _cache.pop(host_id, None)
+def _memo(gw: Gateway, name: str) -> dict:
+    return gw.memo.setdefault(name, {})
 
 
-def get(gw: Gateway, host_id: str) -> Host:
-    cached = _cache.get(host_id)
-    if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
+def forget_cached(gw: Gateway, host_id: str) -> None:
+    _memo(gw, "hosts").pop(host_id, None)
+
+
+def get(gw: Gateway, host_id: str, *, fresh: bool = False) -> Host:
+    """Return a host, from this process's cache unless ``fresh`` (e.g. a secret may be new)."""
+    cached = _memo(gw, "hosts").get(host_id)
+    if cached and not fresh and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
     with gw.db.read() as session:
         host = session.get(Host, host_id)
     if host is None:
         raise NotFound(f"no host with id {host_id!r}")
-    _cache[host_id] = (time.monotonic(), host)
+    _memo(gw, "hosts")[host_id] = (time.monotonic(), host)
     return host
 
 
@@ -93,7 +97,7 @@ def rotate_secret(gw: Gateway, host_id: str) -> str:
         if host is None:
             raise NotFound(f"no host with id {host_id!r}")
         host.secret_encrypted, host.secret_digest = gw.box.encrypt(secret), digest(secret)
-        forget_cached(host_id)
+        forget_cached(gw, host_id)
     return secret
 
 
@@ -103,15 +107,16 @@ def remove(gw: Gateway, host_id: str) -> None:
         if host is None:
             raise NotFound(f"no host with id {host_id!r}")
         session.delete(host)
-        forget_cached(host_id)
+        forget_cached(gw, host_id)
 
 
 def signing_key(gw: Gateway, host: Host) -> bytes:
-    key = _keys.get(host.secret_encrypted)
+    keys = _memo(gw, "keys")
+    key = keys.get(host.secret_encrypted)
     if key is None:
-        if len(_keys) > 1000:
-            _keys.clear()
-        key = _keys[host.secret_encrypted] = gw.box.decrypt(host.secret_encrypted).encode()
+        if len(keys) > 1000:
+            keys.clear()
+        key = keys[host.secret_encrypted] = gw.box.decrypt(host.secret_encrypted).encode()
     return key
 
 
@@ -121,9 +126,22 @@ def by_bearer(gw: Gateway, authorization: str | None) -> Host:
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("send the host secret as 'Authorization: Bearer <secret>'")
     # The secret has 256 random bits; looking up its SHA-256 leaks nothing useful by timing.
-    with gw.db.read() as session:
-        host = session.scalar(select(Host).where(Host.secret_digest == digest(secret.strip())))
-    if host is None:
+    wanted = digest(secret.strip())
+    by_digest = _memo(gw, "by_digest")  # secret digest -> host id
+    host_id = by_digest.get(wanted)
+    if host_id is None:
+        row = gw.db.fetch(select(Host.id).where(Host.secret_digest == wanted))
+        if row is None:
+            raise Unauthorized("the host secret is not valid")
+        host_id = by_digest[wanted] = row.id
+    try:
+        host = get(gw, host_id)
+        if host.secret_digest != wanted:
+            host = get(gw, host_id, fresh=True)  # the cached copy may predate a rotation
+    except NotFound:
+        host = None
+    if host is None or host.secret_digest != wanted:
+        by_digest.pop(wanted, None)  # rotated or removed meanwhile
         raise Unauthorized("the host secret is not valid")
     return host
 

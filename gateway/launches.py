@@ -80,18 +80,16 @@ def from_api(gw: Gateway, request: LaunchRequest) -> HandoffLink:
         raise
     key = secrets.token_urlsafe(32)
     expires_at = utcnow() + HANDOFF_LIFETIME
-    with gw.db.begin() as session:
-        session.add(
-            Launch(
-                digest=_digest(key),
-                kind="handoff",
-                host_id=request.host.id,
-                user_id=provisioned.user_id,
-                user_project_id=provisioned.user_project_id,
-                path=request.path,
-                expires_at=expires_at,
-            )
-        )
+    handoff = {
+        "digest": _digest(key),
+        "kind": "handoff",
+        "host_id": request.host.id,
+        "user_id": provisioned.user_id,
+        "user_project_id": provisioned.user_project_id,
+        "path": request.path,
+        "expires_at": expires_at,
+    }
+    gw.db.write((insert(Launch), handoff))
     LAUNCHES.labels("api", "ok").inc()
     return HandoffLink(key, expires_at, provisioned.account_id, provisioned.project_id)
 

@@ -19,6 +19,7 @@ import logging
 import re
 import secrets
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -228,18 +229,33 @@ def provision(
         maybe_start_project(gw, row.user_project_id, row.project_id, row.started_at)
         return provisioned
     user_id, user_project_id = _rows(gw, host, profile, context)
+    # Two chains at the same time: account, then token; project, then (once the account
+    # exists) the invitation. Each call starts as soon as what it needs is there.
+    account = Future()
+
+    def account_then_token() -> str:
+        try:
+            account_id = ensure_account(gw, user_id)
+        except BaseException as exc:
+            account.set_exception(exc)
+            raise
+        account.set_result(account_id)
+        if with_token:
+            tokens.ensure(gw, user_id, account_id)
+        return account_id
+
+    def project_then_invitation() -> str:
+        project_id = ensure_project(gw, user_project_id, host)
+        ensure_collaborator(gw, user_project_id, project_id, account.result())
+        return project_id
+
     try:
         account_id, project_id = background.run_together(
-            lambda: ensure_account(gw, user_id),
-            lambda: ensure_project(gw, user_project_id, host),
+            account_then_token, project_then_invitation
         )
     except ForeignAccount:
         _forget_user(gw, user_id)
         raise
-    background.run_together(
-        lambda: ensure_collaborator(gw, user_project_id, project_id, account_id),
-        *([lambda: tokens.ensure(gw, user_id, account_id)] if with_token else []),
-    )
     return Provisioned(user_id, user_project_id, account_id, project_id, cold=True)
 
 

@@ -46,16 +46,10 @@ def store(gw: Gateway, user_id: int, token: AuthToken, db=None) -> None:
     """Cache a token (``db``: the lock holder's database, when called under a lock)."""
     values = {"token_encrypted": gw.box.encrypt(token.token), "expires_at": token.expires_at}
     db = db or gw.db
-    updated = update(CachedToken).where(CachedToken.user_id == user_id)
-    for _ in range(2):
-        if db.fetch(select(CachedToken.user_id).where(CachedToken.user_id == user_id)):
-            db.write((updated, values))
-            return
-        try:
-            db.write((insert(CachedToken), {"user_id": user_id, **values}))
-            return
-        except IntegrityError:
-            continue  # inserted by someone else meanwhile: update theirs on the second pass
+    try:
+        db.write((insert(CachedToken), {"user_id": user_id, **values}))
+    except IntegrityError:  # the user had a token: replace it
+        db.write((update(CachedToken).where(CachedToken.user_id == user_id), values))
 
 
 def ensure(gw: Gateway, user_id: int, account_id: str | None = None) -> AuthToken:
