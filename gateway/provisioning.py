@@ -406,7 +406,7 @@ def maybe_start_project(gw: Gateway, user_project_id: int, project_id: str, star
     CoCalc stops idle projects, and its kiosk page does not start a stopped one; the warm
     launch itself must not wait for CoCalc, so the start runs beside it.
     """
-    interval = timedelta(seconds=int(gw.settings.get("GATEWAY_PROJECT_START_INTERVAL") or 600))
+    interval = timedelta(seconds=int(gw.settings.get("GATEWAY_PROJECT_START_INTERVAL", 600)))
     now = utcnow()
     if started_at and now - started_at < interval:
         return

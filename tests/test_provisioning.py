@@ -229,3 +229,19 @@ def test_key_rotation(sim, sqlite_url, runner_factory=None):
     assert hosts.signing_key(only_new, hosts.get(only_new, host.id)) == secret.encode()
     with only_new.db.begin() as session:
         only_new.box.decrypt(session.get(HostUser, result.user_id).password_encrypted)
+
+
+def test_warm_launch_starts_a_stopped_project_in_the_background(pgw, host, sim):
+    import requests
+
+    profile = user()
+    first = provisioning.provision(pgw, host, profile)
+    requests.post(f"{sim.url}/_sim/projects/{first.project_id}/stop", timeout=5)
+    assert sim.project(first.project_id)["running"] is False
+    pgw.settings["GATEWAY_PROJECT_START_INTERVAL"] = 0  # every launch finds it stale
+    sim.reset()
+    again = provisioning.provision(pgw, host, profile)
+    assert not again.cold
+    background.wait_idle()
+    assert sim.project(first.project_id)["running"] is True
+    assert sim.calls() == {sim.endpoint("project_exec", "projects.start"): 1}

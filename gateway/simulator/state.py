@@ -70,8 +70,8 @@ class State:
         self.creations: list[float] = []
         self.calls: Counter[str] = Counter()
         self.faults: dict[str, Fault] = {}
-        self.admin_id = self.add_account("admin@simulator.invalid", admin=True, key=admin_key)
-        self.user_id = self.add_account("user@simulator.invalid", admin=False, key=user_key)
+        self.add_account("admin@simulator.invalid", admin=True, key=admin_key)
+        self.add_account("user@simulator.invalid", admin=False, key=user_key)
 
     # -- time ---------------------------------------------------------------------------------
     def now(self) -> datetime:
