@@ -211,16 +211,33 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def round_trip_ms(stack: Stack, samples: int = 20) -> float:
+    """One CoCalc round trip as a client sees it: the added latency plus the server's work."""
+    session = requests.Session()
+    session.auth = (ADMIN_KEY, "")
+    times = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        session.post(
+            f"{stack.simulator.url}/api/v1/create_project", json={"title": "rt"}, timeout=10
+        ).raise_for_status()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
 def cold(stack: Stack, users: int, latency_ms: float) -> dict:
     stack.sim("config", latency_ms=latency_ms)
+    round_trip = round_trip_ms(stack)
     timings = [api_launch(stack, f"cold-{uuid.uuid4().hex[:8]}") for _ in range(users)]
     stack.sim("config", latency_ms=0)
     return {
         "latency_per_call_ms": latency_ms,
+        "round_trip_ms": round(round_trip, 1),
         "launches": users,
         "p50_ms": round(statistics.median(timings), 1),
         "p99_ms": round(percentile(timings, 99), 1),
-        "target_ms": 2 * latency_ms + 25,
+        # "two CoCalc round trips plus 25 ms", a round trip measured, not assumed
+        "target_ms": round(2 * round_trip + 25, 1),
     }
 
 
@@ -354,8 +371,9 @@ def print_table(report: dict) -> None:
         print("WARNING: some requests failed; these figures are not valid")
     c, h, b = report["cold"], report["herd"], report["bulk_import"]
     print(
-        f"\ncold launch, {c['latency_per_call_ms']:.0f} ms per CoCalc call: p50 {c['p50_ms']} ms,"
-        f" p99 {c['p99_ms']} ms (target: at most {c['target_ms']:.0f} ms)"
+        f"\ncold launch, {c['latency_per_call_ms']:.0f} ms per CoCalc call (a measured round trip:"
+        f" {c['round_trip_ms']} ms): p50 {c['p50_ms']} ms, p99 {c['p99_ms']} ms (target: at most"
+        f" {c['target_ms']:.0f} ms = 2 round trips + 25 ms)"
     )
     print(
         f"herd of {h['simultaneous']} first launches of one user: {h['accounts_created']} "

@@ -53,10 +53,15 @@ def store(gw: Gateway, user_id: int, token: AuthToken, db=None) -> None:
 
 
 def ensure(gw: Gateway, user_id: int, account_id: str | None = None) -> AuthToken:
-    """Return a cached token, asking CoCalc for a new one (once, under a lock) if needed."""
-    token = cached(gw, user_id)
-    if token is not None:
-        return token
+    """Return a cached token, asking CoCalc for a new one (once, under a lock) if needed.
+
+    ``account_id`` is given by a cold launch that has just made the account: there is no
+    token to find without the lock, so the look-up before it is skipped.
+    """
+    if account_id is None:
+        token = cached(gw, user_id)
+        if token is not None:
+            return token
     with db_lock(gw.db, f"token:{user_id}") as db:
         token = cached(gw, user_id, db)
         if token is not None:
