@@ -20,6 +20,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings = config.from_environment(test_config)
     app.config.from_mapping(settings)
     app.config["SECRET_KEY"] = settings["GATEWAY_SECRET_KEY"]
+    # Launch tokens are at most 8 KB and API bodies a few hundred bytes: refuse big bodies
+    # (413) before anything reads them into memory.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     logs.init_app(app)
     db.init_app(app)
     context.init_app(app)

@@ -381,3 +381,15 @@ def test_a_token_works_once_on_each_database(sim, database_url):
     assert rows(gw, UsedTokenId) == 1 and rows(gw, Launch) == 1
     background.wait_idle()
     app.extensions["db"].dispose()
+
+
+def test_oversized_bodies_are_refused(client, host, gw):
+    reply = client.post("/launch", data={"token": "x" * 100_000})
+    assert reply.status_code == 413 and "Traceback" not in reply.get_data(as_text=True)
+    reply = client.post(
+        "/api/v1/launches",
+        data="{" + " " * 100_000 + "}",
+        headers={"Authorization": f"Bearer {host.secret}", "Content-Type": "application/json"},
+    )
+    assert reply.status_code == 413 and reply.get_json()["error"]["code"] == "http_413"
+    assert rows(gw, HostUser) == 0
