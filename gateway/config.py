@@ -73,9 +73,8 @@ SETTINGS: tuple[Setting, ...] = (
         "GATEWAY_REVOKE_TOKENS",
         "Give each embed page its own token and revoke it once "
         "the browser signed in (current API only)",
-        "true",
-        kind="choice",
-        choices=("true", "false"),
+        True,
+        kind="bool",
     ),
     Setting(
         "GATEWAY_BRIDGE_TIMEOUT_MS",
@@ -98,9 +97,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "GATEWAY_BENCH_ENDPOINT",
         "Serve /_bench/bare for `make bench` (off in production)",
-        "false",
-        kind="choice",
-        choices=("true", "false"),
+        False,
+        kind="bool",
     ),
     Setting("GATEWAY_LOG_FORMAT", "json or text", "text", kind="choice", choices=("json", "text")),
 )
@@ -118,6 +116,10 @@ def _parse(setting: Setting, raw: str) -> Any:
             return float(value)
         except ValueError:
             raise ConfigError(f"{setting.name} must be a number") from None
+    if setting.kind == "bool":
+        if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise ConfigError(f"{setting.name} must be true or false")
+        return value.lower() in ("true", "1", "yes")
     if setting.kind == "choice" and value not in setting.choices:
         raise ConfigError(f"{setting.name} must be one of: {', '.join(setting.choices)}")
     if setting.kind == "url":

@@ -34,10 +34,13 @@ class GatewayError(Exception):
     code = "bad_request"
     title = "Something is wrong with this request"
 
-    def __init__(self, message: str, *, field: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None, host_origins=None):
         super().__init__(message)
         self.message = message
         self.field = field
+        #: The origins of the host this request belongs to, when known: the error page may
+        #: then be framed by them (and tell them, for an expired launch).
+        self.host_origins = host_origins
 
 
 class BadRequest(GatewayError):
@@ -129,7 +132,7 @@ def init_app(app: Flask) -> None:
             exc.message,
             field=exc.field,
             retry=exc.status >= 500,
-            host_origins=getattr(exc, "host_origins", None),
+            host_origins=exc.host_origins,
         )
 
     @app.errorhandler(CoCalcError)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import bindparam, delete, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import provisioning, tokens
+from . import hosts, provisioning, tokens
 from .cocalc.types import BrowserSignIn
 from .context import Gateway
 from .errors import Gone, NotFound, Unauthorized
@@ -109,18 +109,19 @@ def redeem_handoff(gw: Gateway, key: str) -> str:
             .values(used_at=now)
         ).rowcount
         row = session.get(Launch, _digest(key))
-    if row is None or row.kind != "handoff":
-        raise NotFound("this launch link does not exist")
-    if not used:
-        raise Gone("this launch link was already used or has expired; ask the site for a new one")
-    with gw.db.begin() as session:
-        host = session.get(Host, row.host_id)
+        # Raising here rolls back nothing that matters: no row was marked used.
+        if row is None or row.kind != "handoff":
+            raise NotFound("this launch link does not exist")
+        if not used:
+            raise Gone(
+                "this launch link was already used or has expired; ask the site for a new one"
+            )
         user = session.get(HostUser, row.user_id)
         project = session.get(UserProject, row.user_project_id)
     provisioned = provisioning.Provisioned(
         user.id, project.id, user.account_id, project.project_id, cold=False
     )
-    return create_embed(gw, host, provisioned, row.path)
+    return create_embed(gw, hosts.get(gw, row.host_id), provisioned, row.path)
 
 
 def _record(gw: Gateway, used: dict | None, launch: dict) -> None:
@@ -194,9 +195,10 @@ def load_embed(gw: Gateway, key: str) -> EmbedPage:
     if row is None:
         raise NotFound("this embed page does not exist")
     if row.expires_at <= utcnow():
-        error = Gone("this launch has expired; reload the page you came from to start again")
-        error.host_origins = row.origins
-        raise error
+        raise Gone(
+            "this launch has expired; reload the page you came from to start again",
+            host_origins=row.origins,
+        )
     client = gw.cocalc
     if row.token_encrypted:
         token = gw.box.decrypt(row.token_encrypted)

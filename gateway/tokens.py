@@ -77,7 +77,7 @@ def ensure(gw: Gateway, user_id: int, account_id: str | None = None) -> AuthToke
 
 
 def revocation_enabled(gw: Gateway) -> bool:
-    return gw.settings.get("GATEWAY_REVOKE_TOKENS", "true") == "true" and bool(
+    return bool(gw.settings.get("GATEWAY_REVOKE_TOKENS", True)) and bool(
         gw.cocalc.supports_revocation
     )
 

@@ -137,7 +137,7 @@ def one_query():
 
 
 def init_app(app: Flask) -> None:
-    if app.config.get("GATEWAY_BENCH_ENDPOINT") == "true":
+    if app.config.get("GATEWAY_BENCH_ENDPOINT"):
         app.add_url_rule("/_bench/bare", "bench_bare", bare)
         app.add_url_rule(
             "/_bench/db", "bench_db", lambda: str(gateway().db.fetch(text("select 1"))[0])

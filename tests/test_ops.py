@@ -230,16 +230,19 @@ def test_bad_csv(gw):
         users.read_csv(["a,b", "1,2"])
 
 
-def test_db_upgrade_command(sim, tmp_path):
-    env = {**_env(sim, f"sqlite:///{tmp_path / 'cli.sqlite3'}")}
-    out = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "db", "upgrade"],
+def _cli(env, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_db_upgrade_command(sim, tmp_path):
+    out = _cli(_env(sim, f"sqlite:///{tmp_path / 'cli.sqlite3'}"), "db", "upgrade")
     assert out.returncode == 0, out.stderr
     assert "revision 0001" in out.stdout
 
@@ -254,6 +257,7 @@ def test_db_upgrade_command(sim, tmp_path):
         ("COCALC_TIMEOUT", "soon", "COCALC_TIMEOUT must be a number"),
         ("COCALC_API_DIALECT", "v3", "COCALC_API_DIALECT must be one of"),
         ("GATEWAY_ENCRYPTION_KEYS", "not-a-key", "GATEWAY_ENCRYPTION_KEYS must be"),
+        ("GATEWAY_REVOKE_TOKENS", "maybe", "GATEWAY_REVOKE_TOKENS must be true or false"),
     ],
 )
 def test_bad_settings_stop_start_up_naming_the_setting(sim, tmp_path, setting, value, message):
@@ -262,14 +266,7 @@ def test_bad_settings_stop_start_up_naming_the_setting(sim, tmp_path, setting, v
         env.pop(setting)
     else:
         env[setting] = value
-    out = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "hosts", "list"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = _cli(env, "hosts", "list")
     assert out.returncode != 0
     assert message in out.stderr and "Traceback" not in out.stderr
     assert sim.admin_key not in out.stderr

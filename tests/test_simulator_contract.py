@@ -52,19 +52,33 @@ def cursim(simulators):
     return simulators["current"]
 
 
+def v1_sign_up(sim, form=False, **fields):
+    """Call create_account with a valid body, changed by ``fields``; return the response."""
+    body = {
+        "first_name": "A",
+        "last_name": "B",
+        "email_address": email(),
+        "password": PASSWORD,
+        "agreed_to_terms": True,
+        **fields,
+    }
+    return v1(sim, "create_account", body, form=form)
+
+
+def sign_up_body(**fields) -> dict:
+    """A valid body for the current API's /auth/sign-up, changed by ``fields``."""
+    return {
+        "email": email(),
+        "password": PASSWORD,
+        "firstName": "A",
+        "lastName": "B",
+        "terms": True,
+        **fields,
+    }
+
+
 def v1_account(sim, address=None):
-    reply = v1(
-        sim,
-        "create_account",
-        {
-            "first_name": "A",
-            "last_name": "B",
-            "email_address": address or email(),
-            "password": PASSWORD,
-            "agreed_to_terms": True,
-        },
-    )
-    return reply.json()["account_id"]
+    return v1_sign_up(sim, email_address=address or email()).json()["account_id"]
 
 
 # -- API v1 ----------------------------------------------------------------------------------------
@@ -99,48 +113,19 @@ def test_v1_unknown_endpoint_unknown_field_missing_field_are_400(v1sim):
 
 def test_v1_form_false_is_truthy(v1sim):
     # Form values arrive as strings: "false" counts as true on the server.
-    reply = v1(
-        v1sim,
-        "create_account",
-        {
-            "first_name": "A",
-            "last_name": "B",
-            "email_address": email(),
-            "password": PASSWORD,
-            "agreed_to_terms": "false",
-        },
-        form=True,
-    )
+    reply = v1_sign_up(v1sim, form=True, agreed_to_terms="false")
     assert reply.json()["event"] == "account_created"
 
 
 def test_v1_create_account_failures_are_200(v1sim):
     address = email()
     v1_account(v1sim, address)
-    reply = v1(
-        v1sim,
-        "create_account",
-        {
-            "first_name": "A",
-            "last_name": "B",
-            "email_address": address,
-            "password": PASSWORD,
-            "agreed_to_terms": True,
-        },
-    )
+    reply = v1_sign_up(v1sim, email_address=address)
     assert reply.status_code == 200
     assert reply.json()["event"] == "account_creation_failed"
     assert reply.json()["reason"] == {"email_address": "This e-mail address is already taken."}
     for bad in ({"password": "12345"}, {"password": "x" * 65}, {"email_address": "nope"}):
-        body = {
-            "first_name": "A",
-            "last_name": "B",
-            "email_address": email(),
-            "password": PASSWORD,
-            "agreed_to_terms": True,
-            **bad,
-        }
-        reason = v1(v1sim, "create_account", body).json()["reason"]
+        reason = v1_sign_up(v1sim, **bad).json()["reason"]
         assert set(reason) == set(bad)
 
 
@@ -151,33 +136,13 @@ def test_v1_registration_token_and_rate_limit():
     try:
         sim.configure(account_rate_limit=2)
         assert v1_account(sim) and v1_account(sim)
-        reply = v1(
-            sim,
-            "create_account",
-            {
-                "first_name": "A",
-                "last_name": "B",
-                "email_address": email(),
-                "password": PASSWORD,
-                "agreed_to_terms": True,
-            },
-        ).json()
+        reply = v1_sign_up(sim).json()
         assert reply["event"] == "account_creation_failed" and "other" in reply["reason"]
     finally:
         server.stop()
     server, sim = start_simulator("v1", registration_token="letmein")
     try:
-        reply = v1(
-            sim,
-            "create_account",
-            {
-                "first_name": "A",
-                "last_name": "B",
-                "email_address": email(),
-                "password": PASSWORD,
-                "agreed_to_terms": True,
-            },
-        ).json()
+        reply = v1_sign_up(sim).json()
         assert reply["reason"] == {"token": "Incorrect registration token."}
     finally:
         server.stop()
@@ -288,13 +253,7 @@ def test_hub_ping_and_errors(cursim):
 
 def test_sign_up_shapes(cursim):
     address = email()
-    body = {
-        "email": address,
-        "password": PASSWORD,
-        "firstName": "A",
-        "lastName": "B",
-        "terms": True,
-    }
+    body = sign_up_body(email=address)
     account = rest(cursim, "auth/sign-up", body).json()["account_id"]
     assert uuid.UUID(account)
     again = rest(cursim, "auth/sign-up", body)
@@ -316,13 +275,7 @@ def test_sign_up_shapes(cursim):
 
 def test_sign_up_makes_and_starts_my_first_project(cursim):
     address = email()
-    body = {
-        "email": address,
-        "password": PASSWORD,
-        "firstName": "A",
-        "lastName": "B",
-        "terms": True,
-    }
+    body = sign_up_body(email=address)
     account = rest(cursim, "auth/sign-up", body).json()["account_id"]
     token = hub(cursim, "system.generateUserAuthToken", {"user_account_id": account}).json()
     session = requests.Session()
@@ -334,11 +287,7 @@ def test_hub_project_and_collaborator_shapes(cursim):
     project = hub(cursim, "projects.createProject", {"title": "t", "start": False}).json()
     assert isinstance(project, str) and uuid.UUID(project)
     assert rest(cursim, "projects/create", {"title": "r"}).json()["project_id"]
-    account = rest(
-        cursim,
-        "auth/sign-up",
-        {"email": email(), "password": PASSWORD, "firstName": "A", "lastName": "B", "terms": True},
-    ).json()["account_id"]
+    account = rest(cursim, "auth/sign-up", sign_up_body()).json()["account_id"]
     opts = {"opts": {"project_id": project, "account_id": account}}
     assert hub(cursim, "projects.addCollaborator", opts).json() == {"project_id": [project]}
     assert hub(cursim, "projects.addCollaborator", opts).json() == {"project_id": [project]}
