@@ -320,11 +320,18 @@ def main() -> None:
     parser.add_argument("--bulk-users", type=int, default=2000)
     parser.add_argument("--bulk-parallel", type=int, default=32)
     parser.add_argument("--output", default=str(ROOT / "artifacts" / "bench.json"))
+    parser.add_argument(
+        "--only", choices=["warm"], help="run only the warm phase (quicker, for tuning)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk (make bench does)")
     stack = Stack(args.workers, args.threads)
     try:
+        if args.only == "warm":
+            report = warm(stack, args.seconds, args.connections)
+            print(json.dumps(report, indent=2))
+            return
         report = {
             "machine": machine(),
             "gunicorn": {"workers": args.workers, "threads": args.threads},

@@ -10,7 +10,8 @@
      +-- ServiceBusy (503)        another request holds the user's set-up lock for too long
 
 CoCalc's errors (gateway.cocalc.errors) are mapped here too: unreachable or slow CoCalc gives
-503/504, any other CoCalc failure 502. The text shown never includes CoCalc's reply, a
+503/504, any other CoCalc failure 502. A database that cannot be reached (or a pool with no
+connection free in time) gives 503. The text shown never includes CoCalc's reply, a
 traceback, or a secret; details go to the log, which holds no secrets either.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, jsonify, make_response, render_template, request
+from sqlalchemy import exc as db_errors
 from werkzeug.exceptions import HTTPException
 
 from .cocalc.errors import CoCalcError, CoCalcTimeout, CoCalcUnavailable
@@ -144,6 +146,21 @@ def init_app(app: Flask) -> None:
             code,
             "CoCalc is not available",
             message + " Please try again in a moment.",
+            retry=True,
+        )
+
+    @app.errorhandler(db_errors.OperationalError)
+    @app.errorhandler(db_errors.InterfaceError)
+    @app.errorhandler(db_errors.TimeoutError)
+    def database_unavailable(exc: Exception):
+        # Names the driver's error only: its message may carry the database's host name.
+        cause = getattr(exc, "orig", None) or exc
+        log.error("database unavailable: %s", type(cause).__name__)
+        return render_error(
+            503,
+            "database_unavailable",
+            "The gateway is not available",
+            "The gateway cannot reach its database. Please try again in a moment.",
             retry=True,
         )
 

@@ -6,16 +6,17 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import hosts, provisioning, tokens
+from . import hosts, provisioning, tokens, warm
 from .cocalc.types import BrowserSignIn
 from .context import Gateway
 from .errors import Gone, NotFound, Unauthorized
 from .handoff import LaunchRequest
-from .metrics import LAUNCHES
+from .metrics import LAUNCHES, TOKEN_CACHE
 from .models import Host, HostUser, Launch, UsedTokenId, UserProject, utcnow
 
 HANDOFF_LIFETIME = timedelta(seconds=60)
@@ -62,13 +63,56 @@ def from_token(gw: Gateway, request: LaunchRequest) -> str:
         "expires_at": datetime.fromtimestamp(request.expires_at or 0, UTC) + PURGE_AFTER,
     }
     try:
-        provisioned = provisioning.provision(gw, request.host, request.profile, request.context)
-        key = create_embed(gw, request.host, provisioned, request.path, used=used)
+        key = _warm_from_token(gw, request, used)
+        if key is None:
+            provisioned = provisioning.provision(gw, request.host, request.profile, request.context)
+            key = create_embed(gw, request.host, provisioned, request.path, used=used)
     except Exception:
         LAUNCHES.labels("token", "failed").inc()
         raise
     LAUNCHES.labels("token", "ok").inc()
     return key
+
+
+def _warm_from_token(gw: Gateway, request: LaunchRequest, used: dict) -> str | None:
+    """The whole launch in one statement, for a user who is set up (PostgreSQL only)."""
+    if not gw.db.is_postgres:
+        return None
+    profile, context = provisioning.validate(request.profile, request.context)
+    key = secrets.token_urlsafe(32)
+    try:
+        found = warm.launch(
+            gw.db,
+            host=request.host,
+            external_id=profile.external_id,
+            context=context,
+            path=request.path,
+            jti=used["jti"],
+            jti_expires_at=used["expires_at"],
+            digest=_digest(key),
+            token_margin=tokens.margin(gw),
+            embed_lifetime=_embed_lifetime(gw),
+            take_token=tokens.revocation_enabled(gw),
+        )
+    except IntegrityError:
+        raise Unauthorized("this launch token has already been used") from None
+    if found is None:
+        return None
+    TOKEN_CACHE.labels("hit").inc()
+    provisioning.maybe_start_project(gw, found.user_project_id, found.project_id, found.started_at)
+    _maybe_purge(gw)
+    return key
+
+
+def _embed_lifetime(gw: Gateway) -> timedelta | None:
+    lifetime = int(gw.settings.get("GATEWAY_EMBED_LIFETIME") or 0)
+    return timedelta(seconds=lifetime) if lifetime > 0 else None
+
+
+def _maybe_purge(gw: Gateway) -> None:
+    # One page in a hundred clears out what expired, so the tables do not grow for ever.
+    if secrets.randbelow(100) == 0:
+        purge_expired(gw)
 
 
 def from_api(gw: Gateway, request: LaunchRequest) -> HandoffLink:
@@ -150,10 +194,9 @@ def _record(gw: Gateway, used: dict | None, launch: dict) -> None:
 def create_embed(gw: Gateway, host: Host, provisioned, path: str, *, used=None) -> str:
     """Record an embed page (and the launch token that asked for it) and return its key."""
     token = tokens.for_page(gw, provisioned.user_id, provisioned.token)
-    lifetime = int(gw.settings.get("GATEWAY_EMBED_LIFETIME") or 0)
-    expires_at = token.expires_at
-    if lifetime > 0:
-        expires_at = min(expires_at, utcnow() + timedelta(seconds=lifetime))
+    expires_at, lifetime = token.expires_at, _embed_lifetime(gw)
+    if lifetime:
+        expires_at = min(expires_at, utcnow() + lifetime)
     key = secrets.token_urlsafe(32)
     launch = {
         "digest": _digest(key),
@@ -171,8 +214,7 @@ def create_embed(gw: Gateway, host: Host, provisioned, path: str, *, used=None) 
         if tokens.revocation_enabled(gw):  # the page's own token will never be used
             tokens.revoke_and_refill(gw, provisioned.user_id, token.token)
         raise Unauthorized("this launch token has already been used") from None
-    if secrets.randbelow(100) == 0:
-        purge_expired(gw)
+    _maybe_purge(gw)
     return key
 
 
@@ -190,8 +232,37 @@ EMBED_QUERY = (
 )
 
 
+# EMBED_QUERY by hand, for Database.run: every page view runs it.
+EMBED_SQL = """
+SELECT l.expires_at, l.path, l.token_encrypted, h.origins, p.project_id
+FROM launches l
+JOIN hosts h ON h.id = l.host_id
+JOIN user_projects p ON p.id = l.user_project_id
+WHERE l.digest = %(digest)s AND l.kind = 'embed'
+"""
+
+
+class _EmbedRow(NamedTuple):
+    expires_at: datetime
+    path: str
+    token_encrypted: str | None
+    origins: list
+    project_id: str
+
+
+def _embed_row(gw: Gateway, digest: str) -> _EmbedRow | None:
+    if not gw.db.is_postgres:
+        row = gw.db.fetch(EMBED_QUERY, {"digest": digest})
+        return _EmbedRow(*row) if row else None
+    row = gw.db.run(EMBED_SQL, {"digest": digest})
+    if row is None:
+        return None
+    expires_at, *rest = row  # psycopg parses the JSON column; the time is UTC without a zone
+    return _EmbedRow(expires_at.replace(tzinfo=UTC), *rest)
+
+
 def load_embed(gw: Gateway, key: str) -> EmbedPage:
-    row = gw.db.fetch(EMBED_QUERY, {"digest": _digest(key)})
+    row = _embed_row(gw, _digest(key))
     if row is None:
         raise NotFound("this embed page does not exist")
     if row.expires_at <= utcnow():

@@ -21,13 +21,14 @@ from .locks import db_lock
 from .models import CachedToken, HostUser, utcnow
 
 
-def _margin(gw: Gateway) -> timedelta:
+def margin(gw: Gateway) -> timedelta:
+    """How much life a cached token must have left to be handed to a new page."""
     return timedelta(seconds=int(gw.settings["GATEWAY_TOKEN_MARGIN"]))
 
 
 def usable(gw: Gateway, token_encrypted: str | None, expires_at) -> AuthToken | None:
     """Decrypt a cached token if it has more than the safety margin of life left."""
-    if token_encrypted is None or expires_at - utcnow() <= _margin(gw):
+    if token_encrypted is None or expires_at - utcnow() <= margin(gw):
         return None
     return AuthToken(token=gw.box.decrypt(token_encrypted), expires_at=expires_at)
 

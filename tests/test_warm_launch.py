@@ -1,0 +1,269 @@
+"""Warm launches on PostgreSQL: one statement, and the same rules as the general path."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, event, func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from gateway import background, create_app, hosts, launches, provisioning, tokens, warm
+from gateway.db import Database
+from gateway.models import CachedToken, HostUser, Launch, UsedTokenId, UserProject, utcnow
+from tests.conftest import empty_postgres, gateway_config, make_app
+from tests.launching import mint
+
+HOST_ORIGIN = "https://lms.example.edu"
+
+
+@pytest.fixture
+def pg_app(sim, postgres_url, monkeypatch):
+    empty_postgres(postgres_url)
+    # One page in a hundred also purges old rows: not in tests that count statements.
+    monkeypatch.setattr(launches, "_maybe_purge", lambda gw: None)
+    app = make_app(sim, postgres_url)
+    yield app
+    background.wait_idle()
+    app.extensions["db"].dispose()
+
+
+@pytest.fixture
+def gw(pg_app):
+    return pg_app.extensions["gateway"]
+
+
+@pytest.fixture
+def host(gw):
+    host, secret = hosts.add(gw, "Course", [HOST_ORIGIN])
+    host.secret = secret
+    return host
+
+
+def user_id(gw) -> int:
+    with gw.db.begin() as session:
+        return session.scalar(select(HostUser.id))
+
+
+def count(gw, model) -> int:
+    with gw.db.begin() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def signed_in_cold_launch(client, host):
+    """A first launch whose page signed in: with revocation, that refills the token cache."""
+    first = post_launch(client, host, sub="w")
+    assert first.status_code == 303
+    assert client.post(first.headers["Location"] + "/signed-in").status_code == 204
+    background.wait_idle()
+
+
+def post_launch(client, host, **claims):
+    return client.post("/launch", data={"token": mint(host.id, host.secret, **claims)})
+
+
+def warm_attempt(gw, host, jti="j-1", context=""):
+    """The one statement, called directly: returns what it found, or None."""
+    return warm.launch(
+        gw.db,
+        host=hosts.get(gw, host.id, fresh=True),
+        external_id="w",
+        context=context,
+        path="",
+        jti=jti,
+        jti_expires_at=utcnow() + timedelta(days=1),
+        digest=f"d-{jti}",
+        token_margin=tokens.margin(gw),
+        embed_lifetime=None,
+        take_token=tokens.revocation_enabled(gw),
+    )
+
+
+class StatementCounter:
+    """Counts statements sent through SQLAlchemy and through Database.run."""
+
+    def __init__(self, gw, monkeypatch):
+        self.core, self.raw = 0, 0
+        self.engines = [gw.db.engine, gw.db.reader]
+        for engine in self.engines:
+            event.listen(engine, "before_cursor_execute", self._core)
+        real_run = gw.db.run
+
+        def run(sql, params):
+            self.raw += 1
+            return real_run(sql, params)
+
+        monkeypatch.setattr(gw.db, "run", run)
+
+    def _core(self, *args):
+        self.core += 1
+
+    def close(self):
+        for engine in self.engines:
+            event.remove(engine, "before_cursor_execute", self._core)
+
+
+def test_a_warm_launch_is_one_statement_and_no_cocalc_call(pg_app, gw, host, sim, monkeypatch):
+    client = pg_app.test_client()
+    signed_in_cold_launch(client, host)
+    sim.reset()
+    counter = StatementCounter(gw, monkeypatch)
+    reply = post_launch(client, host, sub="w", path="work/a.md")
+    counter.close()
+    assert reply.status_code == 303
+    assert (counter.raw, counter.core) == (1, 0)
+    assert sim.total_calls() == 0
+    page = client.get(reply.headers["Location"])
+    assert page.status_code == 200 and "work/a.md" in page.get_data(as_text=True)
+    assert count(gw, UsedTokenId) == 2 and count(gw, Launch) == 2
+
+
+def test_the_page_of_a_warm_launch_is_like_a_cold_one(pg_app, gw, host):
+    client = pg_app.test_client()
+    post_launch(client, host, sub="w")
+    post_launch(client, host, sub="w")
+    with gw.db.begin() as session:
+        cold, hot = session.scalars(select(Launch).order_by(Launch.expires_at)).all()
+        cached = session.get(CachedToken, cold.user_id)
+    assert (hot.kind, hot.host_id, hot.user_id) == ("embed", cold.host_id, cold.user_id)
+    assert hot.user_project_id == cold.user_project_id
+    if tokens.revocation_enabled(gw):  # each page took a token of its own
+        assert gw.box.decrypt(hot.token_encrypted) != gw.box.decrypt(cold.token_encrypted)
+    else:  # v1: the user's one cached token, until close to its expiry
+        assert gw.box.decrypt(hot.token_encrypted) == gw.box.decrypt(cached.token_encrypted)
+        assert hot.expires_at == cached.expires_at
+
+
+def test_a_token_used_twice_on_the_warm_path(pg_app, gw, host):
+    client = pg_app.test_client()
+    signed_in_cold_launch(client, host)
+    token = mint(host.id, host.secret, sub="w")
+    assert client.post("/launch", data={"token": token}).status_code == 303
+    again = client.post("/launch", data={"token": token})
+    assert again.status_code == 401 and "already been used" in again.get_data(as_text=True)
+    assert count(gw, Launch) == 2
+    # With revocation each page takes the cached token: put one back before each attempt.
+    tokens.ensure(gw, user_id(gw))
+    assert warm_attempt(gw, host, jti="same") is not None
+    tokens.ensure(gw, user_id(gw))
+    with pytest.raises(IntegrityError):
+        warm_attempt(gw, host, jti="same")
+
+
+def test_the_embed_lifetime_caps_a_warm_page(sim, postgres_url):
+    empty_postgres(postgres_url)
+    app = make_app(sim, postgres_url, GATEWAY_EMBED_LIFETIME=120)
+    gw = app.extensions["gateway"]
+    host, secret = hosts.add(gw, "Course", [HOST_ORIGIN])
+    client = app.test_client()
+    for _ in range(2):  # cold, then warm
+        client.post("/launch", data={"token": mint(host.id, secret, sub="w")})
+    with gw.db.begin() as session:
+        expiries = session.scalars(select(Launch.expires_at)).all()
+    assert len(expiries) == 2
+    assert all(timedelta(seconds=100) < e - utcnow() <= timedelta(seconds=120) for e in expiries)
+    background.wait_idle()
+    app.extensions["db"].dispose()
+
+
+def _no_token(gw, host):
+    with gw.db.begin() as session:
+        session.execute(delete(CachedToken))
+
+
+def _token_near_expiry(gw, host):
+    with gw.db.begin() as session:
+        soon = utcnow() + tokens.margin(gw) - timedelta(seconds=5)
+        session.execute(update(CachedToken).values(expires_at=soon))
+
+
+def _not_a_collaborator_yet(gw, host):
+    with gw.db.begin() as session:
+        session.execute(update(UserProject).values(collaborator_added=False))
+
+
+def _template_not_copied(gw, host):
+    with gw.db.begin() as session:
+        session.execute(update(UserProject).values(template_copied=False))
+        stored = session.get(type(host), host.id)
+        stored.template_project_id = "00000000-0000-4000-8000-000000000000"
+    hosts.forget_cached(gw, host.id)
+
+
+def _no_account_yet(gw, host):
+    with gw.db.begin() as session:
+        session.execute(update(HostUser).values(account_id=None))
+
+
+NOT_WARM = {
+    "no cached token": _no_token,
+    "token too close to expiry": _token_near_expiry,
+    "not yet a collaborator": _not_a_collaborator_yet,
+    "template not copied": _template_not_copied,
+    "account id not recorded": _no_account_yet,
+}
+
+
+@pytest.mark.parametrize("state", list(NOT_WARM))
+def test_a_user_not_set_up_claims_nothing_and_goes_the_general_way(pg_app, gw, host, state):
+    client = pg_app.test_client()
+    signed_in_cold_launch(client, host)
+    NOT_WARM[state](gw, host)
+    fresh = hosts.get(gw, host.id, fresh=True)
+    # Both paths see the same state: not warm.
+    assert provisioning._warm(gw, fresh, "w", "", with_token=True) is None
+    assert warm_attempt(gw, host) is None
+    assert count(gw, UsedTokenId) == 1 and count(gw, Launch) == 1
+    assert warm_attempt(gw, host, context="another course") is None
+
+
+def test_both_paths_see_a_user_who_is_set_up_as_warm(pg_app, gw, host):
+    signed_in_cold_launch(pg_app.test_client(), host)
+    fresh = hosts.get(gw, host.id, fresh=True)
+    assert provisioning._warm(gw, fresh, "w", "", with_token=True) is not None
+    assert warm_attempt(gw, host) is not None
+
+
+def test_simultaneous_warm_launches_each_get_a_page(pg_app, gw, host, sim):
+    client = pg_app.test_client()
+    post_launch(client, host, sub="w")
+    background.wait_idle()
+    tokens.ensure(gw, user_id(gw))  # a cached token is waiting in either dialect
+    start = threading.Barrier(4)
+
+    def one(_):
+        token = mint(host.id, host.secret, sub="w")
+        with pg_app.test_client() as own:
+            start.wait()
+            return own.post("/launch", data={"token": token}).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(one, range(4))) == [303] * 4
+    with gw.db.begin() as session:
+        pages = session.scalars(select(Launch.token_encrypted)).all()
+    assert len(pages) == 5 and count(gw, UsedTokenId) == 5
+    page_tokens = [gw.box.decrypt(p) for p in pages]
+    if tokens.revocation_enabled(gw):
+        assert len(set(page_tokens)) == 5  # never two pages with one token
+
+
+def test_run_reports_driver_errors_as_sqlalchemy_errors():
+    unreachable = Database("postgresql://postgres@127.0.0.1:1/nothing")
+    with pytest.raises(OperationalError) as caught:
+        unreachable.run("SELECT 1", {})
+    assert "127.0.0.1" not in str(caught.value.statement)
+    unreachable.dispose()
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+def test_a_database_that_cannot_be_reached_gives_503(sim, accept):
+    app = create_app(gateway_config(sim, "postgresql://postgres@127.0.0.1:1/nothing"))
+    reply = app.test_client().post(
+        "/launch", data={"token": mint("host_x", "s" * 40)}, headers={"Accept": accept}
+    )
+    assert reply.status_code == 503
+    body = reply.get_data(as_text=True)
+    assert "database" in body and "Traceback" not in body and "127.0.0.1" not in body
+    app.extensions["db"].dispose()
