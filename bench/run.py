@@ -75,14 +75,20 @@ class Stack:
             "WEB_CONCURRENCY": str(workers),
             "GUNICORN_THREADS": str(threads),
         }
-        procfile = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines())
-        self.cli(*shlex.split(procfile["release"])[1:])
+        self.workers = workers
+        self.procfile = dict(
+            line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines()
+        )
+        self.cli(*shlex.split(self.procfile["release"])[1:])
         self.host = json.loads(self.cli("hosts", "add", "Bench"))
         self.log = tempfile.TemporaryFile()
+        self.start_gateway()
+
+    def start_gateway(self, **env: str) -> None:
         self.gunicorn = subprocess.Popen(
-            shlex.split(procfile["web"]),
+            shlex.split(self.procfile["web"]),
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **env},
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
@@ -93,6 +99,11 @@ class Stack:
                     break
             except requests.RequestException:
                 time.sleep(0.2)
+
+    def restart_gateway(self, **env: str) -> None:
+        self.gunicorn.terminate()
+        self.gunicorn.wait(timeout=30)
+        self.start_gateway(**env)
 
     def cli(self, *args: str) -> str:
         out = subprocess.run(
@@ -144,13 +155,56 @@ def wrk(url: str, seconds: int, connections: int, script_args=None) -> dict:
     }
 
 
-def median_run(runs: list[dict]) -> dict:
-    """The run with the median throughput, with every round's throughput alongside."""
+def cpu_seconds(gunicorn_pid: int) -> dict[str, float]:
+    """CPU time used so far by the gateway's gunicorn workers and by PostgreSQL's processes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"gateway": 0.0, "postgres": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        if name == "postgres":
+            used["postgres"] += seconds
+        elif int(fields[1]) == gunicorn_pid:
+            used["gateway"] += seconds
+    return used
+
+
+def measured(stack: Stack, url: str, seconds: int, connections: int, script=None) -> dict:
+    """One wrk run, with the CPU each request cost the gateway and PostgreSQL."""
+    before = cpu_seconds(stack.gunicorn.pid)
+    result = wrk(url, seconds, connections, script)
+    after = cpu_seconds(stack.gunicorn.pid)
+    requests_done = max(1, result["rps"] * seconds)
+    for part in ("gateway", "postgres"):
+        result[f"{part}_cpu_us"] = round((after[part] - before[part]) / requests_done * 1e6)
+    return result
+
+
+def summarize(runs: list[dict], bare_runs: list[dict]) -> dict:
+    """Medians over the rounds; "vs bare" compares each round with the bare run beside it."""
     chosen = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
-    return {**chosen, "rounds_rps": [r["rps"] for r in runs]}
+    ratios = [run["rps"] / bare["rps"] for run, bare in zip(runs, bare_runs, strict=True)]
+    return {
+        **chosen,
+        "gateway_cpu_us": statistics.median(r["gateway_cpu_us"] for r in runs),
+        "postgres_cpu_us": statistics.median(r["postgres_cpu_us"] for r in runs),
+        "vs_bare": round(statistics.median(ratios), 3),
+        "rounds_rps": [r["rps"] for r in runs],
+        "rounds_vs_bare": [round(r, 3) for r in ratios],
+    }
 
 
-def warm(stack: Stack, seconds: int, connections: int, rounds: int = 3) -> dict:
+def warm(stack: Stack, seconds: int, connections: int, rounds: int) -> dict:
+    # wrk opens its keep-alive connections in one burst, and whichever worker wakes first may
+    # take most of them: all 16 on one worker halves the throughput (seen). Capping each
+    # worker at its share splits them evenly, as many clients would over time.
+    share = -(-connections // stack.workers)
+    stack.restart_gateway(GUNICORN_WORKER_CONNECTIONS=str(share))
     host_id, secret = stack.host["id"], stack.host["secret"]
     # One user, set up once (cold), then launched again and again (warm).
     first = requests.post(
@@ -168,27 +222,28 @@ def warm(stack: Stack, seconds: int, connections: int, rounds: int = 3) -> dict:
                 tokens.write(mint(host_id, secret, sub="w") + "\n")
         token_files.append(tokens.name)
     calls_before = stack.calls()
-    # Interleaved rounds, median per endpoint: this machine's speed drifts over a run, and
-    # side by side means measured under the same conditions.
+    # This machine's speed drifts by tens of percent over a minute. Short rounds, each
+    # endpoint right after the bare one, and the median of each round's ratio cancel most of
+    # that: "side by side in one run".
     targets = {
         "bare": f"{stack.url}/_bench/bare",
-        "db": f"{stack.url}/_bench/db",
-        "launch": f"{stack.url}/launch",
+        "read": f"{stack.url}/_bench/read",
+        "write": f"{stack.url}/_bench/write",
         "embed_page": embed_url,
+        "launch": f"{stack.url}/launch",
     }
+    for name, url in targets.items():  # warm-up: connections, prepared statements
+        if name != "launch":
+            wrk(url, 1, connections)
     runs = {name: [] for name in targets}
     for round_tokens in token_files:
         for name, url in targets.items():
             script = [round_tokens, "2"] if name == "launch" else None
-            runs[name].append(wrk(url, seconds, connections, script))
-    results = {name: median_run(found) for name, found in runs.items()}
+            runs[name].append(measured(stack, url, seconds, connections, script))
+    results = {name: summarize(found, runs["bare"]) for name, found in runs.items()}
     results["cocalc_calls_during_warm_runs"] = stack.calls() - calls_before
     for name in token_files:
         os.unlink(name)
-    bare = results["bare"]["rps"]
-    results["launch_vs_bare"] = round(results["launch"]["rps"] / bare, 3)
-    results["embed_page_vs_bare"] = round(results["embed_page"]["rps"] / bare, 3)
-    results["one_select_vs_bare"] = round(results["db"]["rps"] / bare, 3)
     return results
 
 
@@ -313,7 +368,8 @@ def machine() -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--threads", type=int, default=4)
@@ -329,7 +385,7 @@ def main() -> None:
     stack = Stack(args.workers, args.threads)
     try:
         if args.only == "warm":
-            report = warm(stack, args.seconds, args.connections)
+            report = warm(stack, args.seconds, args.connections, args.rounds)
             print(json.dumps(report, indent=2))
             return
         report = {
@@ -339,7 +395,7 @@ def main() -> None:
             # checkpoint and tables to vacuum, which would slow what follows.
             "cold": cold(stack, 30, 50),
             "herd": herd(stack, 50, 50),
-            "warm": warm(stack, args.seconds, args.connections),
+            "warm": warm(stack, args.seconds, args.connections, args.rounds),
             "bulk_import": settle(stack) or bulk(stack, args.bulk_users, args.bulk_parallel, 20),
         }
     finally:
@@ -350,6 +406,15 @@ def main() -> None:
     print(f"\nwritten to {args.output}")
 
 
+WARM_ROWS = (
+    ("bare", "bare Flask endpoint"),
+    ("read", "bare + one SELECT 1"),
+    ("write", "bare + one durable INSERT"),
+    ("embed_page", "embed page (GET /embed/..)"),
+    ("launch", "warm launch (POST /launch)"),
+)
+
+
 def print_table(report: dict) -> None:
     w = report["warm"]
     print(
@@ -358,23 +423,19 @@ def print_table(report: dict) -> None:
         "threads; PostgreSQL"
     )
     print(
-        f"\n{'warm (wrk, keep-alive)':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}"
-        f"{'vs bare':>10}{'errors':>8}"
+        f"\n{'warm (wrk, keep-alive)':<30}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}"
+        f"{'vs bare':>9}{'CPU us/req':>12}{'errors':>8}"
     )
-    for name, label in (
-        ("bare", "bare Flask endpoint"),
-        ("db", "bare + one SELECT 1"),
-        ("launch", "warm launch (POST /launch)"),
-        ("embed_page", "embed page (GET /embed/..)"),
-    ):
+    for name, label in WARM_ROWS:
         r = w[name]
-        ratio = 1.0 if name == "bare" else r["rps"] / w["bare"]["rps"]
+        cpu = f"{r['gateway_cpu_us']:.0f}+{r['postgres_cpu_us']:.0f}"
         print(
-            f"{label:<28}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
-            f"{ratio:>10.2f}{r['errors']:>8}"
+            f"{label:<30}{r['rps']:>8.0f}{r['p50_ms']:>8.2f}{r['p99_ms']:>8.2f}"
+            f"{r['vs_bare']:>9.2f}{cpu:>12}{r['errors']:>8}"
         )
+    print("(CPU: gunicorn workers + PostgreSQL, per request; vs bare: median of per-round ratios)")
     print(f"CoCalc calls during the warm runs: {w['cocalc_calls_during_warm_runs']}")
-    if any(w[name]["errors"] for name in ("bare", "db", "launch", "embed_page")):
+    if any(w[name]["errors"] for name, _ in WARM_ROWS):
         print("WARNING: some requests failed; these figures are not valid")
     c, h, b = report["cold"], report["herd"], report["bulk_import"]
     print(

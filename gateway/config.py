@@ -96,7 +96,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "GATEWAY_BENCH_ENDPOINT",
-        "Serve /_bench/bare for `make bench` (off in production)",
+        "Serve the /_bench/ baselines for `make bench` (off in production)",
         False,
         kind="bool",
     ),

@@ -354,7 +354,10 @@ def test_gunicorn_access_log_is_redacted():
 
     from gunicorn.config import Config
 
-    logger = logs.GunicornLogger(Config())
+    config = Config()
+    # The default fields, plus the query and a header someone might choose to log.
+    config.set("access_log_format", config.access_log_format + ' %(q)s "%({Authorization}i)s"')
+    logger = logs.GunicornLogger(config)
     environ = {
         "REQUEST_METHOD": "GET",
         "RAW_URI": "/launch?token=eyJabc.eyJdef.sig",
@@ -367,6 +370,10 @@ def test_gunicorn_access_log_is_redacted():
     atoms = logger.atoms(response, request, environ, timedelta(seconds=0))
     assert "sig" not in atoms["r"] and "sig" not in atoms["q"]
     assert "hs_topsecret" not in atoms["{authorization}i"]
+    from gunicorn.glogging import SafeAtoms
+
+    line = config.access_log_format % SafeAtoms(atoms)
+    assert "Bearer [redacted]" in line and "sig" not in line and "hs_topsecret" not in line
 
 
 def test_a_token_works_once_on_each_database(sim, database_url):
