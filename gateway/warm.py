@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from .models import utcnow
+from .db import Database
+from .models import Host, utcnow
 
 # With token revocation on, each page takes the cached token for itself (``taken``); of two
 # launches that read the same token only one deletes it, and the other claims nothing.
@@ -76,9 +77,9 @@ def _naive(moment: datetime | None) -> datetime | None:
 
 
 def launch(
-    db,
+    db: Database,
     *,
-    host,
+    host: Host,
     external_id: str,
     context: str,
     path: str,
