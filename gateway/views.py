@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import urlsplit
 
 from flask import (
@@ -17,11 +16,10 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import insert, text
+from sqlalchemy import text
 
-from . import handoff, hosts, launches, metrics
+from . import baselines, handoff, hosts, launches, metrics
 from .context import gateway
-from .models import Lock, utcnow
 from .security import embed_csp
 
 bp = Blueprint("gateway", __name__)
@@ -128,37 +126,8 @@ def embedding_checklist() -> dict:
     }
 
 
-# -- baselines for `make bench` (GATEWAY_BENCH_ENDPOINT; never on in production) ----------------
-def bench_bare():
-    """The same app, middleware and headers, and no work."""
-    return "ok"
-
-
-def bench_read():
-    """Bare plus one database round trip: the floor of serving an embed page."""
-    db = gateway().db
-    if db.is_postgres:  # the way the embed page reads
-        return str(db.run("SELECT 1", {})[0])
-    return str(db.fetch(text("SELECT 1"))[0])
-
-
-def bench_write():
-    """Bare plus one durable INSERT: the floor of anything that records a one-time token."""
-    row = {"name": "bench-" + secrets.token_hex(8), "owner": "bench", "at": utcnow()}
-    db = gateway().db
-    if db.is_postgres:  # the way a warm launch writes
-        db.run(
-            "INSERT INTO locks (name, owner, expires_at) VALUES (%(name)s, %(owner)s, %(at)s)",
-            {**row, "at": row["at"].replace(tzinfo=None)},
-        )
-    else:
-        db.write((insert(Lock), {"name": row["name"], "owner": "bench", "expires_at": row["at"]}))
-    return "ok"
-
-
 def init_app(app: Flask) -> None:
     if app.config.get("GATEWAY_BENCH_ENDPOINT"):
-        for name, view in (("bare", bench_bare), ("read", bench_read), ("write", bench_write)):
-            app.add_url_rule(f"/_bench/{name}", f"bench_{name}", view)
+        baselines.init_app(app)
     app.register_blueprint(bp)
     app.register_blueprint(metrics.bp)
