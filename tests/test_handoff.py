@@ -400,3 +400,13 @@ def test_oversized_bodies_are_refused(client, host, gw):
     )
     assert reply.status_code == 413 and reply.get_json()["error"]["code"] == "http_413"
     assert rows(gw, HostUser) == 0
+
+
+def test_the_gateway_keeps_no_session(app, client, host):
+    from flask import session
+
+    reply = launch(client, mint(host.id, host.secret))
+    page = client.get(reply.headers["Location"])
+    assert "Set-Cookie" not in reply.headers and "Set-Cookie" not in page.headers
+    with app.test_request_context("/"), pytest.raises(RuntimeError):
+        session["anything"] = 1
