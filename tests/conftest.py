@@ -212,12 +212,16 @@ def make_app(sim: Sim, database_url: str, **overrides):
     return app
 
 
-@pytest.fixture
-def app(sim, sqlite_url):
-    app = make_app(sim, sqlite_url)
+def app_lifetime(app):
+    """Yield an app to a test, then let its background work finish and close its pools."""
     yield app
     background.wait_idle()
     app.extensions["db"].dispose()
+
+
+@pytest.fixture
+def app(sim, sqlite_url):
+    yield from app_lifetime(make_app(sim, sqlite_url))
 
 
 @pytest.fixture

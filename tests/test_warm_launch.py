@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from gateway import background, create_app, hosts, launches, provisioning, tokens, warm
 from gateway.db import Database
 from gateway.models import CachedToken, HostUser, Launch, UsedTokenId, UserProject, utcnow
-from tests.conftest import empty_postgres, gateway_config, make_app
+from tests.conftest import app_lifetime, empty_postgres, gateway_config, make_app
 from tests.launching import mint
 
 HOST_ORIGIN = "https://lms.example.edu"
@@ -25,10 +25,7 @@ def app(sim, postgres_url, monkeypatch):
     empty_postgres(postgres_url)
     # One page in a hundred also purges old rows: not in tests that count statements.
     monkeypatch.setattr(launches, "_maybe_purge", lambda gw: None)
-    app = make_app(sim, postgres_url)
-    yield app
-    background.wait_idle()
-    app.extensions["db"].dispose()
+    yield from app_lifetime(make_app(sim, postgres_url))
 
 
 @pytest.fixture
