@@ -28,8 +28,8 @@ from pathlib import Path
 import psycopg
 import requests
 
-from gateway.devserver import ThreadedServer
-from gateway.simulator import SimulatorConfig, create_simulator_app
+from gateway.dev.devserver import ThreadedServer
+from gateway.dev.simulator import SimulatorConfig, create_simulator_app
 from tests.launching import mint
 
 ROOT = Path(__file__).resolve().parent.parent

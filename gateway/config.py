@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ class Setting:
     default: Any = None
     required: bool = False
     secret: bool = False
-    kind: str = "str"  # str, url, int, float, bool, choice
+    kind: str = "str"  # str, url, int, float, bool, choice, networks
     choices: tuple[str, ...] = ()
 
 
@@ -93,6 +94,7 @@ SETTINGS: tuple[Setting, ...] = (
         "GATEWAY_METRICS_NETWORKS",
         "Comma-separated networks that may read /metrics without the token",
         "127.0.0.1/32,::1/128",
+        kind="networks",
     ),
     Setting(
         "GATEWAY_BENCH_ENDPOINT",
@@ -122,6 +124,8 @@ def _parse(setting: Setting, raw: str) -> Any:
         return value.lower() in ("true", "1", "yes")
     if setting.kind == "choice" and value not in setting.choices:
         raise ConfigError(f"{setting.name} must be one of: {', '.join(setting.choices)}")
+    if setting.kind == "networks":
+        return parse_networks(setting.name, value)
     if setting.kind == "url":
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
@@ -130,19 +134,37 @@ def _parse(setting: Setting, raw: str) -> Any:
     return value
 
 
+def parse_networks(name: str, value: str) -> tuple:
+    """Parse comma-separated networks (``10.0.0.0/8,::1``); raise ConfigError naming ``name``."""
+    networks = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{name}: {item!r} is not a network like 10.0.0.0/8") from None
+    return tuple(networks)
+
+
 def load(environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> dict:
     """Return the settings as a dict; raise ConfigError naming the first bad one."""
     overrides = dict(overrides or {})
     result: dict[str, Any] = {}
     for setting in SETTINGS:
         if setting.name in overrides:
-            result[setting.name] = overrides.pop(setting.name)
+            value = overrides.pop(setting.name)
+            # Tests pass settings as the environment would (strings) or already typed.
+            is_text = isinstance(value, str) and setting.kind != "str"
+            result[setting.name] = _parse(setting, value) if is_text else value
             continue
         raw = environ.get(setting.name, "")
         if raw.strip():
             result[setting.name] = _parse(setting, raw)
         elif setting.required:
             raise ConfigError(f"{setting.name} is not set: {setting.help}")
+        elif isinstance(setting.default, str) and setting.kind != "str":
+            result[setting.name] = _parse(setting, setting.default)
         else:
             result[setting.name] = setting.default
     if len(str(result["GATEWAY_SECRET_KEY"])) < 32:

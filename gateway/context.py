@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 
 from .cocalc import CoCalcClient, CoCalcConnector
-from .crypto import SecretBox
-from .db import Database
+from .store.database import Database
+from .support.crypto import SecretBox
 
 
 @dataclass
@@ -45,12 +45,12 @@ def build(settings: dict, db: Database, *, observer=None, headers=None) -> Gatew
 
 
 def init_app(app: Flask) -> None:
-    from . import logs, metrics
+    from .support import counters, logs
 
     app.extensions["gateway"] = build(
         app.config,
         app.extensions["db"],
-        observer=metrics.observe_cocalc_call,
+        observer=counters.observe_cocalc_call,
         headers=logs.request_id_headers,
     )
 

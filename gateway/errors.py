@@ -1,32 +1,19 @@
-"""The gateway's own errors, and the one place that turns any error into a response.
+"""The gateway's own errors: one small tree, documented in one place, with no Flask in it.
 
     GatewayError                  status, code and a message safe to show to anyone
      +-- BadRequest (400)         input that can never work (bad path, bad JSON, bad claims)
      +-- Unauthorized (401)       a launch token or host secret that does not check out
-     +-- Forbidden (403)
+     +-- Forbidden (403)          a request that is understood but not allowed here
      +-- NotFound (404)
-     +-- Conflict (409)           e.g. the e-mail has a CoCalc account the gateway did not make
+     +-- Conflict (409)           the request clashes with state it cannot change
      +-- Gone (410)               a launch link used before, or expired
      +-- ServiceBusy (503)        another request holds the user's set-up lock for too long
 
-CoCalc's errors (gateway.cocalc.errors) are mapped here too: unreachable or slow CoCalc gives
-503/504, any other CoCalc failure 502. A database that cannot be reached (or a pool with no
-connection free in time) gives 503. The text shown never includes CoCalc's reply, a
-traceback, or a secret; details go to the log, which holds no secrets either.
+CoCalc's errors live in ``gateway.cocalc.errors``; storage raises SQLAlchemy's. The web layer
+(``gateway.web.errors``) is the one place that turns any of them into a response.
 """
 
 from __future__ import annotations
-
-import logging
-
-from flask import Flask, g, jsonify, make_response, render_template, request
-from sqlalchemy import exc as db_errors
-from werkzeug.exceptions import HTTPException
-
-from .cocalc.errors import CoCalcError, CoCalcTimeout, CoCalcUnavailable
-from .security import framed_page_csp
-
-log = logging.getLogger(__name__)
 
 
 class GatewayError(Exception):
@@ -41,7 +28,7 @@ class GatewayError(Exception):
         self.message = message
         self.field = field
         #: The origins of the host this request belongs to, when known: the error page may
-        #: then be framed by them (and tell them, for an expired launch).
+        #: then be framed by them (and tell them what went wrong).
         self.host_origins = host_origins
 
 
@@ -56,10 +43,14 @@ class Unauthorized(GatewayError):
 
 
 class Forbidden(GatewayError):
+    """Raised for a request that is understood but not allowed from where it came."""
+
     status, code, title = 403, "forbidden", "Not allowed"
 
 
 class NotFound(GatewayError):
+    """Raised when a host, user or page the request names does not exist."""
+
     status, code, title = 404, "not_found", "Not found"
 
 
@@ -76,104 +67,6 @@ class Gone(GatewayError):
 
 
 class ServiceBusy(GatewayError):
+    """Raised when a lock or a pool is not free in time; trying again later may work."""
+
     status, code, title = 503, "busy", "The gateway is busy"
-
-
-def _cocalc_error(exc: CoCalcError) -> tuple[int, str, str]:
-    if isinstance(exc, CoCalcTimeout):
-        return 504, "cocalc_timeout", "CoCalc did not answer in time."
-    if isinstance(exc, CoCalcUnavailable):
-        return 503, "cocalc_unavailable", "CoCalc could not be reached."
-    return 502, "cocalc_error", "CoCalc could not complete the request."
-
-
-def wants_json() -> bool:
-    if request.path.startswith("/api/"):
-        return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
-
-
-def render_error(
-    status: int, code: str, title: str, message: str, *, field=None, retry=False, host_origins=None
-):
-    """Build the error response: JSON for APIs, a small HTML page for browsers.
-
-    When the request belongs to a known host (a launch or embed page), the page may be framed
-    by the host's origins, so the user sees it inside the host's iframe; for an expired launch
-    it also tells the host page, which can fetch a new launch.
-    """
-    if wants_json():
-        body = {"error": {"code": code, "message": message}}
-        if field:
-            body["error"]["field"] = field
-        return jsonify(body), status
-    origins = host_origins if host_origins is not None else g.get("frame_ancestors")
-    html = render_template(
-        "error.html",
-        status=status,
-        title=title,
-        message=message,
-        retry=retry,
-        notify={"event": code, "origins": origins} if origins and code == "expired" else None,
-    )
-    response = make_response(html, status)
-    if origins:
-        response.headers["Content-Security-Policy"] = framed_page_csp(origins)
-    return response
-
-
-def init_app(app: Flask) -> None:
-    @app.errorhandler(GatewayError)
-    def gateway_error(exc: GatewayError):
-        log.info("request refused: %s %s (%s)", exc.status, exc.code, exc.message)
-        return render_error(
-            exc.status,
-            exc.code,
-            exc.title,
-            exc.message,
-            field=exc.field,
-            retry=exc.status >= 500,
-            host_origins=exc.host_origins,
-        )
-
-    @app.errorhandler(CoCalcError)
-    def cocalc_error(exc: CoCalcError):
-        status, code, message = _cocalc_error(exc)
-        log.warning("CoCalc call failed: %s: %s", type(exc).__name__, exc)
-        return render_error(
-            status,
-            code,
-            "CoCalc is not available",
-            message + " Please try again in a moment.",
-            retry=True,
-        )
-
-    @app.errorhandler(db_errors.OperationalError)
-    @app.errorhandler(db_errors.InterfaceError)
-    @app.errorhandler(db_errors.TimeoutError)
-    def database_unavailable(exc: Exception):
-        # Names the driver's error only: its message may carry the database's host name.
-        cause = getattr(exc, "orig", None) or exc
-        log.error("database unavailable: %s", type(cause).__name__)
-        return render_error(
-            503,
-            "database_unavailable",
-            "The gateway is not available",
-            "The gateway cannot reach its database. Please try again in a moment.",
-            retry=True,
-        )
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        return render_error(exc.code or 500, "http_" + str(exc.code), exc.name, exc.description)
-
-    @app.errorhandler(Exception)
-    def unexpected(exc: Exception):
-        log.exception("unexpected error")
-        return render_error(
-            500,
-            "internal",
-            "Internal error",
-            "The gateway failed unexpectedly; the error was logged.",
-        )

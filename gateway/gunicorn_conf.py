@@ -14,6 +14,6 @@ keepalive = 5
 accesslog = "-"
 errorlog = "-"
 # Redacts tokens, secrets and one-time launch keys from every access-log field.
-logger_class = "gateway.logs.GunicornLogger"
+logger_class = "gateway.support.logs.GunicornLogger"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

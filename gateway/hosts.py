@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from .context import Gateway
 from .errors import BadRequest, NotFound, Unauthorized
-from .models import Host
+from .store.models import Host
 
 
 def digest(secret: str) -> str:

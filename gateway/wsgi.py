@@ -2,7 +2,7 @@
 
 import sys
 
-from . import create_app
+from .app import create_app
 from .config import ConfigError
 
 try:

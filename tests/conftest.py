@@ -15,10 +15,12 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from gateway import background, create_app, logs, migrate
-from gateway.devserver import ThreadedServer
-from gateway.models import Base
-from gateway.simulator import SimulatorConfig, create_simulator_app
+from gateway import create_app
+from gateway.dev.devserver import ThreadedServer
+from gateway.dev.simulator import SimulatorConfig, create_simulator_app
+from gateway.store import migrate
+from gateway.store.models import Base
+from gateway.support import concurrency, logs
 
 # Secrets of this test run: tests/test_secrets.py checks none of them ever leaks.
 ADMIN_KEY = "sk_admin_" + secrets.token_hex(12)
@@ -144,7 +146,7 @@ def sim(simulators, dialect) -> Sim:
     handle = simulators[dialect]
     handle.reset()
     yield handle
-    background.wait_idle()
+    concurrency.wait_idle()
     handle.reset()
 
 
@@ -215,7 +217,7 @@ def make_app(sim: Sim, database_url: str, **overrides):
 def app_lifetime(app):
     """Yield an app to a test, then let its background work finish and close its pools."""
     yield app
-    background.wait_idle()
+    concurrency.wait_idle()
     app.extensions["db"].dispose()
 
 

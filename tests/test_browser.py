@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from gateway import background
-from gateway.demo import start_stack
+from gateway.dev.demo import start_stack
+from gateway.support import concurrency
 
 pytestmark = pytest.mark.browser
 
@@ -62,7 +62,7 @@ def stack(request):
     stack = start_stack(request.param, settings={"GATEWAY_BRIDGE_TIMEOUT_MS": 4000})
     stack["dialect"] = request.param
     yield stack
-    background.wait_idle()
+    concurrency.wait_idle()
     for name in ("host", "gateway", "simulator"):
         stack[name].stop()
     stack["app"].extensions["db"].dispose()
@@ -157,7 +157,7 @@ def test_host_commands_carry_a_namespace_and_an_id(page, stack):
 
 def test_disallowed_host_origin_gets_no_relay(page, stack):
     # The same demo page served from another origin: not one of the host's origins.
-    from gateway.devserver import ThreadedServer
+    from gateway.dev.devserver import ThreadedServer
 
     other = ThreadedServer(stack["host"].server.app).start()
     try:
@@ -288,7 +288,7 @@ def _expire_launches(stack, seconds_from_now):
 
     from sqlalchemy import update
 
-    from gateway.models import Launch, utcnow
+    from gateway.store.models import Launch, utcnow
 
     with stack["app"].extensions["gateway"].db.begin() as session:
         session.execute(

@@ -248,7 +248,7 @@ def test_auto_detects_dialect(sim):
 def test_auto_detection_of_a_non_cocalc_server(tmp_path):
     from flask import Flask
 
-    from gateway.devserver import ThreadedServer
+    from gateway.dev.devserver import ThreadedServer
 
     server = ThreadedServer(Flask("not_cocalc")).start()
     try:

@@ -15,9 +15,10 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from sqlalchemy import func, select, update
 
-from gateway import background, hosts, logs
-from gateway.devserver import ThreadedServer
-from gateway.models import HostUser, Launch, UsedTokenId, UserProject, utcnow
+from gateway import hosts
+from gateway.dev.devserver import ThreadedServer
+from gateway.store.models import HostUser, Launch, UsedTokenId, UserProject, utcnow
+from gateway.support import concurrency, logs
 from tests.conftest import make_app
 from tests.launching import mint, unsigned
 
@@ -103,7 +104,7 @@ def test_warm_launch_makes_no_cocalc_call(client, host, sim):
     token_claims = {"sub": "returning-user"}
     location = launch(client, mint(host.id, host.secret, **token_claims)).headers["Location"]
     client.post(f"{location}/signed-in")  # what the page's script does once signed in
-    background.wait_idle()
+    concurrency.wait_idle()
     sim.reset()
     reply = launch(client, mint(host.id, host.secret, **token_claims))
     assert reply.status_code == 303
@@ -283,7 +284,7 @@ def test_embed_lifetime_setting(sim, sqlite_url):
     with gw.db.begin() as session:
         expires = session.scalar(select(Launch.expires_at).where(Launch.kind == "embed"))
     assert timedelta(seconds=100) < expires - utcnow() <= timedelta(seconds=120)
-    background.wait_idle()
+    concurrency.wait_idle()
     app.extensions["db"].dispose()
 
 
@@ -299,14 +300,14 @@ def test_current_dialect_revokes_the_token_after_sign_in(simulators, sqlite_url)
     sign_in = iframe_src(html, "cocalc-sign-in", "data-src")
     assert requests.get(sign_in, timeout=5).text.count("window.location") == 1  # token works
     assert client.post(f"{location}/signed-in").status_code == 204
-    background.wait_idle()
+    concurrency.wait_idle()
     assert "unknown or expired token" in requests.get(sign_in, timeout=5).text
     # the reloaded page no longer carries any token; the next launch found a refilled cache
     assert "auth_token" not in client.get(location).get_data(as_text=True)
     sim.reset()
     assert launch(client, mint(host.id, secret, sub="r")).status_code == 303
     assert sim.total_calls() == 0
-    background.wait_idle()
+    concurrency.wait_idle()
     app.extensions["db"].dispose()
 
 
@@ -325,7 +326,7 @@ def test_proxy_fix_builds_public_urls(sim, sqlite_url):
         },
     )
     assert reply.get_json()["url"].startswith("https://gateway.example.edu/cocalc/launch/")
-    background.wait_idle()
+    concurrency.wait_idle()
     app.extensions["db"].dispose()
 
 
@@ -386,7 +387,7 @@ def test_a_token_works_once_on_each_database(sim, database_url):
     assert first.status_code == 303 and client.get(first.headers["Location"]).status_code == 200
     assert launch(client, token).status_code == 401
     assert rows(gw, UsedTokenId) == 1 and rows(gw, Launch) == 1
-    background.wait_idle()
+    concurrency.wait_idle()
     app.extensions["db"].dispose()
 
 

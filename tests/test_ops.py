@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway import background, hosts, logs, users
+from gateway import hosts
+from gateway.provisioning import users
+from gateway.support import concurrency, logs
 from tests.conftest import gateway_config, make_app
 from tests.launching import mint
 
@@ -78,8 +80,8 @@ def test_metrics_are_protected_and_count(sim, sqlite_url):
     text = reply.get_data(as_text=True)
     assert 'gateway_launches_total{outcome="ok",way="token"}' in text
     assert "gateway_cocalc_call_seconds_bucket" in text
-    assert 'gateway_token_cache_total{result="miss"}' in text
-    background.wait_idle()
+    assert 'gateway_launch_paths_total{path="cold"}' in text
+    concurrency.wait_idle()
 
 
 def test_metrics_from_an_allowed_network(client):
@@ -376,7 +378,7 @@ def test_a_secret_rotated_elsewhere_works_at_once_here(app, gw, sim):
     """Another process rotates the secret: this process's host cache must not refuse it."""
     from sqlalchemy import update as sql_update
 
-    from gateway.models import Host
+    from gateway.store.models import Host
 
     host, old = hosts.add(gw, "LMS", [])
     client = app.test_client()
@@ -398,7 +400,7 @@ def test_a_secret_rotated_elsewhere_works_at_once_here(app, gw, sim):
 def test_bench_baselines_only_when_asked(sim, database_url):
     from sqlalchemy import func, select
 
-    from gateway.models import Lock
+    from gateway.store.models import Lock
 
     plain = make_app(sim, database_url)
     assert plain.test_client().get("/_bench/bare").status_code == 404

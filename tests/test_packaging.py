@@ -29,8 +29,8 @@ def test_wheel_ships_static_templates_and_migrations(tmp_path):
         "gateway/static/messaging.js",
         "gateway/templates/embed.html",
         "gateway/templates/simulator/kiosk.html",
-        "gateway/migrations/env.py",
-        "gateway/migrations/versions/0001_initial_tables.py",
+        "gateway/store/migrations/env.py",
+        "gateway/store/migrations/versions/0001_initial_tables.py",
     ):
         assert expected in names, expected
     assert not any(n.startswith(("tests/", "static/", "templates/")) for n in names)
@@ -53,7 +53,7 @@ def test_wheel_ships_static_templates_and_migrations(tmp_path):
             "-c",
             "import runpy, sysconfig;"
             "r = runpy.run_path(sysconfig.get_paths()['purelib'] +"
-            " '/gateway/resources.py')['resource_dir'];"
+            " '/gateway/support/resources.py')['resource_dir'];"
             "print(r('static')); print(r('templates'))",
         ],
         cwd=tmp_path,

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from gateway import background, hosts, provisioning, tokens
+from gateway import hosts, provisioning
 from gateway.cocalc import CoCalcAPIError, CoCalcUnavailable
-from gateway.crypto import SecretBox
 from gateway.errors import BadRequest
-from gateway.models import CachedToken, HostUser, UserProject
-from gateway.provisioning import ForeignAccount, UserProfile
+from gateway.provisioning import ForeignAccount, UserProfile, tokens
+from gateway.store.models import CachedToken, HostUser, UserProject
+from gateway.support import concurrency
+from gateway.support.crypto import SecretBox
 from tests.conftest import gateway_config, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +29,7 @@ def pgw(sim, database_url):
     """A gateway on each database (SQLite file, PostgreSQL server) and each dialect."""
     app = make_app(sim, database_url)
     yield app.extensions["gateway"]
-    background.wait_idle()
+    concurrency.wait_idle()
     app.extensions["db"].dispose()
 
 
@@ -242,6 +243,6 @@ def test_warm_launch_starts_a_stopped_project_in_the_background(pgw, host, sim):
     sim.reset()
     again = provisioning.provision(pgw, host, profile)
     assert not again.cold
-    background.wait_idle()
+    concurrency.wait_idle()
     assert sim.project(first.project_id)["running"] is True
     assert sim.calls() == {sim.endpoint("project_exec", "projects.start"): 1}

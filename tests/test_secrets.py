@@ -7,8 +7,9 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from gateway import background, hosts
-from gateway.models import CachedToken, HostUser, Launch
+from gateway import hosts
+from gateway.store.models import CachedToken, HostUser, Launch
+from gateway.support import concurrency
 from tests.conftest import ADMIN_KEY, GATEWAY_SECRET, USER_KEY
 from tests.launching import mint, unsigned
 
@@ -77,7 +78,7 @@ def test_no_secret_in_any_response(sim, sqlite_url):
         return mint(host.id, secret, sub=f"crawler-{next(counter) % 3}")
 
     seen = list(responses_for_every_route(app, client, host.id, secret, good_token, sim))
-    background.wait_idle()
+    concurrency.wait_idle()
     with gw.db.begin() as session:
         passwords = [
             gw.box.decrypt(u.password_encrypted) for u in session.scalars(select(HostUser))

@@ -10,9 +10,13 @@ import pytest
 from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from gateway import background, create_app, hosts, launches, provisioning, tokens, warm
-from gateway.db import Database
-from gateway.models import CachedToken, HostUser, Launch, UsedTokenId, UserProject, utcnow
+from gateway import create_app, hosts, provisioning
+from gateway.launches import service as launches
+from gateway.launches import warm
+from gateway.provisioning import tokens
+from gateway.store.database import Database
+from gateway.store.models import CachedToken, HostUser, Launch, UsedTokenId, UserProject, utcnow
+from gateway.support import concurrency
 from tests.conftest import app_lifetime, empty_postgres, gateway_config, make_app
 from tests.launching import mint
 
@@ -50,7 +54,7 @@ def signed_in_cold_launch(client, host):
     first = post_launch(client, host, sub="w")
     assert first.status_code == 303
     assert client.post(first.headers["Location"] + "/signed-in").status_code == 204
-    background.wait_idle()
+    concurrency.wait_idle()
 
 
 def post_launch(client, host, **claims):
@@ -157,7 +161,7 @@ def test_the_embed_lifetime_caps_a_warm_page(sim, postgres_url):
         expiries = session.scalars(select(Launch.expires_at)).all()
     assert len(expiries) == 2
     assert all(timedelta(seconds=100) < e - utcnow() <= timedelta(seconds=120) for e in expiries)
-    background.wait_idle()
+    concurrency.wait_idle()
     app.extensions["db"].dispose()
 
 
@@ -222,7 +226,7 @@ def test_both_paths_see_a_user_who_is_set_up_as_warm(app, gw, host):
 def test_simultaneous_warm_launches_each_get_a_page(app, gw, host, sim):
     client = app.test_client()
     post_launch(client, host, sub="w")
-    background.wait_idle()
+    concurrency.wait_idle()
     tokens.ensure(gw, user_id(gw))  # a cached token is waiting in either dialect
     start = threading.Barrier(4)
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 
-from . import provisioning
-from .cocalc import CoCalcError
-from .context import Gateway
-from .errors import BadRequest, GatewayError, NotFound
-from .models import Host, HostUser, UserProject
-from .provisioning import UserProfile
+from .. import provisioning
+from ..cocalc import CoCalcError
+from ..context import Gateway
+from ..errors import BadRequest, GatewayError, NotFound
+from ..store.models import Host, HostUser, UserProject
+from .profile import UserProfile
 
 CSV_COLUMNS = ("id", "email", "first_name", "last_name", "context")
 
@@ -122,12 +122,17 @@ def find(gw: Gateway, host_id: str, external_id: str) -> tuple[HostUser, list[Us
     return user, projects
 
 
-def list_users(gw: Gateway, host_id: str | None = None) -> list[HostUser]:
+def list_users(gw: Gateway, host_id: str | None = None) -> list[tuple[HostUser, list]]:
+    """Return every user (of one host, if given) with their projects, for ``describe``."""
     query = select(HostUser).order_by(HostUser.id)
     if host_id:
         query = query.where(HostUser.host_id == host_id)
-    with gw.db.begin() as session:
-        return list(session.scalars(query))
+    with gw.db.read() as session:
+        users = list(session.scalars(query))
+        projects: dict[int, list[UserProject]] = {}
+        for project in session.scalars(select(UserProject).order_by(UserProject.id)):
+            projects.setdefault(project.user_id, []).append(project)
+    return [(user, projects.get(user.id, [])) for user in users]
 
 
 def deprovision(gw: Gateway, host_id: str, external_id: str) -> dict:

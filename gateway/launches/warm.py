@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from .db import Database
-from .models import Host, utcnow
+from ..store.database import Database
+from ..store.models import Host, utcnow
 
 # With token revocation on, each page takes the cached token for itself (``taken``); of two
 # launches that read the same token only one deletes it, and the other claims nothing.

@@ -13,10 +13,11 @@ from flask import Flask, jsonify, render_template, request
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
-from . import create_app, hosts, migrate
-from .context import gateway
+from .. import create_app, hosts
+from ..context import gateway
+from ..store import migrate
+from ..support.resources import resource_dir
 from .devserver import ThreadedServer
-from .resources import resource_dir
 from .simulator import SimulatorConfig, create_simulator_app
 
 DEMO_USERS = {

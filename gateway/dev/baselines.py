@@ -11,8 +11,8 @@ import secrets
 from flask import Flask
 from sqlalchemy import insert, text
 
-from .context import gateway
-from .models import Lock, utcnow
+from ..context import gateway
+from ..store.models import Lock, utcnow
 
 
 def bare():

@@ -49,16 +49,6 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
         )
-    https = str(app.config.get("GATEWAY_PUBLIC_URL", "")).startswith("https://")
-    # The gateway keeps no session (NoSessions), but should any cookie ever be set, it must
-    # survive in a host's cross-site iframe (SameSite=None; Partitioned) and never travel
-    # in clear.
-    app.config.update(
-        SESSION_COOKIE_SECURE=https,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="None" if https else "Lax",
-        SESSION_COOKIE_PARTITIONED=https,
-    )
 
     @app.after_request
     def _headers(response):

@@ -11,13 +11,15 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import hosts, provisioning, tokens, warm
-from .cocalc.types import BrowserSignIn
-from .context import Gateway
-from .errors import Gone, NotFound, Unauthorized
-from .handoff import LaunchRequest
-from .metrics import LAUNCHES, TOKEN_CACHE
-from .models import Host, HostUser, Launch, UsedTokenId, UserProject, utcnow
+from .. import hosts, provisioning
+from ..cocalc.types import BrowserSignIn
+from ..context import Gateway
+from ..errors import Gone, NotFound, Unauthorized
+from ..provisioning import tokens
+from ..store.models import Host, HostUser, Launch, UsedTokenId, UserProject, utcnow
+from ..support.counters import LAUNCH_PATHS, LAUNCHES
+from ..ways_in.request import LaunchRequest
+from . import warm
 
 HANDOFF_LIFETIME = timedelta(seconds=60)
 PURGE_AFTER = timedelta(days=1)
@@ -98,7 +100,7 @@ def _warm_from_token(gw: Gateway, request: LaunchRequest, used: dict) -> str | N
         raise Unauthorized("this launch token has already been used") from None
     if found is None:
         return None
-    TOKEN_CACHE.labels("hit").inc()
+    LAUNCH_PATHS.labels("warm").inc()
     provisioning.maybe_start_project(gw, found.user_project_id, found.project_id, found.started_at)
     _maybe_purge(gw)
     return key

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from .context import Gateway
-from .models import CachedToken, Host, HostUser, Launch
+from ..context import Gateway
+from ..store.models import CachedToken, Host, HostUser, Launch
 
 # Each encrypted column, by table.
 ENCRYPTED = (

@@ -6,7 +6,6 @@ import base64
 import json
 import re
 import time
-from dataclasses import dataclass
 
 from joserfc import jwt
 from joserfc.errors import (
@@ -19,47 +18,18 @@ from joserfc.errors import (
 )
 from joserfc.jwk import OctKey
 
-from . import hosts
-from .context import Gateway
-from .errors import BadRequest, NotFound, Unauthorized
-from .models import Host
-from .provisioning import UserProfile
+from .. import hosts
+from ..context import Gateway
+from ..errors import BadRequest, NotFound, Unauthorized
+from ..provisioning.profile import UserProfile
+from ..store.models import Host
+from .request import LaunchRequest, clean_path
 
 MAX_TOKEN_BYTES = 8 * 1024
 MAX_LIFETIME_S = 600
 LEEWAY_S = 30
 MAX_PATH = 4096
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-@dataclass(frozen=True)
-class LaunchRequest:
-    """A verified request to show ``path`` of the user's ``context`` project."""
-
-    host: Host
-    profile: UserProfile
-    path: str
-    context: str
-    jti: str | None = None
-    expires_at: int | None = None
-
-
-def clean_path(path) -> str:
-    """Return a project-relative path; refuse absolute ones, ``..``, NUL and control chars."""
-    if path is None:
-        return ""
-    if not isinstance(path, str):
-        raise BadRequest("path must be a string", field="path")
-    if len(path) > MAX_PATH:
-        raise BadRequest(f"path is longer than {MAX_PATH} characters", field="path")
-    if CONTROL_RE.search(path):
-        raise BadRequest("path contains NUL or control characters", field="path")
-    if path.startswith(("/", "~")) or "\\" in path:
-        raise BadRequest("path must be relative to the project's home folder", field="path")
-    segments = [s for s in path.split("/") if s not in ("", ".")]
-    if ".." in segments:
-        raise BadRequest("path must not contain '..'", field="path")
-    return "/".join(segments)
 
 
 def _unverified_issuer(token: str) -> str:
@@ -151,32 +121,4 @@ def read_token(gw: Gateway, token: str | None) -> LaunchRequest:
         context=_string_claim(claims, "context") or "",
         jti=_string_claim(claims, "jti") or "",
         expires_at=int(claims["exp"]),
-    )
-
-
-def read_api_request(host: Host, body) -> LaunchRequest:
-    """Check the JSON body of ``POST /api/v1/launches``."""
-    if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object")
-    user = body.get("user")
-    if not isinstance(user, dict):
-        raise BadRequest("the request needs a 'user' object", field="user")
-    if not isinstance(user.get("id"), str) or not user["id"].strip():
-        raise BadRequest("the request needs 'user.id' (a string)", field="user.id")
-    for name in ("email", "first_name", "last_name"):
-        if user.get(name) is not None and not isinstance(user[name], str):
-            raise BadRequest(f"user.{name} must be a string", field=f"user.{name}")
-    context = body.get("context")
-    if context is not None and not isinstance(context, str):
-        raise BadRequest("context must be a string", field="context")
-    return LaunchRequest(
-        host=host,
-        profile=UserProfile(
-            external_id=user["id"],
-            email=user.get("email"),
-            first_name=user.get("first_name"),
-            last_name=user.get("last_name"),
-        ),
-        path=clean_path(body.get("path")),
-        context=context or "",
     )

@@ -19,8 +19,8 @@ from datetime import timedelta
 from sqlalchemy import delete, text, update
 from sqlalchemy.exc import IntegrityError
 
-from .db import Database
-from .errors import ServiceBusy
+from ..errors import ServiceBusy
+from .database import Database
 from .models import Lock, utcnow
 
 

@@ -14,9 +14,7 @@ The rules, in the order a first launch meets them:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
-import re
 import secrets
 import time
 from concurrent.futures import Future
@@ -26,32 +24,21 @@ from datetime import timedelta
 from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import background, tokens
-from .cocalc import AccountCreationFailed, CoCalcAPIError, CoCalcError
-from .cocalc.types import AuthToken
-from .context import Gateway
-from .errors import BadRequest, Conflict
-from .locks import db_lock
-from .metrics import PROVISIONING_FAILURES, TOKEN_CACHE
-from .models import CachedToken, Host, HostUser, UserProject, utcnow
+from ..cocalc import AccountCreationFailed, CoCalcAPIError, CoCalcError
+from ..cocalc.types import AuthToken
+from ..context import Gateway
+from ..errors import BadRequest, Conflict
+from ..store.locks import db_lock
+from ..store.models import CachedToken, Host, HostUser, UserProject, utcnow
+from ..support import concurrency
+from ..support.counters import LAUNCH_PATHS, PROVISIONING_FAILURES
+from . import tokens
+from .profile import UserProfile, stable_email, validate
 
 log = logging.getLogger(__name__)
 
-MAX_ID = 255
-EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 COPY_POLL_S = 0.2
 COPY_WAIT_S = 120
-
-
-@dataclass(frozen=True)
-class UserProfile:
-    """Who the host says its user is; only ``external_id`` is required."""
-
-    external_id: str
-    email: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,41 +54,6 @@ class Provisioned:
 
 class ForeignAccount(Conflict):
     """Raised when the user's e-mail belongs to a CoCalc account the gateway did not create."""
-
-
-def _clean_text(value, name: str, limit: int = MAX_ID) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise BadRequest(f"{name} must be a string", field=name)
-    value = value.strip()
-    if len(value) > limit:
-        raise BadRequest(f"{name} is longer than {limit} characters", field=name)
-    if CONTROL_RE.search(value):
-        raise BadRequest(f"{name} contains control characters", field=name)
-    return value
-
-
-def validate(profile: UserProfile, context: str) -> tuple[UserProfile, str]:
-    """Check what a host sent; raise BadRequest naming the first bad field."""
-    external_id = _clean_text(profile.external_id, "user id")
-    if not external_id:
-        raise BadRequest("the user id is missing", field="user id")
-    email = _clean_text(profile.email, "email", 320)
-    if email and not EMAIL_RE.match(email):
-        raise BadRequest("email is not a valid e-mail address", field="email")
-    return UserProfile(
-        external_id=external_id,
-        email=email or None,
-        first_name=_clean_text(profile.first_name, "first name"),
-        last_name=_clean_text(profile.last_name, "last name"),
-    ), _clean_text(context, "context")
-
-
-def stable_email(host_id: str, external_id: str, domain: str) -> str:
-    """Make a valid, stable address for a user the host gave no e-mail for."""
-    digest = hashlib.sha256(f"{host_id}\0{external_id}".encode()).hexdigest()[:32]
-    return f"u-{digest}@{domain}"
 
 
 def _new_user(gw: Gateway, host: Host, profile: UserProfile) -> dict:
@@ -223,7 +175,7 @@ def provision(
     """Make sure the user has an account, a project for ``context`` and a fresh token."""
     profile, context = validate(profile, context)
     warm = _warm(gw, host, profile.external_id, context, with_token)
-    TOKEN_CACHE.labels("hit" if warm else "miss").inc()
+    LAUNCH_PATHS.labels("warm" if warm else "cold").inc()
     if warm is not None:
         provisioned, row = warm
         maybe_start_project(gw, row.user_project_id, row.project_id, row.started_at)
@@ -250,7 +202,7 @@ def provision(
         return project_id
 
     try:
-        account_id, project_id = background.run_together(
+        account_id, project_id = concurrency.run_together(
             account_then_token, project_then_invitation
         )
     except ForeignAccount:
@@ -415,4 +367,4 @@ def maybe_start_project(gw: Gateway, user_project_id: int, project_id: str, star
         if stored.started_at and now - stored.started_at < interval:
             return  # another launch got here first
         stored.started_at = now
-    background.submit("start project", lambda: gw.cocalc.start_project(project_id))
+    concurrency.submit("start project", lambda: gw.cocalc.start_project(project_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..resources import resource_dir
+from ...support.resources import resource_dir
 from .plumbing import Simulator, SimulatorConfig
 
 __all__ = ["Simulator", "SimulatorConfig", "create_simulator_app"]

@@ -13,12 +13,12 @@ from datetime import timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import background
-from .cocalc.types import AuthToken
-from .context import Gateway
-from .errors import ServiceBusy
-from .locks import db_lock
-from .models import CachedToken, HostUser, utcnow
+from ..cocalc.types import AuthToken
+from ..context import Gateway
+from ..errors import ServiceBusy
+from ..store.locks import db_lock
+from ..store.models import CachedToken, HostUser, utcnow
+from ..support import concurrency
 
 
 def margin(gw: Gateway) -> timedelta:
@@ -113,4 +113,4 @@ def revoke_and_refill(gw: Gateway, user_id: int, token: str) -> None:
         gw.cocalc.revoke_token(token)
         ensure(gw, user_id)
 
-    background.submit("revoke and refill token", work)
+    concurrency.submit("revoke and refill token", work)

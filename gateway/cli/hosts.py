@@ -1,0 +1,61 @@
+"""``cocalc-gateway hosts``: the sites that hand their users to the gateway."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from .. import hosts as service
+from ..context import gateway
+from .common import clear_errors, echo_json
+
+
+@click.group("hosts")
+def hosts():
+    """Manage hosts: the sites that hand their users to the gateway."""
+
+
+@hosts.command("add")
+@click.argument("name")
+@click.option("--origin", "origins", multiple=True, help="A site allowed to frame the pages.")
+@click.option("--template-project", help="Project to copy into every new user project.")
+@click.option("--template-path", help="Path in the template project to copy.")
+@with_appcontext
+def hosts_add(name, origins, template_project, template_path):
+    """Add a host; prints its id and secret (shown only once) as JSON."""
+    with clear_errors():
+        host, secret = service.add(
+            gateway(),
+            name,
+            list(origins),
+            template_project_id=template_project,
+            template_path=template_path,
+        )
+    echo_json({**service.describe(host), "secret": secret})
+
+
+@hosts.command("list")
+@with_appcontext
+def hosts_list():
+    """List hosts as JSON (without secrets)."""
+    echo_json([service.describe(h) for h in service.all_hosts(gateway())])
+
+
+@hosts.command("rotate-secret")
+@click.argument("host_id")
+@with_appcontext
+def hosts_rotate(host_id):
+    """Give a host a new secret (the old one stops working at once)."""
+    with clear_errors():
+        secret = service.rotate_secret(gateway(), host_id)
+    echo_json({"id": host_id, "secret": secret})
+
+
+@hosts.command("remove")
+@click.argument("host_id")
+@with_appcontext
+def hosts_remove(host_id):
+    """Remove a host and forget its users (their CoCalc accounts stay)."""
+    with clear_errors():
+        service.remove(gateway(), host_id)
+    echo_json({"removed": host_id})

@@ -1,0 +1,29 @@
+"""``cocalc-gateway keys``: the keys that encrypt stored secrets."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from ..context import gateway
+from ..support.crypto import SecretBox
+from ..support.rotation import rotate_all
+from .common import echo_json
+
+
+@click.group()
+def keys():
+    """Manage the keys that encrypt stored secrets."""
+
+
+@keys.command("generate")
+def keys_generate():
+    """Print a new encryption key for GATEWAY_ENCRYPTION_KEYS."""
+    click.echo(SecretBox.generate_key())
+
+
+@keys.command("rotate")
+@with_appcontext
+def keys_rotate():
+    """Re-encrypt every stored secret under the first key of GATEWAY_ENCRYPTION_KEYS."""
+    echo_json(rotate_all(gateway()))

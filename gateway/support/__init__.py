@@ -1,0 +1,1 @@
+"""Support for every layer: encryption at rest, logs, metric counters, concurrency."""

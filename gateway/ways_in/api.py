@@ -1,0 +1,36 @@
+"""Way in 2: the host's server asks first (``POST /api/v1/launches`` with its secret)."""
+
+from __future__ import annotations
+
+from ..errors import BadRequest
+from ..provisioning.profile import UserProfile
+from ..store.models import Host
+from .request import LaunchRequest, clean_path
+
+
+def read_api_request(host: Host, body) -> LaunchRequest:
+    """Check the JSON body of ``POST /api/v1/launches``."""
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    user = body.get("user")
+    if not isinstance(user, dict):
+        raise BadRequest("the request needs a 'user' object", field="user")
+    if not isinstance(user.get("id"), str) or not user["id"].strip():
+        raise BadRequest("the request needs 'user.id' (a string)", field="user.id")
+    for name in ("email", "first_name", "last_name"):
+        if user.get(name) is not None and not isinstance(user[name], str):
+            raise BadRequest(f"user.{name} must be a string", field=f"user.{name}")
+    context = body.get("context")
+    if context is not None and not isinstance(context, str):
+        raise BadRequest("context must be a string", field="context")
+    return LaunchRequest(
+        host=host,
+        profile=UserProfile(
+            external_id=user["id"],
+            email=user.get("email"),
+            first_name=user.get("first_name"),
+            last_name=user.get("last_name"),
+        ),
+        path=clean_path(body.get("path")),
+        context=context or "",
+    )

@@ -1,0 +1,43 @@
+"""What every way in produces: a verified request to show a file of a user's project."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import BadRequest
+from ..provisioning.profile import UserProfile
+from ..store.models import Host
+
+MAX_PATH = 4096
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class LaunchRequest:
+    """A verified request to show ``path`` of the user's ``context`` project."""
+
+    host: Host
+    profile: UserProfile
+    path: str
+    context: str
+    jti: str | None = None
+    expires_at: int | None = None
+
+
+def clean_path(path) -> str:
+    """Return a project-relative path; refuse absolute ones, ``..``, NUL and control chars."""
+    if path is None:
+        return ""
+    if not isinstance(path, str):
+        raise BadRequest("path must be a string", field="path")
+    if len(path) > MAX_PATH:
+        raise BadRequest(f"path is longer than {MAX_PATH} characters", field="path")
+    if CONTROL_RE.search(path):
+        raise BadRequest("path contains NUL or control characters", field="path")
+    if path.startswith(("/", "~")) or "\\" in path:
+        raise BadRequest("path must be relative to the project's home folder", field="path")
+    segments = [s for s in path.split("/") if s not in ("", ".")]
+    if ".." in segments:
+        raise BadRequest("path must not contain '..'", field="path")
+    return "/".join(segments)

@@ -1,0 +1,23 @@
+"""The web layer: blueprints, error handlers, security headers, health and metrics."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import errors, health, metrics, pages, security
+
+
+def init_app(app: Flask) -> None:
+    """Register every blueprint of the production app, and the dev baselines only if asked."""
+    from ..launches import views as launch_views
+    from ..ways_in import views as ways_in_views
+
+    security.init_app(app)
+    errors.init_app(app)
+    if app.config.get("GATEWAY_BENCH_ENDPOINT"):
+        # Dev-only code is imported only here, and only when the setting asks for it.
+        from ..dev import baselines
+
+        baselines.init_app(app)
+    for blueprint in (pages.bp, ways_in_views.bp, launch_views.bp, health.bp, metrics.bp):
+        app.register_blueprint(blueprint)
