@@ -38,6 +38,12 @@ SETTINGS: tuple[Setting, ...] = (
         choices=("auto", "v1", "current"),
     ),
     Setting("COCALC_TIMEOUT", "Seconds to wait for any CoCalc call", 10.0, kind="float"),
+    Setting(
+        "COCALC_PROBE_TIMEOUT",
+        "Seconds each probe of the dialect may take (auto only; never holds up a request)",
+        3.0,
+        kind="float",
+    ),
     Setting("COCALC_RETRIES", "Retries of calls that are safe to repeat", 2, kind="int"),
     Setting(
         "COCALC_REGISTRATION_TOKEN", "CoCalc registration token, if sign-up needs one", secret=True
@@ -45,7 +51,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COCALC_ORGANIZATION", "Organization name: create users with org.createUser"),
     Setting("DATABASE_URL", "SQLAlchemy URL; default: SQLite in the instance folder"),
     Setting(
-        "GATEWAY_SECRET_KEY", "Random secret (32+ chars) for signing", required=True, secret=True
+        "GATEWAY_SECRET_KEY",
+        "Random secret (32+ chars): the default encryption key and the sign-in state's signer",
+        required=True,
+        secret=True,
     ),
     Setting(
         "GATEWAY_ENCRYPTION_KEYS",

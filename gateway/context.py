@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
-from .cocalc import CoCalcClient, CoCalcConnector
+from .cocalc import CoCalcClient, CoCalcConnector, DialectMemory
+from .store import state
 from .store.database import Database
 from .support.crypto import SecretBox
 
@@ -27,17 +28,32 @@ class Gateway:
         return self.connector.client
 
 
+def dialect_memory(db: Database, cocalc_url: str) -> DialectMemory:
+    """Keep the probed dialect in the database, for the CoCalc URL it was found at."""
+
+    def load() -> str | None:
+        found = state.load(db, "cocalc_dialect")
+        return found["dialect"] if found and found.get("url") == cocalc_url else None
+
+    def save(dialect: str) -> None:
+        state.save(db, "cocalc_dialect", {"url": cocalc_url, "dialect": dialect})
+
+    return DialectMemory(load=load, save=save)
+
+
 def build(settings: dict, db: Database, *, observer=None, headers=None) -> Gateway:
     connector = CoCalcConnector(
         settings["COCALC_URL"],
         settings["COCALC_API_KEY"],
         dialect=settings["COCALC_API_DIALECT"],
         timeout=float(settings["COCALC_TIMEOUT"]),
+        probe_timeout=float(settings["COCALC_PROBE_TIMEOUT"]),
         retries=int(settings["COCALC_RETRIES"]),
         registration_token=settings.get("COCALC_REGISTRATION_TOKEN"),
         organization=settings.get("COCALC_ORGANIZATION"),
         observer=observer,
         headers=headers,
+        memory=dialect_memory(db, settings["COCALC_URL"]),
     )
     return Gateway(
         db=db, connector=connector, box=SecretBox.from_settings(settings), settings=settings
@@ -47,12 +63,13 @@ def build(settings: dict, db: Database, *, observer=None, headers=None) -> Gatew
 def init_app(app: Flask) -> None:
     from .support import counters, logs
 
-    app.extensions["gateway"] = build(
+    gw = app.extensions["gateway"] = build(
         app.config,
         app.extensions["db"],
         observer=counters.observe_cocalc_call,
         headers=logs.request_id_headers,
     )
+    gw.connector.start()  # a remembered dialect at once, else a probe in the background
 
 
 def gateway() -> Gateway:

@@ -3,12 +3,17 @@
 // CoCalc gives no ready signal, no request ids and no timeouts, and it silently ignores
 // senders it does not allow. This module adds what is missing:
 //   - ready(): probes with {action: "status"} (capped backoff) until CoCalc answers;
-//     again after every reload of the iframe;
 //   - one command in flight at a time (replies carry no id), the rest queued, each with a
 //     deadline, rejected with a typed BridgeError (TIMEOUT, REMOTE_ERROR, DESTROYED,
 //     NOT_READY, INVALID_ARGUMENT);
 //   - messages are taken only from the iframe's window and the configured CoCalc origin, and
 //     posted only to that origin; "cocalc-project-log" messages become events, never replies.
+//
+// What the real CoCalc does, and the bridge follows: the kiosk page is a single-page app
+// that answers postMessage before its iframe fires its first "load" (so that first load is
+// not a reload); its first status replies say "connecting" without status_time or ping; and
+// a later load is a real reload, after which CoCalc knows nothing of earlier commands, so
+// the command in flight is sent again once CoCalc answers (every command is idempotent).
 import { BridgeError, Emitter, ErrorCode, deferred, exactOrigin, repeatWithBackoff } from "./messaging.js";
 
 export { BridgeError, ErrorCode };
@@ -32,6 +37,211 @@ export function normalizeStatus(reply) {
   };
 }
 
+/** A status reply: "done" with a connection, the only kind that proves CoCalc answers. */
+export function isStatusReply(data) {
+  return data.status === "done" && "connection" in data;
+}
+
+function remoteError(data) {
+  return new BridgeError(ErrorCode.REMOTE_ERROR, data.mesg || "CoCalc reported an error", { mesg: data.mesg });
+}
+
+/**
+ * Say what a reply means for the command in flight (replies carry no id: a reply belongs to
+ * the command only if its shape fits it). `command` is {action, project_id?, path?}.
+ * Returns {kind: "ack" | "done" | "error" | "ignore", value?, error?}.
+ */
+export function classifyReply(command, data) {
+  const generic = data.action === undefined;  // replies that name no action (bad input, status)
+  if (command.action === "open") {
+    const same = data.action === "open" && data.project_id === command.project_id && data.path === command.path;
+    if (same && data.status === "ack") return { kind: "ack" };
+    if (same && data.status === "done") return { kind: "done", value: { project_id: command.project_id, path: command.path } };
+    if (data.status === "error" && (same || generic)) return { kind: "error", error: remoteError(data) };
+    return { kind: "ignore" };
+  }
+  if (command.action === "status") {
+    if (isStatusReply(data)) return { kind: "done", value: normalizeStatus(data) };
+    if (data.status === "error" && generic) return { kind: "error", error: remoteError(data) };
+    return { kind: "ignore" };
+  }
+  if (command.action === "closeall") {
+    if (data.status === "done" && !isStatusReply(data) && generic) return { kind: "done", value: { mesg: data.mesg } };
+    if (data.status === "error" && generic) return { kind: "error", error: remoteError(data) };
+  }
+  return { kind: "ignore" };
+}
+
+/** One connection to a kiosk page: the state machine behind connect()'s public object. */
+class KioskConnection {
+  constructor(iframe, cocalcOrigin, timeout) {
+    this.iframe = iframe;
+    this.origin = cocalcOrigin;
+    this.timeout = timeout;
+    this.events = new Emitter(["ready", "project-log", "error", "reload"]);
+    this.queue = [];
+    this.current = null;     // the command in flight
+    this.destroyed = false;
+    this.ready = false;      // CoCalc answered since the last (re)load
+    this.answered = false;   // CoCalc answered at least once, ever
+    this.loads = 0;          // "load" events of the CoCalc page (not of an empty frame)
+    // One promise for "CoCalc answered", kept across probe attempts until it settles, so no
+    // caller of ready() is left waiting on an attempt that a reload replaced.
+    this.waiting = deferred();
+    this.settled = false;
+    this.stopProbe = () => {};
+    this.readyTimer = null;
+    this.onMessage = this.onMessage.bind(this);
+    this.onLoad = this.onLoad.bind(this);
+    window.addEventListener("message", this.onMessage);
+    iframe.addEventListener("load", this.onLoad);
+    this.startReadiness();
+  }
+
+  post(message) {
+    if (this.iframe.contentWindow) this.iframe.contentWindow.postMessage(message, this.origin);
+  }
+
+  failQueued(error) {
+    for (const job of this.queue.splice(0)) {
+      clearTimeout(job.timer);
+      job.reject(error);
+    }
+  }
+
+  /** Put the command in flight back at the head of the queue (CoCalc forgot it). */
+  requeueCurrent() {
+    if (this.current) this.queue.unshift(this.current);
+    this.current = null;
+  }
+
+  startReadiness() {
+    this.stopProbe();
+    clearTimeout(this.readyTimer);
+    this.ready = false;
+    if (this.settled) {
+      this.waiting = deferred();
+      this.settled = false;
+    }
+    this.stopProbe = repeatWithBackoff(() => this.post({ action: "status" }), () => this.ready || this.destroyed, {
+      first: 100, cap: 1000, deadline: Date.now() + this.timeout,
+    });
+    this.readyTimer = setTimeout(() => this.readinessTimedOut(), this.timeout);
+  }
+
+  readinessTimedOut() {
+    this.stopProbe();
+    this.settled = true;
+    this.waiting.reject(new BridgeError(ErrorCode.TIMEOUT, `CoCalc did not answer within ${this.timeout} ms`));
+    this.requeueCurrent();
+    this.failQueued(new BridgeError(ErrorCode.NOT_READY, "CoCalc never became ready"));
+  }
+
+  becomeReady() {
+    this.ready = true;
+    this.answered = true;
+    this.stopProbe();
+    clearTimeout(this.readyTimer);
+    this.settled = true;
+    this.waiting.resolve();
+    this.events.emit("ready");
+    this.pump();
+  }
+
+  pump() {
+    if (this.current || this.destroyed || !this.queue.length) return;
+    if (!this.ready) {
+      if (this.settled) this.startReadiness();  // an earlier attempt failed: try again for this command
+      return;
+    }
+    this.current = this.queue.shift();
+    this.post(this.current.message);
+  }
+
+  settle(job, error, value) {
+    clearTimeout(job.timer);
+    const index = this.queue.indexOf(job);
+    if (index >= 0) this.queue.splice(index, 1);
+    if (this.current === job) {
+      this.current = null;
+      setTimeout(() => this.pump(), 0);
+    }
+    if (error) job.reject(error);
+    else job.resolve(value);
+  }
+
+  command(message, { onAck, timeout: limit = this.timeout } = {}) {
+    if (this.destroyed) return Promise.reject(new BridgeError(ErrorCode.DESTROYED, "the bridge was destroyed"));
+    const job = { message, onAck, ...deferred() };
+    job.timer = setTimeout(() => this.settle(job, new BridgeError(ErrorCode.TIMEOUT,
+      `CoCalc did not finish '${message.action}' within ${limit} ms`)), limit);
+    this.queue.push(job);
+    this.pump();
+    return job.promise;
+  }
+
+  onReply(data) {
+    if (!this.ready) {
+      if (isStatusReply(data)) this.becomeReady();
+      return;
+    }
+    const job = this.current;
+    if (!job) {
+      if (data.status === "error") this.events.emit("error", remoteError(data));
+      return;
+    }
+    const verdict = classifyReply(job.message, data);
+    if (verdict.kind === "ack") {
+      if (job.onAck) job.onAck({ project_id: job.message.project_id, path: job.message.path });
+    } else if (verdict.kind === "done") {
+      this.settle(job, null, verdict.value);
+    } else if (verdict.kind === "error") {
+      this.settle(job, verdict.error);
+    }
+  }
+
+  onMessage(event) {
+    if (this.destroyed || event.source !== this.iframe.contentWindow || event.origin !== this.origin) return;
+    const data = event.data;
+    if (!data || typeof data !== "object") return;
+    if (data.source === "cocalc-project-log") {
+      this.events.emit("project-log", data.payload && data.payload.project_log);
+      return;
+    }
+    if (typeof data.status === "string") this.onReply(data);
+  }
+
+  onLoad() {
+    if (!this.iframe.getAttribute("src")) return;  // an empty frame, not CoCalc
+    this.loads += 1;
+    if (this.loads === 1) return;  // the page finished loading: it may have answered already
+    // A reload: CoCalc forgot the command in flight; send it again once CoCalc answers.
+    this.events.emit("reload");
+    this.requeueCurrent();
+    this.startReadiness();
+  }
+
+  whenReady() {
+    if (this.destroyed) return Promise.reject(new BridgeError(ErrorCode.DESTROYED, "the bridge was destroyed"));
+    if (this.settled && !this.ready) this.startReadiness();
+    return this.waiting.promise;
+  }
+
+  destroy() {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    window.removeEventListener("message", this.onMessage);
+    this.iframe.removeEventListener("load", this.onLoad);
+    this.stopProbe();
+    clearTimeout(this.readyTimer);
+    const error = new BridgeError(ErrorCode.DESTROYED, "the bridge was destroyed");
+    if (!this.settled) this.waiting.reject(error);
+    this.requeueCurrent();
+    this.failQueued(error);
+    this.events.clear();
+  }
+}
+
 /**
  * Connect to the CoCalc kiosk page in `iframe`, whose origin must be exactly `origin`.
  * `timeout` (ms) bounds ready() and, by default, every command.
@@ -40,150 +250,10 @@ export function connect(iframe, { origin, timeout = 15000 } = {}) {
   if (!(iframe instanceof HTMLIFrameElement)) {
     throw new BridgeError(ErrorCode.INVALID_ARGUMENT, "connect() needs an <iframe> element");
   }
-  const cocalcOrigin = exactOrigin(origin, "origin");
-  const events = new Emitter(["ready", "project-log", "error"]);
-  const queue = [];
-  let current = null;
-  let destroyed = false;
-  let ready = false;
-  // One promise for "CoCalc answered", kept across probe attempts until it settles, so no
-  // caller of ready() is left waiting on an attempt that a reload replaced.
-  let waiting = deferred();
-  let settled = false;
-  let stopProbe = () => {};
-  let readyTimer = null;
-
-  function post(message) {
-    if (iframe.contentWindow) iframe.contentWindow.postMessage(message, cocalcOrigin);
-  }
-
-  function startReadiness() {
-    stopProbe();
-    clearTimeout(readyTimer);
-    ready = false;
-    if (settled) {
-      waiting = deferred();
-      settled = false;
-    }
-    stopProbe = repeatWithBackoff(() => post({ action: "status" }), () => ready || destroyed, {
-      first: 100, cap: 1000, deadline: Date.now() + timeout,
-    });
-    readyTimer = setTimeout(() => {
-      stopProbe();
-      settled = true;
-      waiting.reject(new BridgeError(ErrorCode.TIMEOUT, `CoCalc did not answer within ${timeout} ms`));
-      for (const job of queue.splice(0)) {
-        clearTimeout(job.timer);
-        job.reject(new BridgeError(ErrorCode.NOT_READY, "CoCalc never became ready"));
-      }
-    }, timeout);
-  }
-
-  function becomeReady() {
-    ready = true;
-    stopProbe();
-    clearTimeout(readyTimer);
-    settled = true;
-    waiting.resolve();
-    events.emit("ready");
-    pump();
-  }
-
-  function pump() {
-    if (current || destroyed || !queue.length) return;
-    if (!ready) {
-      if (settled) startReadiness();  // an earlier attempt failed: try again for this command
-      return;
-    }
-    current = queue.shift();
-    post(current.message);
-  }
-
-  function settle(job, error, value) {
-    clearTimeout(job.timer);
-    const index = queue.indexOf(job);
-    if (index >= 0) queue.splice(index, 1);
-    if (current === job) {
-      current = null;
-      setTimeout(pump, 0);
-    }
-    if (error) job.reject(error);
-    else job.resolve(value);
-  }
-
-  function command(message, kind, { onAck, timeout: limit = timeout } = {}) {
-    if (destroyed) return Promise.reject(new BridgeError(ErrorCode.DESTROYED, "the bridge was destroyed"));
-    const job = { message, kind, onAck, ...deferred() };
-    job.timer = setTimeout(() => settle(job, new BridgeError(ErrorCode.TIMEOUT,
-      `CoCalc did not finish '${message.action}' within ${limit} ms`)), limit);
-    queue.push(job);
-    pump();
-    return job.promise;
-  }
-
-  function remoteError(data) {
-    return new BridgeError(ErrorCode.REMOTE_ERROR, data.mesg || "CoCalc reported an error", { mesg: data.mesg });
-  }
-
-  // Replies carry no id: a reply belongs to the one command in flight only if its shape fits.
-  function onReply(data) {
-    const isStatus = data.status === "done" && "connection" in data;
-    if (!ready) {
-      if (isStatus) becomeReady();
-      return;
-    }
-    const job = current;
-    if (!job) {
-      if (data.status === "error") events.emit("error", remoteError(data));
-      return;
-    }
-    if (job.kind === "open") {
-      const { project_id, path } = job.message;
-      const same = data.action === "open" && data.project_id === project_id && data.path === path;
-      if (same && data.status === "ack") {
-        if (job.onAck) job.onAck({ project_id, path });
-      } else if (same && data.status === "done") {
-        settle(job, null, { project_id, path });
-      } else if (data.status === "error" && (same || data.action === undefined)) {
-        settle(job, remoteError(data));
-      }
-    } else if (job.kind === "status") {
-      if (isStatus) settle(job, null, normalizeStatus(data));
-      else if (data.status === "error" && data.action === undefined) settle(job, remoteError(data));
-    } else if (job.kind === "closeall") {
-      if (data.status === "done" && !isStatus && data.action === undefined) settle(job, null, { mesg: data.mesg });
-      else if (data.status === "error" && data.action === undefined) settle(job, remoteError(data));
-    }
-  }
-
-  function onMessage(event) {
-    if (destroyed || event.source !== iframe.contentWindow || event.origin !== cocalcOrigin) return;
-    const data = event.data;
-    if (!data || typeof data !== "object") return;
-    if (data.source === "cocalc-project-log") {
-      events.emit("project-log", data.payload && data.payload.project_log);
-      return;
-    }
-    if (typeof data.status === "string") onReply(data);
-  }
-
-  function onLoad() {
-    // A (re)loaded CoCalc page knows nothing of earlier commands: fail the one in flight.
-    if (current) settle(current, new BridgeError(ErrorCode.NOT_READY, "the CoCalc page reloaded"));
-    startReadiness();
-  }
-
-  window.addEventListener("message", onMessage);
-  iframe.addEventListener("load", onLoad);
-  startReadiness();
-
+  const link = new KioskConnection(iframe, exactOrigin(origin, "origin"), timeout);
   return {
     /** Resolve once CoCalc answers a status probe (again after each reload). */
-    ready() {
-      if (destroyed) return Promise.reject(new BridgeError(ErrorCode.DESTROYED, "the bridge was destroyed"));
-      if (settled && !ready) startReadiness();
-      return waiting.promise;
-    },
+    ready: () => link.whenReady(),
     /** Open `path` of `project_id`; resolves on "done", calls onAck on "ack". */
     open({ project_id, path } = {}, options = {}) {
       if (typeof project_id !== "string" || !UUID.test(project_id)) {
@@ -192,40 +262,22 @@ export function connect(iframe, { origin, timeout = 15000 } = {}) {
       if (typeof path !== "string") {
         return Promise.reject(new BridgeError(ErrorCode.INVALID_ARGUMENT, "path must be a string"));
       }
-      return command({ action: "open", project_id, path }, "open", options);
+      return link.command({ action: "open", project_id, path }, options);
     },
     /** Close every open file. */
-    closeAll(options = {}) {
-      return command({ action: "closeall" }, "closeall", options);
-    },
+    closeAll: (options = {}) => link.command({ action: "closeall" }, options),
     /** CoCalc's connection state and open files, normalised. */
-    status(options = {}) {
-      return command({ action: "status" }, "status", options);
-    },
-    /** Listen to "ready", "project-log" or "error"; returns a function that unsubscribes. */
-    on(name, callback) {
-      return events.on(name, callback);
-    },
+    status: (options = {}) => link.command({ action: "status" }, options),
+    /** Listen to "ready", "project-log", "error" or "reload"; returns an unsubscribe function. */
+    on: (name, callback) => link.events.on(name, callback),
     get isReady() {
-      return ready;
+      return link.ready;
+    },
+    /** Whether CoCalc ever answered (then its settings let this page talk to it). */
+    get hasAnswered() {
+      return link.answered;
     },
     /** Remove every listener and timer; pending calls reject with DESTROYED. */
-    destroy() {
-      if (destroyed) return;
-      destroyed = true;
-      window.removeEventListener("message", onMessage);
-      iframe.removeEventListener("load", onLoad);
-      stopProbe();
-      clearTimeout(readyTimer);
-      if (!settled) waiting.reject(new BridgeError(ErrorCode.DESTROYED, "the bridge was destroyed"));
-      const error = new BridgeError(ErrorCode.DESTROYED, "the bridge was destroyed");
-      for (const job of [current, ...queue].filter(Boolean)) {
-        clearTimeout(job.timer);
-        job.reject(error);
-      }
-      current = null;
-      queue.length = 0;
-      events.clear();
-    },
+    destroy: () => link.destroy(),
   };
 }

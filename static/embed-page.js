@@ -1,5 +1,5 @@
-// The gateway's embed page: sign CoCalc in, open the file through the bridge, show what went
-// wrong if CoCalc never answers, and relay the host page's commands (allowed origins only).
+// The gateway's embed page: sign CoCalc in, open the file through the bridge, say honestly
+// what went wrong, and relay the host page's commands (allowed origins only).
 import { connect, BridgeError, ErrorCode } from "./cocalc-bridge.js";
 
 const NS = "cocalc-gateway";
@@ -8,8 +8,10 @@ const kiosk = document.getElementById("cocalc");
 const signIn = document.getElementById("cocalc-sign-in");
 const loading = document.getElementById("loading");
 const problem = document.getElementById("problem");
+const notice = document.getElementById("notice");
 const framed = window.parent !== window;
 let expired = false;
+let reportedSignIn = false;
 
 const bridge = connect(kiosk, { origin: settings.cocalcOrigin, timeout: settings.readyTimeoutMs });
 
@@ -21,74 +23,146 @@ function notifyHost(event, data) {
   }
 }
 
-function show(element, title, text, reasons = []) {
+function setState(name) {
+  document.body.dataset.state = name;
+}
+
+/** Show the problem overlay; `actions` lists the buttons it offers ("retry", "show"). */
+function showProblem(state, title, text, { reasons = [], actions = ["retry", "show"] } = {}) {
   loading.hidden = true;
-  problem.hidden = element !== problem;
-  if (element !== problem) return;
+  problem.hidden = false;
   document.getElementById("problem-title").textContent = title;
   document.getElementById("problem-text").textContent = text;
-  const list = document.getElementById("problem-reasons");
-  list.replaceChildren(...reasons.map((reason) => {
+  document.getElementById("problem-reasons").replaceChildren(...reasons.map((reason) => {
     const item = document.createElement("li");
     item.textContent = reason;
     return item;
   }));
-  document.body.dataset.state = "problem";
+  document.getElementById("problem-retry").hidden = !actions.includes("retry");
+  document.getElementById("problem-show").hidden = !actions.includes("show");
+  setState(state);
 }
 
-function explain(error) {
-  if (error.code === ErrorCode.REMOTE_ERROR) {
-    return show(problem, "CoCalc could not open the file", `CoCalc said: ${error.mesg || error.message}`);
-  }
-  const reasons = [
-    `CoCalc's site setting iframe_comm_hosts must list this gateway's host name (${window.location.hostname}).`,
+function showCoCalc() {
+  loading.hidden = true;
+  problem.hidden = true;
+}
+
+/** A thin bar over the notebook: what the page knows, without hiding CoCalc. */
+function showNotice(text) {
+  notice.textContent = text;
+  notice.hidden = false;
+}
+
+function settingsReasons() {
+  const page = window.location;
+  return [
+    `CoCalc's site setting iframe_comm_hosts must list this gateway's host name (${page.hostname}).`,
     "CoCalc answers only pages served over https on port 443" +
-      (window.location.protocol !== "https:" || window.location.port ? `; this page is ${window.location.origin}.` : "."),
+      (page.protocol !== "https:" || page.port ? `; this page is ${page.origin}.` : "."),
     "CoCalc's sign-in cookie must be allowed in a cross-site frame (CoCalc's samesite_remember_me set to none), " +
       "unless the host site, the gateway and CoCalc share one site.",
   ];
-  show(problem, "CoCalc did not answer", "The embedded CoCalc page never replied. This usually means:", reasons);
+}
+
+/** Say what went wrong, from what the page really knows. */
+function explain(error) {
+  if (error.code === ErrorCode.REMOTE_ERROR) {
+    return showProblem("problem", "CoCalc could not open the file", `CoCalc said: ${error.mesg || error.message}`);
+  }
+  if (bridge.hasAnswered) {
+    return showProblem("problem", "CoCalc did not open the file",
+      "CoCalc answered this page but did not finish opening the file in time, even after the " +
+      "project was started again. CoCalc may be overloaded, or the project may not start.");
+  }
+  if (settings.dialect === "v1") {
+    // API v1 builds open the file from the URL: CoCalc is shown, it just takes no commands.
+    showCoCalc();
+    setState("silent");
+    return showNotice("CoCalc is shown but does not answer commands from this page, so the " +
+      "host page cannot control it (see the operator notes on iframe_comm_hosts).");
+  }
+  showProblem("problem", "CoCalc did not answer",
+    "The embedded CoCalc page never replied. This usually means:", { reasons: settingsReasons() });
+}
+
+function reportSignedIn() {
+  if (reportedSignIn || !settings.signedInUrl) return;
+  reportedSignIn = true;
+  if (signIn && signIn.isConnected) signIn.remove();  // it goes on to load CoCalc's app: not needed
+  fetch(settings.signedInUrl, { method: "POST", keepalive: true }).catch(() => {});
+}
+
+function requestStart() {
+  return fetch(settings.startUrl, { method: "POST" }).catch(() => {});
+}
+
+/**
+ * Open the file; when CoCalc answered but the file does not open in time (a project whose
+ * start was interrupted never opens one), ask the gateway to start the project again and
+ * try once more, until the page's open timeout.
+ */
+async function openWithRestarts() {
+  const deadline = Date.now() + settings.openTimeoutMs;
+  const file = { project_id: settings.projectId, path: settings.path };
+  for (;;) {
+    const limit = Math.max(1000, Math.min(settings.openAttemptMs, deadline - Date.now()));
+    try {
+      return await bridge.open(file, { timeout: limit });
+    } catch (error) {
+      if (error.code !== ErrorCode.TIMEOUT || Date.now() + 1000 >= deadline) throw error;
+      await requestStart();
+    }
+  }
 }
 
 async function start() {
-  document.body.dataset.state = "loading";
+  setState("loading");
   try {
     await bridge.ready();
     notifyHost("ready", { projectId: settings.projectId });
     if (settings.path) {
-      await bridge.open({ project_id: settings.projectId, path: settings.path }, { timeout: settings.openTimeoutMs });
+      await openWithRestarts();
+      reportSignedIn();  // a file of the user's project opened: positive proof of the sign-in
     }
-    show(null);
-    document.body.dataset.state = "open";
+    showCoCalc();
+    setState("open");
   } catch (error) {
-    if (!expired && error.code !== ErrorCode.DESTROYED) explain(error);
+    if (!expired && error.code !== ErrorCode.DESTROYED) {
+      explain(error);
+      notifyHost("error", { code: error.code, message: error.message });
+    }
   }
 }
 
 function expire() {
+  if (expired) return;
   expired = true;
   bridge.destroy();
   kiosk.remove();
-  show(problem, "This session has expired", "Reload the page you came from to continue.");
-  document.getElementById("problem-retry").hidden = true;
-  document.body.dataset.state = "expired";
+  if (signIn && signIn.isConnected) signIn.remove();
+  notice.hidden = true;
+  showProblem("expired", "This session has expired", "Reload the page you came from to continue.", { actions: [] });
   notifyHost("expired", {});
 }
 
-// The current CoCalc API signs in only through /auth/impersonate, in the hidden frame; its
-// response sets CoCalc's cookie, then the kiosk page can load without a token. The frame gets
-// its URL only here, after the listener is in place, so its load cannot be missed.
+// The current CoCalc API signs in only through /auth/impersonate, in the hidden frame: its
+// response sets CoCalc's cookie, then the kiosk page can load without a token. The frames
+// get their URLs only here, after the listeners are in place, so no load can be missed.
+// The sign-in counts as done only on a positive signal: the sign-in page's redirect to the
+// app (its second load; an error page never redirects), or a file opened in the kiosk.
 if (signIn) {
+  let signInLoads = 0;
   signIn.addEventListener("load", () => {
-    signIn.remove();  // it goes on to load CoCalc's whole app: not needed
-    kiosk.src = kiosk.dataset.src;
-    fetch(settings.signedInUrl, { method: "POST", keepalive: true }).catch(() => {});
-  }, { once: true });
+    signInLoads += 1;
+    if (signInLoads === 1) kiosk.src = kiosk.dataset.src;
+    else reportSignedIn();
+  });
   signIn.src = signIn.dataset.src;
 }
 
 document.getElementById("problem-retry").addEventListener("click", () => window.location.reload());
-document.getElementById("problem-show").addEventListener("click", () => show(null));
+document.getElementById("problem-show").addEventListener("click", showCoCalc);
 const remaining = Date.parse(settings.expiresAt) - Date.now();
 setTimeout(expire, Math.max(0, Math.min(remaining, 2 ** 31 - 1)));
 bridge.on("project-log", (entry) => notifyHost("project-log", entry));

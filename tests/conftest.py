@@ -61,6 +61,27 @@ class Sim:
     def project(self, project_id: str) -> dict:
         return requests.get(f"{self.url}/_sim/projects/{project_id}", timeout=5).json()
 
+    def account(self, account_id: str) -> dict:
+        return requests.get(f"{self.url}/_sim/accounts/{account_id}", timeout=5).json()
+
+    def projects(self) -> list[dict]:
+        """Every project the simulator holds (read from its state: tests only)."""
+        state = next(s for s in SIMULATOR_STATES if s.url == self.url)
+        with state.lock:
+            return [
+                {"project_id": p.project_id, "description": p.description, "owner": p.owner}
+                for p in state.projects.values()
+            ]
+
+    def accounts(self) -> list[dict]:
+        """Every account the simulator holds (read from its state: tests only)."""
+        state = next(s for s in SIMULATOR_STATES if s.url == self.url)
+        with state.lock:
+            return [
+                {"account_id": a.account_id, "email_address": a.email_address}
+                for a in state.accounts.values()
+            ]
+
     def endpoint(self, v1: str, current: str) -> str:
         """The call-count key of the same operation in this simulator's dialect."""
         return v1 if self.dialect == "v1" else current
@@ -79,8 +100,10 @@ def start_simulator(dialect: str, **config) -> tuple[ThreadedServer, Sim]:
         **config,
     )
     app = create_simulator_app(settings)
-    SIMULATOR_STATES.append(app.extensions["simulator"].state)
     server = ThreadedServer(app).start()
+    state = app.extensions["simulator"].state
+    state.url = server.url
+    SIMULATOR_STATES.append(state)
     return server, Sim(server.url, dialect)
 
 

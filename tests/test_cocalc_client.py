@@ -67,9 +67,29 @@ def test_email_taken_is_typed(cocalc):
     email = new_email()
     make_account(cocalc, email)
     with pytest.raises(AccountCreationFailed) as failure:
-        make_account(cocalc, email)
+        cocalc.create_account(first_name="A", last_name="B", email=email, password=PASSWORD + "x")
     assert failure.value.email_taken
     assert failure.value.fields in (["email_address"], ["email"])
+
+
+def test_a_repeated_sign_up_leaves_no_cookie_in_the_client(simulators):
+    """Current CoCalc signs the caller in when the e-mail and password match an account;
+    a client that kept that cookie would act as that user on every REST call after."""
+    sim = simulators["current"]
+    cocalc = client_for(sim)
+    email = new_email()
+    first = make_account(cocalc, email)
+    assert make_account(cocalc, email).account_id == first.account_id  # signed in, cookies set
+    assert len(cocalc.transport.session.cookies) == 0
+    other = make_account(cocalc)  # still the admin's key: sign-up works
+    assert other.account_id != first.account_id
+    project = cocalc.create_project(title="t").project_id
+    source = cocalc.create_project(title="s").project_id
+    cocalc.write_text_file_to_project(source, "a.md", "A")
+    cocalc.copy_path_between_projects(
+        src_project_id=source, src_path="a.md", target_project_id=project
+    )
+    assert sim.project(project)["files"] == {"a.md": "A"}
 
 
 def test_password_rule_is_typed(cocalc):
@@ -87,10 +107,20 @@ def test_user_search_finds_exact_email(cocalc):
     assert cocalc.find_account_by_email(new_email()) is None
 
 
-def test_wrong_password_is_an_api_error(cocalc):
+def test_wrong_password(cocalc, sim):
+    """API v1 refuses a wrong password even from an admin; the current API's admin token
+    call never checks one (so a token proves nothing about who made the account)."""
     account = make_account(cocalc)
-    with pytest.raises(CoCalcAPIError):
-        cocalc.user_auth(account.account_id, "not-the-password")
+    if sim.dialect == "v1":
+        with pytest.raises(CoCalcAPIError, match="incorrect password"):
+            cocalc.user_auth(account.account_id, "not-the-password")
+    else:
+        assert cocalc.user_auth(account.account_id, "not-the-password").token
+    user = CoCalcConnector(sim.url, sim.user_key, dialect=sim.dialect).client
+    with pytest.raises(CoCalcAPIError, match="incorrect password"):
+        user.user_auth(account.account_id, "not-the-password")
+    with pytest.raises(CoCalcAPIError, match="wait"):  # the pair is banned for a while
+        user.user_auth(account.account_id, PASSWORD)
 
 
 def test_write_and_copy_files(cocalc, sim):
@@ -112,7 +142,7 @@ def test_v1_only_operations(simulators):
     assert cocalc.read_text_file_from_project(project, "a.txt").content == "hello"
     output = cocalc.project_exec(project, "echo", args=["x", "y"])
     assert (output.stdout, output.exit_code) == ("x y\n", 0)
-    sim.configure(async_copies=True)
+    sim.configure(copy_reply="async")
     try:
         other = cocalc.create_project(title="q").project_id
         started = cocalc.copy_path_between_projects(
@@ -242,7 +272,7 @@ def test_key_never_in_reprs_or_errors(sim):
 
 def test_auto_detects_dialect(sim):
     connector = CoCalcConnector(sim.url, sim.admin_key, dialect="auto", timeout=1.0)
-    assert connector.client.dialect == sim.dialect
+    assert connector.wait_for_client(10).dialect == sim.dialect
 
 
 def test_auto_detection_of_a_non_cocalc_server(tmp_path):
@@ -254,6 +284,47 @@ def test_auto_detection_of_a_non_cocalc_server(tmp_path):
     try:
         connector = CoCalcConnector(server.url, "sk_x", dialect="auto", timeout=1.0)
         with pytest.raises(CoCalcProtocolError, match="neither API v1 nor the current API"):
-            _ = connector.client
+            connector.detect()
+        with pytest.raises(CoCalcUnavailable, match="neither API v1 nor the current API"):
+            connector.wait_for_client(3)
     finally:
         server.stop()
+
+
+def test_the_probe_never_holds_up_a_caller(simulators):
+    """A cold current server answers /api/v1/ping with a slow, large 404 page; the probe
+    asks the hub first, has a short timeout of its own, and nobody waits for it."""
+    import time
+
+    sim = simulators["current"]
+    sim.configure(v1_ping_delay_ms=4000, latency_ms=300)
+    try:
+        connector = CoCalcConnector(
+            sim.url, sim.admin_key, dialect="auto", timeout=5.0, probe_timeout=2.0
+        )
+        connector.start()
+        began = time.monotonic()
+        with pytest.raises(CoCalcUnavailable, match="not known yet"):
+            _ = connector.client
+        assert time.monotonic() - began < 0.1  # no waiting on the probe's lock
+        assert connector.wait_for_client(5).dialect == "current"
+        assert sim.calls() == {"system.ping": 1}  # the slow v1 ping was never needed
+    finally:
+        sim.reset()
+
+
+def test_a_remembered_dialect_needs_no_probe(sim):
+    from gateway.cocalc import DialectMemory
+
+    saved = []
+    memory = DialectMemory(load=lambda: sim.dialect, save=saved.append)
+    connector = CoCalcConnector("http://127.0.0.1:9", "sk_x", dialect="auto", memory=memory)
+    connector.start()
+    assert connector.client.dialect == sim.dialect  # known at once, CoCalc not even reachable
+    found = CoCalcConnector(
+        sim.url,
+        sim.admin_key,
+        dialect="auto",
+        memory=DialectMemory(load=lambda: None, save=saved.append),
+    )
+    assert found.wait_for_client(10).dialect == sim.dialect and saved == [sim.dialect]

@@ -7,15 +7,22 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import bindparam, delete, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from gateway import create_app, hosts, provisioning
-from gateway.launches import service as launches
 from gateway.launches import warm
-from gateway.provisioning import tokens
-from gateway.store.database import Database
-from gateway.store.models import CachedToken, HostUser, Launch, UsedTokenId, UserProject, utcnow
+from gateway.provisioning import UserProfile, tokens
+from gateway.store.database import CompiledStatement, Database
+from gateway.store.models import (
+    CachedToken,
+    HostUser,
+    Launch,
+    Lock,
+    UsedTokenId,
+    UserProject,
+    utcnow,
+)
 from gateway.support import concurrency
 from tests.conftest import app_lifetime, empty_postgres, gateway_config, make_app
 from tests.launching import mint
@@ -24,11 +31,9 @@ HOST_ORIGIN = "https://lms.example.edu"
 
 
 @pytest.fixture
-def app(sim, postgres_url, monkeypatch):
+def app(sim, postgres_url):
     """The conftest's app, on PostgreSQL (``gw`` and ``client`` follow)."""
     empty_postgres(postgres_url)
-    # One page in a hundred also purges old rows: not in tests that count statements.
-    monkeypatch.setattr(launches, "_maybe_purge", lambda gw: None)
     yield from app_lifetime(make_app(sim, postgres_url))
 
 
@@ -50,7 +55,7 @@ def count(gw, model) -> int:
 
 
 def signed_in_cold_launch(client, host):
-    """A first launch whose page signed in: with revocation, that refills the token cache."""
+    """A first launch whose page signed in; with revocation its spare token is refilled."""
     first = post_launch(client, host, sub="w")
     assert first.status_code == 303
     assert client.post(first.headers["Location"] + "/signed-in").status_code == 204
@@ -61,12 +66,15 @@ def post_launch(client, host, **claims):
     return client.post("/launch", data={"token": mint(host.id, host.secret, **claims)})
 
 
-def warm_attempt(gw, host, jti="j-1", context=""):
+PROFILE = UserProfile("w")
+
+
+def warm_attempt(gw, host, jti="j-1", context="", profile=PROFILE):
     """The one statement, called directly: returns what it found, or None."""
     return warm.launch(
         gw.db,
         host=hosts.get(gw, host.id, fresh=True),
-        external_id="w",
+        profile=profile,
         context=context,
         path="",
         jti=jti,
@@ -83,7 +91,7 @@ class StatementCounter:
 
     def __init__(self, gw, monkeypatch):
         self.core, self.raw = 0, 0
-        self.engines = [gw.db.engine, gw.db.reader]
+        self.engines = [gw.db.engine, gw.db.single_statements]
         for engine in self.engines:
             event.listen(engine, "before_cursor_execute", self._core)
         real_run = gw.db.run
@@ -115,6 +123,9 @@ def test_a_warm_launch_is_one_statement_and_no_cocalc_call(app, gw, host, sim, m
     page = client.get(reply.headers["Location"])
     assert page.status_code == 200 and "work/a.md" in page.get_data(as_text=True)
     assert count(gw, UsedTokenId) == 2 and count(gw, Launch) == 2
+    concurrency.wait_idle()
+    if tokens.revocation_enabled(gw):  # the warm page took the spare; the next is made
+        assert sim.calls() == {"system.generateUserAuthToken": 1}
 
 
 def test_the_page_of_a_warm_launch_is_like_a_cold_one(app, gw, host):
@@ -142,6 +153,7 @@ def test_a_token_used_twice_on_the_warm_path(app, gw, host):
     assert again.status_code == 401 and "already been used" in again.get_data(as_text=True)
     assert count(gw, Launch) == 2
     # With revocation each page takes the cached token: put one back before each attempt.
+    concurrency.wait_idle()
     tokens.ensure(gw, user_id(gw))
     assert warm_attempt(gw, host, jti="same") is not None
     tokens.ensure(gw, user_id(gw))
@@ -194,33 +206,63 @@ def _no_account_yet(gw, host):
         session.execute(update(HostUser).values(account_id=None))
 
 
+def _profile_changed(gw, host):
+    with gw.db.begin() as session:
+        session.execute(update(HostUser).values(first_name="Someone else"))
+
+
 NOT_WARM = {
     "no cached token": _no_token,
     "token too close to expiry": _token_near_expiry,
     "not yet a collaborator": _not_a_collaborator_yet,
     "template not copied": _template_not_copied,
     "account id not recorded": _no_account_yet,
+    "profile changed": _profile_changed,
 }
+
+SENT = UserProfile("w", first_name="CoCalc")  # what the launch says: the default first name
+
+
+def both_paths(gw, host, profile=SENT):
+    """What the general path's look-up and the warm statement each say of user "w"."""
+    fresh = hosts.get(gw, host.id, fresh=True)
+    general = provisioning.find_ready(gw, fresh, profile, "", with_token=True)
+    return general is not None, warm_attempt(gw, host, profile=profile) is not None
 
 
 @pytest.mark.parametrize("state", list(NOT_WARM))
 def test_a_user_not_set_up_claims_nothing_and_goes_the_general_way(app, gw, host, state):
     client = app.test_client()
     signed_in_cold_launch(client, host)
-    NOT_WARM[state](gw, host)
+    # Before: both paths find the user ready (the general look-up claims nothing; the
+    # statement's page is removed again), so the verdict below is about the change.
     fresh = hosts.get(gw, host.id, fresh=True)
-    # Both paths see the same state: not warm.
-    assert provisioning._warm(gw, fresh, "w", "", with_token=True) is None
-    assert warm_attempt(gw, host) is None
+    assert provisioning.find_ready(gw, fresh, SENT, "", with_token=True) is not None
+    with gw.db.begin() as session:
+        cached = session.get(CachedToken, user_id(gw))
+        saved = (cached.token_encrypted, cached.expires_at)
+    assert warm_attempt(gw, host, jti="before", profile=SENT) is not None
+    with gw.db.begin() as session:
+        session.execute(delete(Launch).where(Launch.digest == "d-before"))
+        session.execute(delete(UsedTokenId).where(UsedTokenId.jti == "before"))
+        if session.get(CachedToken, user_id(gw)) is None:
+            session.add(
+                CachedToken(user_id=user_id(gw), token_encrypted=saved[0], expires_at=saved[1])
+            )
+    NOT_WARM[state](gw, host)
+    assert both_paths(gw, host) == (False, False)
     assert count(gw, UsedTokenId) == 1 and count(gw, Launch) == 1
     assert warm_attempt(gw, host, context="another course") is None
 
 
 def test_both_paths_see_a_user_who_is_set_up_as_warm(app, gw, host):
     signed_in_cold_launch(app.test_client(), host)
-    fresh = hosts.get(gw, host.id, fresh=True)
-    assert provisioning._warm(gw, fresh, "w", "", with_token=True) is not None
-    assert warm_attempt(gw, host) is not None
+    assert both_paths(gw, host) == (True, True)
+
+
+def test_a_profile_field_the_host_leaves_out_is_no_change(app, gw, host):
+    signed_in_cold_launch(app.test_client(), host)
+    assert both_paths(gw, host, UserProfile("w")) == (True, True)
 
 
 def test_simultaneous_warm_launches_each_get_a_page(app, gw, host, sim):
@@ -249,17 +291,20 @@ def test_simultaneous_warm_launches_each_get_a_page(app, gw, host, sim):
 def test_run_reports_driver_errors_as_sqlalchemy_errors(postgres_url):
     empty_postgres(postgres_url)
     db = Database(postgres_url)
-    insert_lock = "INSERT INTO locks (name, owner, expires_at) VALUES (%(name)s, %(owner)s, now())"
+    insert_lock = CompiledStatement.of(
+        insert(Lock).values(name=bindparam("name"), owner=bindparam("owner"), expires_at=func.now())
+    )
     row = {"name": "twice", "owner": "owner-value-not-for-logs"}
     db.run(insert_lock, row)
     with pytest.raises(IntegrityError) as caught:
         db.run(insert_lock, row)
     assert "owner-value-not-for-logs" not in str(caught.value)  # parameters stay hidden
-    assert db.run("SELECT count(*) FROM locks", {}) == (1,)  # the pool still works
+    locks = CompiledStatement.of(select(func.count()).select_from(Lock))
+    assert db.run(locks, {}) == (1,)  # the pool still works
     db.dispose()
     unreachable = Database("postgresql://postgres@127.0.0.1:1/nothing")
     with pytest.raises(OperationalError):
-        unreachable.run("SELECT 1", {})
+        unreachable.run(locks, {})
     unreachable.dispose()
 
 

@@ -6,6 +6,7 @@ import abc
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode, urlsplit
 
+from .errors import CoCalcUnsupported
 from .transport import Transport
 from .types import (
     Account,
@@ -19,6 +20,11 @@ from .types import (
     Project,
     UserSearchResult,
 )
+
+
+def creation_marker(key: str) -> str:
+    """The description that marks a project the gateway created for ``key``."""
+    return f"Created by cocalc-gateway (ref {key})"
 
 
 def kiosk_path(project_id: str, path: str) -> str:
@@ -62,6 +68,14 @@ class CoCalcClient(abc.ABC):
         """Create a project owned by the key's account (the gateway's)."""
 
     @abc.abstractmethod
+    def create_project_once(self, *, key: str, title: str, retry: bool) -> Project:
+        """Create a started project for ``key`` (a uuid the caller stored first), or return the
+        one that an earlier call with the same key created when its reply was lost.
+
+        ``retry`` says an earlier call with this key may have reached CoCalc.
+        """
+
+    @abc.abstractmethod
     def start_project(self, project_id: str) -> None: ...
 
     @abc.abstractmethod
@@ -76,6 +90,10 @@ class CoCalcClient(abc.ABC):
     def key_is_admin(self) -> bool | None:
         """Tell whether the API key is a site admin's, where the dialect can tell; else None."""
         return None
+
+    def set_account_name(self, account_id: str, first_name: str, last_name: str) -> None:
+        """Rename an account (a site admin's key); raises CoCalcUnsupported where impossible."""
+        raise CoCalcUnsupported("this API cannot rename other accounts", endpoint="set_name")
 
     def revoke_token(self, token: str) -> bool:
         """Invalidate a token where the dialect allows it; say whether it did."""

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from .client import CoCalcClient
+from .client import CoCalcClient, creation_marker
 from .errors import CoCalcAPIError, CoCalcProtocolError, CoCalcUnsupported
 from .types import (
     Account,
@@ -36,6 +36,9 @@ class CurrentClient(CoCalcClient):
     def __init__(self, transport, *, organization: str | None = None):
         super().__init__(transport)
         self.organization = organization
+        #: Site admins may choose a new project's id, which makes creation idempotent; an
+        #: organisation admin's key may not (then a marked description is searched for).
+        self.chooses_project_ids = True
 
     def _hub(self, name: str, *args: Any, idempotent: bool) -> Any:
         body = {"name": name, "args": list(args), "timeout": int(self.transport.timeout * 1000)}
@@ -92,6 +95,34 @@ class CurrentClient(CoCalcClient):
         )
         return Project(project_id=self._uuid(reply, "projects.createProject"))
 
+    def create_project_once(self, *, key, title, retry) -> Project:
+        description = creation_marker(key)
+        if self.chooses_project_ids:
+            opts = {"title": title, "description": description, "start": True, "project_id": key}
+            try:
+                reply = self._hub("projects.createProject", opts, idempotent=False)
+            except CoCalcAPIError as exc:
+                if "duplicate key" in exc.message:
+                    return Project(project_id=key)  # made by the earlier call with this key
+                if "only admins can specify" not in exc.message:
+                    raise
+                self.chooses_project_ids = False  # nothing was created: go on without an id
+            else:
+                return Project(project_id=self._uuid(reply, "projects.createProject"))
+        if retry:
+            found = self.find_own_project(description)
+            if found:
+                return Project(project_id=found)
+        return self.create_project(title=title, description=description, start=True)
+
+    def find_own_project(self, description: str) -> str | None:
+        """Return the id of a recent project of the key's account with this description."""
+        reply = self._rest("projects/get", {"limit": 200}, idempotent=True)
+        for row in reply if isinstance(reply, list) else []:
+            if isinstance(row, dict) and row.get("description") == description:
+                return row.get("project_id")
+        return None
+
     def start_project(self, project_id) -> None:
         self._hub("projects.start", {"project_id": project_id}, idempotent=True)
 
@@ -134,6 +165,10 @@ class CurrentClient(CoCalcClient):
             return True
         return None
 
+    def set_account_name(self, account_id, first_name, last_name) -> None:
+        body = {"account_id": account_id, "first_name": first_name, "last_name": last_name}
+        self._rest("accounts/set-name", body, idempotent=True)
+
     def revoke_token(self, token: str) -> bool:
         if self.organization:
             self._hub("org.expireToken", {"token": token}, idempotent=True)
@@ -166,12 +201,21 @@ class CurrentClient(CoCalcClient):
         }
         if target_path is not None:
             body["target_path"] = target_path
-        self._rest("projects/copy-path", body, idempotent=False)
-        return CopyStarted(copy_path_id=None)  # the current endpoint answers when it is done
+        body["wait_until_done"] = wait_until_done
+        reply = self._rest("projects/copy-path", body, idempotent=False)
+        # {"copy_id": ""} once the copy is done; a non-empty id names a copy still running.
+        copy_id = reply.get("copy_id") if isinstance(reply, dict) else None
+        return CopyStarted(copy_path_id=copy_id or None)
 
     def copy_path_status(self, copy_path_id) -> CopyStatus:
-        raise CoCalcUnsupported(
-            "copies finish before the call returns", endpoint="copy_path_status"
+        reply = self._rest("projects/copy-path-status", {"copy_id": copy_path_id}, idempotent=True)
+        if not isinstance(reply, dict):
+            raise CoCalcProtocolError("reply is not an object", endpoint="copy-path-status")
+        return CopyStatus(
+            copy_path_id=copy_path_id,
+            started=reply.get("started"),
+            finished=reply.get("finished"),
+            error=reply.get("copy_error"),
         )
 
     def write_text_file_to_project(self, project_id, path, content) -> None:

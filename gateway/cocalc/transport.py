@@ -6,6 +6,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from http.cookiejar import CookiePolicy
 from typing import Any
 
 import requests
@@ -36,6 +37,22 @@ def _short(text: Any) -> str:
     return text if len(text) <= _MAX_ERROR_TEXT else text[:_MAX_ERROR_TEXT] + "..."
 
 
+def _rejection_text(body: Any, status: int) -> str:
+    """Say what a 4xx body says: ``{"error"}``, or the current API's validation errors."""
+    if not isinstance(body, dict):
+        return f"CoCalc answered HTTP {status}"
+    if body.get("error"):
+        return str(body["error"])
+    # /api/v2 request validation: {"message": "Invalid request body.", "errors": [...]}
+    problems = [
+        f"{'.'.join(str(p) for p in e.get('path') or []) or 'body'}: {e.get('message', '?')}"
+        for e in body.get("errors") or []
+        if isinstance(e, dict)
+    ]
+    text = str(body.get("message") or f"CoCalc answered HTTP {status}")
+    return f"{text} ({'; '.join(problems)})" if problems else text
+
+
 def interpret_reply(endpoint: str, response: requests.Response, dialect: str) -> Any:
     """Return the JSON body of a good reply; raise the matching CoCalcError for any other.
 
@@ -60,9 +77,8 @@ def interpret_reply(endpoint: str, response: requests.Response, dialect: str) ->
             status=status,
         ) from None
     if status != 200:
-        text = body.get("error") if isinstance(body, dict) else None
         raise CoCalcRequestRejected(
-            _short(text or f"CoCalc answered HTTP {status}"), endpoint=endpoint, status=status
+            _short(_rejection_text(body, status)), endpoint=endpoint, status=status
         )
     if isinstance(body, dict):
         if dialect == "v1":
@@ -84,6 +100,27 @@ def _never_sent(exc: requests.RequestException) -> bool:
         return True
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(reason, NewConnectionError)
+
+
+class NoCookies(CookiePolicy):
+    """Keep and send no cookie. CoCalc's sign-up signs the caller in when an account with the
+    same e-mail and password exists, and on ``/api/v2`` a sign-in cookie beats the API key: a
+    client that kept it would act as that user from then on."""
+
+    netscape = True
+    rfc2965 = hide_cookie2 = False
+
+    def set_ok(self, cookie, request):
+        return False
+
+    def return_ok(self, cookie, request):
+        return False
+
+    def domain_return_ok(self, domain, request):
+        return False
+
+    def path_return_ok(self, path, request):
+        return False
 
 
 class Transport:
@@ -115,6 +152,7 @@ class Transport:
         self.observer = observer
         self.extra_headers = headers
         self.session = requests.Session()
+        self.session.cookies.set_policy(NoCookies())
         self.session.auth = (api_key, "")
         self.session.headers["User-Agent"] = "cocalc-gateway"
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from .client import CoCalcClient
+from .client import CoCalcClient, creation_marker
 from .errors import CoCalcProtocolError
 from .types import (
     Account,
@@ -77,6 +77,26 @@ class V1Client(CoCalcClient):
         )
         return Project(project_id=self._field(reply, "project_id", "create_project"))
 
+    def create_project_once(self, *, key, title, retry) -> Project:
+        # API v1 takes no project id from the caller: the description carries the key, and
+        # a retry first asks (a documented user query) for a project with that description.
+        description = creation_marker(key)
+        if retry:
+            found = self.find_own_project(description)
+            if found:
+                return Project(project_id=found)
+        return self.create_project(title=title, description=description, start=True)
+
+    def find_own_project(self, description: str) -> str | None:
+        """Return the id of the key's project with exactly this description, if any."""
+        query = {"projects": [{"project_id": None, "description": description}]}
+        reply = self._call("query", {"query": query}, expect=("query",), idempotent=True)
+        rows = (reply.get("query") or {}).get("projects") or []
+        for row in rows if isinstance(rows, list) else [rows]:
+            if isinstance(row, dict) and row.get("description") == description:
+                return row.get("project_id")
+        return None
+
     def start_project(self, project_id: str) -> None:
         # API v1 has no "start" event; running any command starts a stopped project.
         self.project_exec(project_id, "true")
@@ -141,7 +161,9 @@ class V1Client(CoCalcClient):
             expect=("success", "copy_path_between_projects_response"),
             idempotent=False,
         )
-        return CopyStarted(copy_path_id=reply.get("copy_path_id"))
+        # A real server answers an empty copy_path_id once the copy is done, even with
+        # wait_until_done; only a non-empty id names a copy to poll.
+        return CopyStarted(copy_path_id=reply.get("copy_path_id") or None)
 
     def copy_path_status(self, copy_path_id) -> CopyStatus:
         reply = self._call(

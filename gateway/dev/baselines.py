@@ -6,13 +6,23 @@ doing nothing, one read, or one durable write, the way the hot paths do them.
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from flask import Flask
-from sqlalchemy import insert, text
+from sqlalchemy import bindparam, insert, literal, select
 
 from ..context import gateway
+from ..store.database import CompiledStatement
 from ..store.models import Lock, utcnow
+
+ONE = select(literal(1))
+WRITE = insert(Lock).values(name=bindparam("name"), owner="bench", expires_at=bindparam("now"))
+
+
+@functools.cache
+def compiled(statement) -> CompiledStatement:
+    return CompiledStatement.of(statement)
 
 
 def bare():
@@ -23,20 +33,17 @@ def read():
     """One database round trip: the floor of serving an embed page."""
     db = gateway().db
     if db.is_postgres:  # the way the embed page reads
-        return str(db.run("SELECT 1", {})[0])
-    return str(db.fetch(text("SELECT 1"))[0])
+        return str(db.run(compiled(ONE), {})[0])
+    return str(db.fetch(ONE)[0])
 
 
 def write():
     """One durable INSERT: the floor of anything that records a one-time launch token."""
-    db, name, now = gateway().db, "bench-" + secrets.token_hex(8), utcnow()
+    db, params = gateway().db, {"name": "bench-" + secrets.token_hex(8), "now": utcnow()}
     if db.is_postgres:  # the way a warm launch writes
-        db.run(
-            "INSERT INTO locks (name, owner, expires_at) VALUES (%(name)s, 'bench', %(now)s)",
-            {"name": name, "now": now.replace(tzinfo=None)},
-        )
+        db.run(compiled(WRITE), {**params, "now": params["now"].replace(tzinfo=None)})
     else:
-        db.write((insert(Lock), {"name": name, "owner": "bench", "expires_at": now}))
+        db.write((WRITE, params))
     return "ok"
 
 

@@ -6,81 +6,135 @@ every process) and the new embed page, and it needs the user's rows to do so. On
 all of that is one data-modifying statement, prepared on the server: one round trip, atomic
 on its own, and no SQLAlchemy work per launch (which costs more than the query).
 
-The statement claims the ``jti`` only together with a page. When the user is not fully set
-up it changes nothing and returns no row, and the launch goes the general way
-(``provisioning.provision`` then ``launches.create_embed``), which is also the only way on
-SQLite. The ``WHERE`` clause of ``warm`` is ``provisioning._ready`` plus ``tokens.usable``
-in SQL; ``tests/test_warm_launch.py`` checks that the two agree, state by state.
+The statement is built from the models with SQLAlchemy Core around the same readiness
+clause as the general path (``provisioning.readiness.READY``), and compiled once. It claims
+the ``jti`` only together with a page. When the user is not ready it changes nothing and
+returns no row, and the launch goes the general way (``provisioning.provision`` then
+``launches.service.create_embed``), which is also the only way on SQLite.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ..store.database import Database
-from ..store.models import Host, utcnow
-
-# With token revocation on, each page takes the cached token for itself (``taken``); of two
-# launches that read the same token only one deletes it, and the other claims nothing.
-WARM_LAUNCH_SQL = """
-WITH warm AS (
-    SELECT u.id AS user_id, p.id AS user_project_id, p.project_id, p.started_at,
-           t.token_encrypted, t.expires_at AS token_expires_at
-    FROM host_users u
-    JOIN user_projects p ON p.user_id = u.id AND p.context = %(context)s
-    JOIN auth_tokens t ON t.user_id = u.id
-    WHERE u.host_id = %(host_id)s AND u.external_id = %(external_id)s
-      AND u.account_id IS NOT NULL
-      AND p.project_id IS NOT NULL
-      AND p.collaborator_added
-      AND (p.template_copied OR NOT %(needs_template)s)
-      AND t.expires_at > %(usable_after)s
-),
-taken AS (
-    DELETE FROM auth_tokens t USING warm
-    WHERE %(take_token)s
-      AND t.user_id = warm.user_id AND t.token_encrypted = warm.token_encrypted
-    RETURNING t.user_id
-),
-go AS (
-    SELECT warm.* FROM warm
-    WHERE NOT %(take_token)s OR EXISTS (SELECT 1 FROM taken)
-),
-claimed AS (
-    INSERT INTO used_token_ids (host_id, jti, expires_at)
-    SELECT %(host_id)s, %(jti)s, %(jti_expires_at)s FROM go
-    RETURNING jti
-),
-page AS (
-    INSERT INTO launches (digest, kind, host_id, user_id, user_project_id, path,
-                          expires_at, token_encrypted)
-    SELECT %(digest)s, 'embed', %(host_id)s, go.user_id, go.user_project_id, %(path)s,
-           LEAST(go.token_expires_at, %(expires_cap)s), go.token_encrypted
-    FROM go, claimed
-    RETURNING digest
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
 )
-SELECT go.user_project_id, go.project_id, go.started_at FROM go, page
-"""
+
+from ..provisioning import readiness
+from ..store.database import CompiledStatement, Database
+from ..store.models import CachedToken, HostUser, Launch, UsedTokenId, UserProject, utcnow
+
+
+@functools.cache
+def statement() -> CompiledStatement:
+    """The warm launch as SQL for psycopg, built from the models and compiled once."""
+    warm = (
+        select(
+            HostUser.id.label("user_id"),
+            UserProject.id.label("user_project_id"),
+            UserProject.project_id,
+            UserProject.started_at,
+            CachedToken.token_encrypted,
+            CachedToken.expires_at.label("token_expires_at"),
+        )
+        .join(UserProject, readiness.PROJECT_OF_USER)
+        .join(CachedToken, and_(CachedToken.user_id == HostUser.id, readiness.TOKEN_USABLE))
+        .where(readiness.IDENTITY, readiness.READY)
+        .cte("warm")
+    )
+    # With revocation on, each page takes the cached token for itself; of two launches that
+    # read the same token only one deletes it, and the other claims nothing.
+    taken = (
+        delete(CachedToken)
+        .where(
+            bindparam("take_token"),
+            CachedToken.user_id == warm.c.user_id,
+            CachedToken.token_encrypted == warm.c.token_encrypted,
+        )
+        .returning(CachedToken.user_id)
+        .cte("taken")
+    )
+    go = (
+        select(warm)
+        .where(or_(not_(bindparam("take_token")), exists(select(taken.c.user_id))))
+        .cte("go")
+    )
+    claimed = (
+        insert(UsedTokenId)
+        .from_select(
+            ["host_id", "jti", "expires_at"],
+            select(bindparam("host_id"), bindparam("jti"), bindparam("jti_expires_at")).select_from(
+                go
+            ),
+        )
+        .returning(UsedTokenId.jti)
+        .cte("claimed")
+    )
+    page = (
+        insert(Launch)
+        .from_select(
+            [
+                "digest",
+                "kind",
+                "host_id",
+                "user_id",
+                "user_project_id",
+                "path",
+                "expires_at",
+                "token_encrypted",
+            ],
+            select(
+                bindparam("digest"),
+                literal("embed"),
+                bindparam("host_id"),
+                go.c.user_id,
+                go.c.user_project_id,
+                bindparam("path"),
+                # LEAST ignores NULL: no cap when there is no lifetime setting.
+                func.least(go.c.token_expires_at, bindparam("expires_cap")),
+                go.c.token_encrypted,
+            ).select_from(go.join(claimed, true())),
+        )
+        .returning(Launch.digest)
+        .cte("page")
+    )
+    final = select(
+        go.c.user_id, go.c.user_project_id, go.c.project_id, go.c.started_at
+    ).select_from(go.join(page, true()))
+    return CompiledStatement.of(final)
 
 
 @dataclass(frozen=True)
 class WarmLaunch:
+    user_id: int
     user_project_id: int
     project_id: str
     started_at: datetime | None
 
 
 def _naive(moment: datetime | None) -> datetime | None:
-    # The columns hold UTC without a zone (see models.UTCDateTime).
+    # The columns hold UTC without a zone (see models.UTCDateTime); raw DBAPI needs that.
     return moment.astimezone(UTC).replace(tzinfo=None) if moment is not None else None
 
 
 def launch(
     db: Database,
     *,
-    host: Host,
-    external_id: str,
+    host,
+    profile,
     context: str,
     path: str,
     jti: str,
@@ -90,31 +144,25 @@ def launch(
     embed_lifetime: timedelta | None,
     take_token: bool,
 ) -> WarmLaunch | None:
-    """Record the page ``digest`` for a warm user in one statement; None if not warm.
+    """Record the page ``digest`` for a ready user in one statement; None if not ready.
 
     Raises SQLAlchemy's IntegrityError when the ``jti`` was used before.
     """
     now = utcnow()
-    row = db.run(
-        WARM_LAUNCH_SQL,
-        {
-            "host_id": host.id,
-            "external_id": external_id,
-            "context": context,
-            "needs_template": bool(host.template_project_id),
-            "usable_after": _naive(now + token_margin),
-            "take_token": take_token,
-            "jti": jti,
-            "jti_expires_at": _naive(jti_expires_at),
-            "digest": digest,
-            "path": path,
-            # LEAST ignores NULL: no cap when there is no lifetime setting.
-            "expires_cap": _naive(now + embed_lifetime) if embed_lifetime else None,
-        },
+    params = readiness.parameters(host, profile, context, token_margin)
+    params["usable_after"] = _naive(params["usable_after"])
+    params.update(
+        take_token=take_token,
+        jti=jti,
+        jti_expires_at=_naive(jti_expires_at),
+        digest=digest,
+        path=path,
+        expires_cap=_naive(now + embed_lifetime) if embed_lifetime else None,
     )
+    row = db.run(statement(), params)
     if row is None:
         return None
-    user_project_id, project_id, started_at = row
+    user_id, user_project_id, project_id, started_at = row
     return WarmLaunch(
-        user_project_id, project_id, started_at.replace(tzinfo=UTC) if started_at else None
+        user_id, user_project_id, project_id, started_at.replace(tzinfo=UTC) if started_at else None
     )

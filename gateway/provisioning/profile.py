@@ -1,16 +1,30 @@
-"""Who a host says its user is, and the rules every way in applies to it."""
+"""Who a host says its user is, and the rules every way in applies to it.
+
+Identity is exact: a user is (host, user id), and a project is (user, context), byte for
+byte. Nothing is stripped or folded, so two ids a host keeps apart can never share a CoCalc
+account. Ids and contexts that could only be told apart by invisible characters (leading or
+trailing white space of any kind, control, format or line-separator characters, lone
+surrogates) are refused with a 400 instead of being normalised into each other.
+Names are display data: they are trimmed, and only characters that cannot be stored or
+shown (control characters, lone surrogates) are refused.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from ..errors import BadRequest
 
 MAX_ID = 255
+MAX_EMAIL = 320
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+#: Unicode categories refused anywhere in an id or context: control, format, surrogate,
+#: private use, unassigned, and the line and paragraph separators.
+ID_REFUSED = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+#: Refused in names: what cannot be stored (surrogates) or shown (control characters).
+NAME_REFUSED = frozenset({"Cc", "Cs"})
 
 
 @dataclass(frozen=True)
@@ -23,36 +37,50 @@ class UserProfile:
     last_name: str | None = None
 
 
-def _clean_text(value, name: str, limit: int = MAX_ID) -> str:
-    if value is None:
+def _refused(value: str, categories: frozenset[str]) -> bool:
+    return any(unicodedata.category(ch) in categories for ch in value)
+
+
+def check_identifier(value, name: str, *, required: bool = False) -> str:
+    """Return an id or context exactly as given; refuse what could merge distinct ids."""
+    if value is None or value == "":
+        if required:
+            raise BadRequest(f"the {name} is missing", field=name)
         return ""
     if not isinstance(value, str):
+        raise BadRequest(f"the {name} must be a string", field=name)
+    if len(value) > MAX_ID:
+        raise BadRequest(f"the {name} is longer than {MAX_ID} characters", field=name)
+    if _refused(value, ID_REFUSED):
+        raise BadRequest(f"the {name} contains control, format or invisible characters", field=name)
+    if value != value.strip():
+        raise BadRequest(f"the {name} starts or ends with white space", field=name)
+    return value
+
+
+def check_text(value, name: str, limit: int = MAX_ID) -> str | None:
+    """Return a trimmed display text (None when absent); refuse what cannot be stored."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
         raise BadRequest(f"{name} must be a string", field=name)
+    if _refused(value, NAME_REFUSED):
+        raise BadRequest(f"{name} contains control characters", field=name)
     value = value.strip()
     if len(value) > limit:
         raise BadRequest(f"{name} is longer than {limit} characters", field=name)
-    if CONTROL_RE.search(value):
-        raise BadRequest(f"{name} contains control characters", field=name)
-    return value
+    return value or None
 
 
 def validate(profile: UserProfile, context: str) -> tuple[UserProfile, str]:
     """Check what a host sent; raise BadRequest naming the first bad field."""
-    external_id = _clean_text(profile.external_id, "user id")
-    if not external_id:
-        raise BadRequest("the user id is missing", field="user id")
-    email = _clean_text(profile.email, "email", 320)
+    external_id = check_identifier(profile.external_id, "user id", required=True)
+    email = check_text(profile.email, "email", MAX_EMAIL)
     if email and not EMAIL_RE.match(email):
         raise BadRequest("email is not a valid e-mail address", field="email")
     return UserProfile(
         external_id=external_id,
-        email=email or None,
-        first_name=_clean_text(profile.first_name, "first name"),
-        last_name=_clean_text(profile.last_name, "last name"),
-    ), _clean_text(context, "context")
-
-
-def stable_email(host_id: str, external_id: str, domain: str) -> str:
-    """Make a valid, stable address for a user the host gave no e-mail for."""
-    digest = hashlib.sha256(f"{host_id}\0{external_id}".encode()).hexdigest()[:32]
-    return f"u-{digest}@{domain}"
+        email=email,
+        first_name=check_text(profile.first_name, "first name"),
+        last_name=check_text(profile.last_name, "last name"),
+    ), check_identifier(context, "context")

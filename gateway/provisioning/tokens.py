@@ -2,8 +2,9 @@
 
 With API v1 a token cannot be revoked, so every embed page of a user shares the cached one.
 With the current API (and GATEWAY_REVOKE_TOKENS on) each embed page takes the cached token
-for itself. Once the page's browser has signed in, the token is revoked and the next one is
-fetched in the background, so the next launch finds one waiting and makes no CoCalc call.
+for itself, and a spare is fetched in the background at once, so the user's next launch
+finds one waiting and makes no CoCalc call. Once the page's browser has signed in, its
+token is revoked, so a leaked sign-in URL is worth nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..errors import ServiceBusy
 from ..store.locks import db_lock
 from ..store.models import CachedToken, HostUser, utcnow
 from ..support import concurrency
+from .readiness import TOKEN_USABLE
 
 
 def margin(gw: Gateway) -> timedelta:
@@ -26,21 +28,15 @@ def margin(gw: Gateway) -> timedelta:
     return timedelta(seconds=int(gw.settings["GATEWAY_TOKEN_MARGIN"]))
 
 
-def usable(gw: Gateway, token_encrypted: str | None, expires_at) -> AuthToken | None:
-    """Decrypt a cached token if it has more than the safety margin of life left."""
-    if token_encrypted is None or expires_at - utcnow() <= margin(gw):
-        return None
-    return AuthToken(token=gw.box.decrypt(token_encrypted), expires_at=expires_at)
-
-
 def cached(gw: Gateway, user_id: int, db=None) -> AuthToken | None:
     """Return the user's cached token if it has more than the safety margin left."""
     row = (db or gw.db).fetch(
         select(CachedToken.token_encrypted, CachedToken.expires_at).where(
-            CachedToken.user_id == user_id
-        )
+            CachedToken.user_id == user_id, TOKEN_USABLE
+        ),
+        {"usable_after": utcnow() + margin(gw)},
     )
-    return usable(gw, row.token_encrypted, row.expires_at) if row else None
+    return AuthToken(gw.box.decrypt(row.token_encrypted), row.expires_at) if row else None
 
 
 def store(gw: Gateway, user_id: int, token: AuthToken, db=None) -> None:
@@ -83,34 +79,39 @@ def revocation_enabled(gw: Gateway) -> bool:
     )
 
 
-def for_page(gw: Gateway, user_id: int, warm: AuthToken | None = None) -> AuthToken:
-    """Pick the token an embed page signs in with (``warm``: the one a warm launch found)."""
+def _take(gw: Gateway, user_id: int) -> AuthToken | None:
+    """Take the cached token for one page: of two pages that read it, one deletes it."""
+    with gw.db.begin() as session:
+        row = session.get(CachedToken, user_id)
+        if row is None:
+            return None
+        ciphertext, expires_at = row.token_encrypted, row.expires_at
+        taken = session.execute(
+            delete(CachedToken).where(
+                CachedToken.user_id == user_id, CachedToken.token_encrypted == ciphertext
+            )
+        ).rowcount
+    return AuthToken(gw.box.decrypt(ciphertext), expires_at) if taken else None
+
+
+def for_page(gw: Gateway, user_id: int, ready: AuthToken | None = None) -> AuthToken:
+    """Pick the token an embed page signs in with (``ready``: the one a look-up found)."""
     if not revocation_enabled(gw):
-        return warm or ensure(gw, user_id)
+        return ready or ensure(gw, user_id)
     for _ in range(5):
         ensure(gw, user_id)
-        with gw.db.begin() as session:
-            row = session.get(CachedToken, user_id)
-            if row is None:
-                continue
-            ciphertext, expires_at = row.token_encrypted, row.expires_at
-            # Deleting by ciphertext makes the take atomic: of two pages that read the
-            # same token, only one deletes it.
-            taken = session.execute(
-                delete(CachedToken).where(
-                    CachedToken.user_id == user_id, CachedToken.token_encrypted == ciphertext
-                )
-            ).rowcount
-        if taken:
-            return AuthToken(token=gw.box.decrypt(ciphertext), expires_at=expires_at)
+        token = _take(gw, user_id)
+        if token is not None:
+            refill(gw, user_id)
+            return token
     raise ServiceBusy("too many launches of this user at once; try again")
 
 
-def revoke_and_refill(gw: Gateway, user_id: int, token: str) -> None:
-    """After a page signed in: revoke its token, and cache the next one (in the background)."""
+def refill(gw: Gateway, user_id: int) -> None:
+    """Fetch the user's next spare token in the background (a page took the last one)."""
+    concurrency.submit("refill token", lambda: ensure(gw, user_id))
 
-    def work():
-        gw.cocalc.revoke_token(token)
-        ensure(gw, user_id)
 
-    concurrency.submit("revoke and refill token", work)
+def revoke(gw: Gateway, token: str) -> None:
+    """Revoke a token that has done its work (in the background)."""
+    concurrency.submit("revoke token", lambda: gw.cocalc.revoke_token(token))

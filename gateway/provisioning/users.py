@@ -22,6 +22,7 @@ CSV_COLUMNS = ("id", "email", "first_name", "last_name", "context")
 @dataclass
 class ImportSummary:
     created: int = 0
+    completed: int = 0
     skipped: int = 0
     failed: list[dict] = field(default_factory=list)
     parallelism: int = 1
@@ -29,6 +30,7 @@ class ImportSummary:
     def as_dict(self) -> dict:
         return {
             "created": self.created,
+            "completed": self.completed,
             "skipped": self.skipped,
             "failed": len(self.failed),
             "failures": self.failed[:50],
@@ -58,6 +60,17 @@ def read_csv(lines: Iterable[str]) -> list[tuple[UserProfile, str]]:
     ]
 
 
+def count_as(result) -> str:
+    """How an import counts a user: "created" (a new account or project), "completed" (an
+    earlier, interrupted set-up finished), or "skipped" (set up before; a user who only
+    needed a fresh token counts here too)."""
+    if result.created:
+        return "created"
+    if result.steps & {"collaborator", "template"}:
+        return "completed"
+    return "skipped"
+
+
 def import_users(
     gw: Gateway,
     host: Host,
@@ -78,7 +91,7 @@ def import_users(
         profile, context = row
         try:
             result = provisioning.provision(gw, host, profile, context, with_token=with_tokens)
-            return ("created" if result.cold else "skipped"), None
+            return count_as(result), None
         except (GatewayError, CoCalcError) as exc:
             return "failed", {"id": profile.external_id, "error": getattr(exc, "message", str(exc))}
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from flask import Flask
 from sqlalchemy import create_engine, event, exc
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,6 +62,26 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+@dataclass(frozen=True)
+class CompiledStatement:
+    """A Core statement compiled once for psycopg, for ``Database.run`` on hot paths.
+
+    ``defaults`` holds the values of the statement's own literals (SQLAlchemy binds them as
+    parameters too); the caller's parameters are added to them on every run.
+    """
+
+    sql: str
+    defaults: dict
+
+    @classmethod
+    def of(cls, statement) -> CompiledStatement:
+        compiled = statement.compile(dialect=postgresql.psycopg.dialect())
+        return cls(str(compiled), dict(compiled.params))
+
+    def bind(self, params: dict) -> dict:
+        return {**self.defaults, **params}
+
+
 class Database:
     """An engine plus a session factory; ``begin()`` gives a session in one transaction."""
 
@@ -67,10 +89,12 @@ class Database:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Single statements outside a transaction block get their own engine: on PostgreSQL a
+        # pool of autocommit connections (a one-statement read or ``run`` needs no BEGIN and
+        # COMMIT, and no isolation switching on every checkout); on SQLite read-only
+        # transactions, which take no write lock (it serves reads only there).
         if self.engine.dialect.name == "postgresql":
-            # Reads get their own pool of autocommit connections: a one-statement read needs
-            # no BEGIN and COMMIT, and no isolation switching on every checkout.
-            reader = create_engine(
+            single = create_engine(
                 self.url,
                 isolation_level="AUTOCOMMIT",
                 pool_size=10,
@@ -79,9 +103,9 @@ class Database:
                 hide_parameters=True,
             )
         else:
-            reader = self.engine.execution_options(gateway_readonly=True)
-        self.readers = sessionmaker(reader, expire_on_commit=False)
-        self.reader = reader
+            single = self.engine.execution_options(gateway_readonly=True)
+        self.read_sessions = sessionmaker(single, expire_on_commit=False)
+        self.single_statements = single
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
@@ -92,21 +116,21 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """Yield a session for reading only (on SQLite it takes no write lock)."""
-        with self.readers.begin() as session:
+        with self.read_sessions.begin() as session:
             yield session
 
     def fetch(self, statement, params=None):
         """Run one read statement with SQLAlchemy Core and return its first row (hot paths:
         an ORM session costs several times the query)."""
-        with self.reader.connect() as connection:
+        with self.single_statements.connect() as connection:
             return connection.execute(statement, params or {}).first()
 
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
-    def run(self, sql: str, params: dict) -> tuple | None:
-        """Run one hand-written statement on a pooled autocommit DBAPI connection and return
+    def run(self, statement: CompiledStatement, params: dict) -> tuple | None:
+        """Run one compiled statement on a pooled autocommit DBAPI connection and return
         its first row (PostgreSQL only).
 
         For the two hottest statements (a warm launch, an embed page): there SQLAlchemy's own
@@ -114,20 +138,25 @@ class Database:
         server once a connection has run it a few times. DBAPI errors come out as SQLAlchemy's
         (IntegrityError, OperationalError), without the parameters, like everywhere else.
         """
-        dbapi, connection, lost = self.reader.dialect.loaded_dbapi, None, False
+        dbapi, connection, lost = self.single_statements.dialect.loaded_dbapi, None, False
         try:
-            connection = self.reader.raw_connection()
+            connection = self.single_statements.raw_connection()
             with connection.cursor() as cursor:
-                cursor.execute(sql, params)
+                cursor.execute(statement.sql, statement.bind(params))
                 return cursor.fetchone() if cursor.description else None
         except dbapi.Error as error:
-            if connection is not None and self.reader.dialect.is_disconnect(
+            if connection is not None and self.single_statements.dialect.is_disconnect(
                 error, connection, None
             ):
                 connection.invalidate(error)
                 lost = True
             raise exc.DBAPIError.instance(
-                sql, None, error, dbapi.Error, hide_parameters=True, connection_invalidated=lost
+                statement.sql,
+                None,
+                error,
+                dbapi.Error,
+                hide_parameters=True,
+                connection_invalidated=lost,
             ) from None
         finally:
             if connection is not None:
@@ -141,7 +170,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        self.reader.dispose()
+        self.single_statements.dispose()
 
 
 def default_url(app: Flask) -> str:

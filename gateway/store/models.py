@@ -60,14 +60,20 @@ class Host(Base):
 
 
 class HostUser(Base):
-    """A host's user and the CoCalc account made for them (account_id set once it exists)."""
+    """A host's user and the CoCalc account made for them (account_id set once it exists).
+
+    The account is created under ``cocalc_email``, an unguessable address the gateway makes
+    up and stores before asking CoCalc: finding an account by that address proves it is the
+    gateway's own. ``email`` is what the host says (profile data, never a key).
+    """
 
     __tablename__ = "host_users"
     __table_args__ = (UniqueConstraint("host_id", "external_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     host_id: Mapped[str] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
     external_id: Mapped[str] = mapped_column(String(255))
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    cocalc_email: Mapped[str] = mapped_column(String(320), unique=True)
     first_name: Mapped[str] = mapped_column(String(255))
     last_name: Mapped[str] = mapped_column(String(255))
     password_encrypted: Mapped[str] = mapped_column(Text)
@@ -84,6 +90,9 @@ class UserProject(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("host_users.id", ondelete="CASCADE"))
     context: Mapped[str] = mapped_column(String(255), default="")
     project_id: Mapped[str | None] = mapped_column(String(36))
+    #: Written before CoCalc is asked to create the project, so that a retry after a lost
+    #: reply finds that project instead of making a second one (see provisioning.projects).
+    creation_key: Mapped[str | None] = mapped_column(String(36))
     template_copied: Mapped[bool] = mapped_column(Boolean, default=False)
     collaborator_added: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -125,6 +134,15 @@ class UsedTokenId(Base):
     )
     jti: Mapped[str] = mapped_column(String(255), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class GatewayState(Base):
+    """Facts the gateway learned and every process shares (e.g. the CoCalc dialect)."""
+
+    __tablename__ = "gateway_state"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Lock(Base):

@@ -6,7 +6,7 @@ from flask import Blueprint, g, jsonify, redirect, request, url_for
 
 from .. import hosts
 from ..context import gateway
-from ..launches import service as launches
+from ..launches import links
 from . import api, token
 
 bp = Blueprint("ways_in", __name__)
@@ -18,7 +18,7 @@ def launch_with_token():
     raw = request.form.get("token") if request.method == "POST" else request.args.get("token")
     launch = token.read_token(gateway(), raw)
     g.frame_ancestors = launch.host.origins
-    key = launches.from_token(gateway(), launch)
+    key = links.from_token(gateway(), launch)
     return redirect(url_for("launches.embed", key=key), 303)
 
 
@@ -26,7 +26,7 @@ def launch_with_token():
 def api_launch():
     host = hosts.by_bearer(gateway(), request.headers.get("Authorization"))
     body = request.get_json(silent=True) if request.is_json else None
-    link = launches.from_api(gateway(), api.read_api_request(host, body))
+    link = links.from_api(gateway(), api.read_api_request(host, body))
     return jsonify(
         url=url_for("launches.redeem", key=link.key, _external=True),
         expires_at=link.expires_at.isoformat(),

@@ -7,8 +7,8 @@ import uuid
 
 from flask import Blueprint, jsonify, request
 
-from .plumbing import faulted, proxy_page, request_api_key, sim
-from .state import EMAIL_RE, SimError
+from .plumbing import current_has_no_v1, faulted, request_api_key, sim
+from .state import EMAIL_RE, UUID_RE, SimError
 
 bp = Blueprint("sim_api_v1", __name__)
 
@@ -58,6 +58,8 @@ FIELDS: dict[str, tuple[set[str], set[str]]] = {
         {"project_id", "command"},
         {"path", "args", "timeout", "max_output", "bash", "err_on_exit", "aggregate"},
     ),
+    "query": ({"query"}, {"changes", "multi_response", "options"}),
+    "delete_account": ({"account_id"}, set()),
 }
 
 HANDLERS = {}
@@ -83,7 +85,7 @@ def bad_request(text: str):
 @bp.post("/api/v1/<event>")
 def call(event):
     if sim().config.dialect != "v1":
-        return proxy_page(404, "Not Found")
+        return current_has_no_v1()
     if event not in FIELDS:
         return bad_request(f"unknown endpoint '{event}'")
     caller = sim().state.caller(request_api_key())
@@ -292,8 +294,15 @@ def copy_path_between_projects(caller, body):
         body["target_project_id"],
         body.get("target_path"),
     )
-    if truthy(body.get("wait_until_done", True)) and not sim().config.async_copies:
+    reply = sim().config.copy_reply
+    note = (
+        "Query copy_path_status with the copy_path_id to learn if the copy operation was "
+        "successful."
+    )
+    if reply == "missing":
         return "success", {}
+    if reply != "async":  # what a real server of 2024-09 answered, even with wait_until_done
+        return "copy_path_between_projects_response", {"copy_path_id": "", "note": note}
     copy_path_id = str(uuid.uuid4())
     record["copy_path_id"] = copy_path_id
     with state.lock:
@@ -305,18 +314,17 @@ def copy_path_between_projects(caller, body):
 
     # The copy "runs" in the background: the status shows it finished a moment later.
     threading.Timer(0.2, finish).start()
-    return "copy_path_between_projects_response", {
-        "copy_path_id": copy_path_id,
-        "note": "Query copy_path_status with the copy_path_id to learn if the copy operation "
-        "was successful.",
-    }
+    return "copy_path_between_projects_response", {"copy_path_id": copy_path_id, "note": note}
 
 
 @handles("copy_path_status")
 def copy_path_status(caller, body):
     state = sim().state
+    copy_path_id = str(body.get("copy_path_id") or "")
+    if not UUID_RE.match(copy_path_id):
+        raise SimError(f'postgresql error: invalid input syntax for type uuid: "{copy_path_id}"')
     with state.lock:
-        record = state.copies.get(str(body.get("copy_path_id") or ""))
+        record = state.copies.get(copy_path_id)
         if record is None:
             raise SimError("no such copy operation")
         return "copy_path_status_response", {"data": dict(record)}
@@ -346,8 +354,7 @@ def read_text_file(caller, body):
 def project_exec(caller, body):
     state = sim().state
     project = state.project_for(caller, body["project_id"])
-    with state.lock:
-        project.running = True
+    state.start_project(project)  # running a command starts a stopped project
     args = body.get("args") or []
     words = str(body["command"]).split() + [str(a) for a in args]
     name, rest = (words[0], words[1:]) if words else ("", [])
@@ -363,3 +370,41 @@ def project_exec(caller, body):
     else:
         out = ("", f"bash: {name}: command not found\n", 127)
     return "project_exec_output", {"stdout": out[0], "stderr": out[1], "exit_code": out[2]}
+
+
+@handles("query")
+def query(caller, body):
+    """The documented user query on ``projects``: the caller's projects, filtered by the
+    values given (``{"project_id": null, "description": "..."}``)."""
+    asked = body["query"] if isinstance(body["query"], dict) else {}
+    if set(asked) != {"projects"}:
+        raise SimError("only the projects table is simulated")
+    pattern = asked["projects"]
+    many = isinstance(pattern, list)
+    pattern = (pattern[0] if pattern else {}) if many else pattern
+    if not isinstance(pattern, dict):
+        raise SimError("FATAL: query must be an object")
+    wanted = {k: v for k, v in pattern.items() if v is not None}
+    state = sim().state
+    with state.lock:
+        rows = [
+            {field: getattr(p, field, None) for field in pattern}
+            for p in state.projects.values()
+            if p.has_access(caller.account_id)
+            and all(getattr(p, k, None) == v for k, v in wanted.items())
+        ]
+    found = rows if many else (rows[0] if rows else {})
+    return "query", {"query": {"projects": found}, "multi_response": False}
+
+
+@handles("delete_account")
+def delete_account(caller, body):
+    """Admins delete any account; "also answered if the account never existed"."""
+    state = sim().state
+    if not caller.admin and caller.account_id != body["account_id"]:
+        raise SimError("you must be an admin to delete another account")
+    with state.lock:
+        account = state.accounts.pop(str(body["account_id"]), None)
+        if account is not None:
+            state.keys = {k: a for k, a in state.keys.items() if a != account.account_id}
+    return "account_deleted", {}

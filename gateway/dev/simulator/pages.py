@@ -1,35 +1,55 @@
-"""Browser-facing pages of the simulator: the kiosk page, token sign-in, and test controls."""
+"""Browser-facing pages of the simulator: kiosk pages, token sign-in, and test controls.
+
+As the real server does (``../shared/cocalc-api.md`` sections 4 to 7): the current API's
+kiosk URL answers 302 to ``/static/app.html?target=...``, a single-page app that rewrites the
+address bar, answers postMessage before its iframe fires ``load``, says "connecting" in its
+first status replies, shows its own sign-in screen without a cookie, and never opens a file
+of a project that is not running. ``/auth/impersonate`` sets the sign-in cookies and
+redirects on ``onload``. API v1 builds signed in with ``?auth_token=`` on the kiosk URL.
+"""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+import base64
+import time
+from urllib.parse import quote, urlencode, urlsplit
 
-from flask import Blueprint, abort, jsonify, make_response, redirect, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 
 from .plumbing import sim
-from .state import FAULT_MODES
+from .sessions import TWELVE_HOURS, session_cookie, sign_in_cookies, signed_in_account
+from .state import FAULT_MODES, UUID_RE
 
 bp = Blueprint("sim_pages", __name__)
 
-COOKIE = "remember_me"
+PIXEL = base64.b64decode("R0lGODlhAQABAAAAACw=")
 
 
-def _signed_in_account() -> str | None:
-    return sim().state.session_account(request.cookies.get(COOKIE))
-
-
-def _sign_in_cookie(response, account_id: str):
-    session = sim().state.new_session(account_id)
-    response.set_cookie(COOKIE, session, httponly=True, samesite="Strict", max_age=12 * 3600)
-    response.set_cookie("account_id", account_id, samesite="Strict", max_age=12 * 3600)
+def _found(location: str) -> Response:
+    # Express's redirect: 302, text/plain, "Found. Redirecting to ..."
+    response = Response(f"Found. Redirecting to {location}", 302, mimetype="text/plain")
+    response.headers["Location"] = location
     return response
 
 
+@bp.get("/projects/<project_id>/files/")
 @bp.get("/projects/<project_id>/files/<path:path>")
-def kiosk(project_id, path):
+def kiosk(project_id, path=""):
     config, state = sim().config, sim().state
+    if config.dialect == "current":
+        target = request.full_path if request.query_string else request.path
+        return _found(f"/static/app.html?target={quote(target, safe='')}")
     token = request.args.get("auth_token")
-    if token and config.dialect == "v1":
+    if token:
         # v1-era CoCalc signs in with the token, then drops it from the address bar.
         account_id = state.token_account(token)
         if account_id is None:
@@ -39,50 +59,79 @@ def kiosk(project_id, path):
                 text="The auth token is unknown or expired.",
             ), 401
         args = {k: v for k, v in request.args.items() if k != "auth_token"}
-        return _sign_in_cookie(redirect(f"{request.path}?{urlencode(args)}"), account_id)
-    account_id = _signed_in_account()
-    if account_id is None:
-        return render_template(
-            "simulator/message.html", title="Sign in to CoCalc", text="You are not signed in."
-        ), 200
+        return sign_in_cookies(redirect(f"{request.path}?{urlencode(args)}"), account_id)
+    return _app(project_id, path, request.args.get("fullscreen") == "kiosk", initial=path)
+
+
+@bp.get("/app")
+def app_redirect():
+    return _found("/static/app.html")
+
+
+@bp.get("/static/app.html")
+def app_page():
+    """The single-page app: what the target names, or just who is signed in."""
+    target = urlsplit(request.args.get("target", ""))
+    parts = target.path.strip("/").split("/")
+    if len(parts) >= 3 and parts[0] == "projects" and parts[2] == "files":
+        kiosk_mode = "fullscreen=kiosk" in target.query
+        return _app(parts[1], "/".join(parts[3:]), kiosk_mode, initial=None)
+    account_id = signed_in_account()
+    text = f"Signed in as {account_id}." if account_id else "You are not signed in."
+    return render_template("simulator/message.html", title="CoCalc", text=text)
+
+
+def _app(project_id: str, path: str, kiosk_mode: bool, *, initial: str | None):
+    """The app showing a project's file (current CoCalc opens it only on ``open``)."""
+    config, state = sim().config, sim().state
+    account_id = signed_in_account()
     project = state.projects.get(project_id)
-    if project is None or not project.has_access(account_id):
+    if account_id is not None and (project is None or not project.has_access(account_id)):
         return render_template(
             "simulator/message.html",
             title="No access",
             text="You are not a collaborator on this project.",
         ), 403
-    kiosk_mode = request.args.get("fullscreen") == "kiosk"
-    # The v1 era opened the file from the URL; current CoCalc shows only a banner until "open".
-    initial = path if config.dialect == "v1" else None
+    settings = {
+        "iframe_comm_hosts": config.iframe_comm_hosts,
+        "insecure_origins": config.insecure_origins,
+        "open_delay_ms": config.open_delay_ms,
+        "connect_delay_ms": config.connect_delay_ms,
+        "silent": state.peek_fault("kiosk") == "silent_kiosk",
+        "signed_in": account_id is not None,
+        "initial": initial,
+        "project_id": project_id,
+        # The app rewrites the address bar to the project's page, without path or session.
+        "address": f"/projects/{project_id}/files/?fullscreen=kiosk"
+        if kiosk_mode and config.dialect == "current"
+        else None,
+    }
     return render_template(
         "simulator/kiosk.html",
         kiosk=kiosk_mode,
-        project_id=project_id,
-        initial=initial,
-        settings={
-            "iframe_comm_hosts": config.iframe_comm_hosts,
-            "insecure_origins": config.insecure_origins,
-            "open_delay_ms": config.open_delay_ms,
-            "silent": state.peek_fault("kiosk") == "silent_kiosk",
-            "initial": initial,
-            "project_id": project_id,
-        },
+        settings=settings,
+        load_delay_ms=int(config.load_delay_ms),
     )
+
+
+@bp.get("/_sim/asset")
+def slow_asset():
+    """A picture that arrives late: the app's ``load`` fires after its first replies."""
+    time.sleep(min(float(request.args.get("delay_ms", 0)), 5000) / 1000)
+    return Response(PIXEL, mimetype="image/gif", headers={"Cache-Control": "no-store"})
 
 
 @bp.get("/_sim/kiosk/file")
 def kiosk_file():
-    """Serve a file's text to a signed-in collaborator (the kiosk page's editor loads it)."""
-    account_id = _signed_in_account()
+    """A file's text for a signed-in collaborator, and whether the project is running."""
+    account_id = signed_in_account()
     project = sim().state.projects.get(request.args.get("project_id", ""))
     if account_id is None or project is None or not project.has_access(account_id):
         return jsonify(error="no access to this project"), 403
     path = request.args.get("path", "").strip("/")
     with sim().state.lock:
-        project.running = True
-        content = project.files.setdefault(path, "") if path else ""
-    return jsonify(path=path, content=content)
+        content = project.files.setdefault(path, "") if path and project.running else ""
+    return jsonify(path=path, content=content, state=project.state)
 
 
 @bp.get("/_sim/forge")
@@ -97,21 +146,11 @@ def impersonate():
     token = request.args.get("auth_token", "")
     account_id = state.token_account(token) if config.dialect == "current" else None
     if account_id is None:
-        return (
-            f"ERROR: impersonate error -- Error: unknown or expired token: '{token}'",
-            200,
-            {"Content-Type": "text/plain"},
-        )
+        text = f"ERROR: impersonate error -- Error: unknown or expired token: '{token}'"
+        return session_cookie(make_response(text, 200, {"Content-Type": "text/html"}))
     target = (config.dns or request.host_url.rstrip("/")) + "/app"
     page = render_template("simulator/redirect.html", target=target)
-    return _sign_in_cookie(make_response(page), account_id)
-
-
-@bp.get("/app")
-def app_page():
-    account_id = _signed_in_account()
-    text = f"Signed in as {account_id}." if account_id else "You are not signed in."
-    return render_template("simulator/message.html", title="CoCalc", text=text)
+    return sign_in_cookies(make_response(page), account_id, max_age=TWELVE_HOURS)
 
 
 # -- controls for tests and the demo (not part of CoCalc) ------------------------------------
@@ -144,19 +183,36 @@ def faults():
     return jsonify(ok=True)
 
 
+NUMBER_KNOBS = (
+    "latency_ms",
+    "open_delay_ms",
+    "fault_sleep_s",
+    "load_delay_ms",
+    "connect_delay_ms",
+    "v1_ping_delay_ms",
+)
+CHOICE_KNOBS = {
+    "copy_reply": ("empty", "missing", "async"),
+    "samesite_remember_me": ("strict", "none"),
+}
+
+
 @bp.post("/_sim/config")
 def configure():
     """Change latency, kiosk origins and timing knobs of a running simulator."""
     config = sim().config
     body = request.get_json(silent=True) or {}
-    for name in ("latency_ms", "open_delay_ms", "fault_sleep_s"):
+    for name in NUMBER_KNOBS:
         if name in body:
             setattr(config, name, float(body[name]))
     for name in ("iframe_comm_hosts", "insecure_origins"):
         if name in body:
             setattr(config, name, [str(v) for v in body[name]])
-    if "async_copies" in body:
-        config.async_copies = bool(body["async_copies"])
+    for name, choices in CHOICE_KNOBS.items():
+        if name in body:
+            if body[name] not in choices:
+                return jsonify(error=f"{name} is one of {', '.join(choices)}"), 400
+            setattr(config, name, body[name])
     if "account_rate_limit" in body:
         limit = body["account_rate_limit"]
         config.account_rate_limit = None if limit is None else int(limit)
@@ -176,9 +232,28 @@ def project_info(project_id):
             project_id=project.project_id,
             owner=project.owner,
             title=project.title,
+            description=project.description,
             collaborators=sorted(project.collaborators),
             files=dict(project.files),
+            state=project.state,
             running=project.running,
+        )
+
+
+@bp.get("/_sim/accounts/<account_id>")
+def account_info(account_id):
+    state = sim().state
+    with state.lock:
+        account = state.accounts.get(account_id)
+        if account is None:
+            abort(404)
+        owned = [p.project_id for p in state.projects.values() if p.owner == account_id]
+        return jsonify(
+            account_id=account.account_id,
+            email_address=account.email_address,
+            first_name=account.first_name,
+            last_name=account.last_name,
+            projects=owned,
         )
 
 
@@ -187,7 +262,7 @@ def stop_project(project_id):
     state = sim().state
     with state.lock:
         project = state.projects.get(project_id)
-        if project is None:
+        if project is None or not UUID_RE.match(project_id):
             abort(404)
-        project.running = False
+        project.state = "stopped"
     return jsonify(ok=True)

@@ -40,8 +40,21 @@ class SimulatorConfig:
     #: Delay between the kiosk page's "ack" and "done" replies to "open".
     open_delay_ms: float = 50.0
     dns: str = ""
-    #: Answer copy_path_between_projects with a copy_path_id even when asked to wait.
-    async_copies: bool = False
+    #: How a finished copy is answered: "empty" (``copy_path_id: ""``, what a real API v1
+    #: server of 2024-09 answers even with wait_until_done), "missing" (``event: success``
+    #: without an id), or "async" (an id to poll with copy_path_status; current API:
+    #: ``copy_id`` when wait_until_done is false).
+    copy_reply: str = "empty"
+    #: The kiosk page answers postMessage this long before its iframe fires ``load`` (the
+    #: real single-page app answered 0.01 to 0.95 s before it).
+    load_delay_ms: float = 400.0
+    #: The kiosk page's first status replies say "connecting" for this long.
+    connect_delay_ms: float = 150.0
+    #: CoCalc's site setting ``samesite_remember_me``: "strict" (the default) or "none".
+    samesite_remember_me: str = "strict"
+    #: How long current CoCalc takes to answer ``POST /api/v1/ping`` with its 404 page (the
+    #: first one on a cold server took over 10 s).
+    v1_ping_delay_ms: float = 0.0
 
 
 class Simulator:
@@ -84,6 +97,17 @@ def request_api_key() -> str | None:
 
 def proxy_page(code: int, title: str) -> Response:
     return Response(PROXY_PAGE.format(code=code, title=title), code, mimetype="text/html")
+
+
+def current_has_no_v1() -> Response:
+    """Current CoCalc's answer to ``/api/v1/...``: its own 404 page, about 10 KB of HTML,
+    after ``v1_ping_delay_ms`` (a cold real server took over 10 s for the first one)."""
+    delay = sim().config.v1_ping_delay_ms
+    if delay:
+        time.sleep(delay / 1000)
+    filler = "<div class='nav-placeholder'></div>" * 280
+    page = f"<!DOCTYPE html><html><head><title>404: Not Found</title></head><body>{filler}"
+    return Response(page + "<h1>404</h1></body></html>", 404, mimetype="text/html")
 
 
 def _drop_connection() -> Response:

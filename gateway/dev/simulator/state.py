@@ -15,7 +15,20 @@ from datetime import UTC, datetime, timedelta
 EMAIL_RE = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 TOKEN_ALPHABET = string.ascii_letters + string.digits
-FAULT_MODES = ("html502", "error", "timeout", "drop", "lose_reply", "garbage", "silent_kiosk")
+FAULT_MODES = (
+    "html502",
+    "error",
+    "timeout",
+    "drop",
+    "lose_reply",
+    "garbage",
+    # endpoint "kiosk": the kiosk page answers no postMessage at all
+    "silent_kiosk",
+    # endpoint "start": the next start of a project is interrupted (the hub died): the project
+    # stays "starting", and its kiosk page never answers "open", until it is started again
+    "interrupted_start",
+)
+PROJECT_STATES = ("stopped", "starting", "running")
 
 
 class SimError(Exception):
@@ -30,7 +43,8 @@ class Account:
     first_name: str = ""
     last_name: str = ""
     admin: bool = False
-    created: str = ""
+    #: Milliseconds since the epoch, as the current API's user search reports it.
+    created: int = 0
 
 
 @dataclass
@@ -41,7 +55,11 @@ class Project:
     description: str = ""
     collaborators: set[str] = field(default_factory=set)
     files: dict[str, str] = field(default_factory=dict)
-    running: bool = False
+    state: str = "stopped"
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
 
     def has_access(self, account_id: str) -> bool:
         return account_id == self.owner or account_id in self.collaborators
@@ -65,6 +83,7 @@ class State:
         self.projects: dict[str, Project] = {}
         self.tokens: dict[str, tuple[str, datetime]] = {}
         self.sessions: dict[str, str] = {}
+        #: (caller, account) -> until when a wrong password blocks the pair (epoch seconds)
         self.blocked: dict[tuple[str, str], float] = {}
         self.copies: dict[str, dict] = {}
         self.creations: list[float] = []
@@ -91,7 +110,7 @@ class State:
                 first_name=first,
                 last_name=last,
                 admin=admin,
-                created=self.now().isoformat(),
+                created=int(self.now().timestamp() * 1000),
             )
             self.accounts[account.account_id] = account
             if key:
@@ -124,11 +143,24 @@ class State:
             return True
 
     # -- projects ------------------------------------------------------------------------------
-    def add_project(self, owner: str, title="", description="", start=False) -> Project:
+    def add_project(
+        self, owner: str, title="", description="", start=False, project_id=None
+    ) -> Project:
         with self.lock:
-            project = Project(str(uuid.uuid4()), owner, title, description, running=start)
+            project_id = project_id or str(uuid.uuid4())
+            if project_id in self.projects:
+                raise SimError('duplicate key value violates unique constraint "projects_pkey"')
+            project = Project(project_id, owner, title, description)
             self.projects[project.project_id] = project
-            return project
+        if start:
+            self.start_project(project)
+        return project
+
+    def start_project(self, project: Project) -> None:
+        """Start a project, unless an armed "interrupted_start" fault leaves it starting."""
+        interrupted = self.take_fault("start") == "interrupted_start"
+        with self.lock:
+            project.state = "starting" if interrupted else "running"
 
     def project_for(self, caller: Account, project_id: str) -> Project:
         """Return a project the caller owns or collaborates on, else raise like CoCalc."""

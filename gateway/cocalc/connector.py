@@ -1,0 +1,193 @@
+"""Which dialect CoCalc speaks: configured, remembered, or probed in the background.
+
+No request ever waits on the probe. With ``auto`` the dialect found once is remembered (the
+gateway keeps it in its database), so a fresh process knows it at once, and an existing
+embed page or a warm launch renders even while CoCalc is down. Until the dialect is known,
+``client`` raises ``CoCalcUnavailable`` at once (a 503 page, a failed readiness check) and
+the probe keeps running in the background. The probe asks the current API first (hub
+``system.ping``: small and fast), then API v1 (``POST /api/v1/ping``, which current CoCalc
+answers with a large HTML 404, slowly when cold), each with a short timeout of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .client import CoCalcClient
+from .current import CurrentClient
+from .errors import (
+    CoCalcAPIError,
+    CoCalcError,
+    CoCalcProtocolError,
+    CoCalcRequestRejected,
+    CoCalcUnavailable,
+)
+from .transport import Observer, Transport
+from .v1 import V1Client
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two probes while the dialect is unknown (CoCalc down, or not CoCalc).
+PROBE_PAUSE_S = 5.0
+
+
+@dataclass
+class DialectMemory:
+    """Where a found dialect is kept: ``load()`` returns it (or None), ``save(d)`` keeps it."""
+
+    load: Callable[[], str | None]
+    save: Callable[[str], None]
+
+
+class CoCalcConnector:
+    """Build the client for the configured dialect; with ``auto``, find it in the background."""
+
+    def __init__(
+        self,
+        base_url,
+        api_key,
+        *,
+        dialect="auto",
+        timeout=10.0,
+        probe_timeout=3.0,
+        retries=2,
+        registration_token=None,
+        organization=None,
+        observer: Observer | None = None,
+        headers=None,
+        memory: DialectMemory | None = None,
+    ):
+        def transport(kind: str, seconds: float, attempts: int) -> Transport:
+            return Transport(
+                base_url,
+                api_key,
+                dialect=kind,
+                timeout=seconds,
+                retries=attempts,
+                observer=observer,
+                headers=headers,
+            )
+
+        self._transport = transport
+        self.timeout, self.retries, self.probe_timeout = timeout, retries, probe_timeout
+        self.configured = dialect
+        self.registration_token = registration_token
+        self.organization = organization
+        self.memory = memory
+        self._client: CoCalcClient | None = None
+        self._lock = threading.Lock()
+        self._probing = False
+        self._last_probe_error: str | None = None
+        self._found = threading.Event()
+        self._admin: bool | None = None
+        self._admin_checked = False
+        if dialect != "auto":
+            self._use(dialect)
+
+    def build(self, dialect: str, *, probe: bool = False) -> CoCalcClient:
+        """A client of ``dialect`` (for the probe: its short timeout and no retries)."""
+        seconds, attempts = (self.probe_timeout, 0) if probe else (self.timeout, self.retries)
+        transport = self._transport(dialect, seconds, attempts)
+        if dialect == "v1":
+            return V1Client(transport, registration_token=self.registration_token)
+        return CurrentClient(transport, organization=self.organization)
+
+    def _use(self, dialect: str) -> None:
+        self._client = self.build(dialect)
+        self._found.set()
+
+    # -- finding the dialect ---------------------------------------------------------------
+    def detect(self) -> str:
+        """Ask the server which API it speaks (one probe of each, short timeouts)."""
+        try:
+            self.build("current", probe=True).ping()
+            return "current"
+        except CoCalcAPIError:
+            return "current"  # the hub answered in its own words (a bad key, say)
+        except (CoCalcRequestRejected, CoCalcProtocolError):
+            pass  # no hub here: perhaps API v1
+        try:
+            self.build("v1", probe=True).ping()
+            return "v1"
+        except CoCalcRequestRejected as exc:
+            if exc.status == 400:
+                return "v1"  # API v1 refusing the key: report that elsewhere, not here
+        except CoCalcProtocolError:
+            pass
+        raise CoCalcProtocolError(
+            "COCALC_URL answers neither API v1 nor the current API: is it a CoCalc server?",
+            endpoint="detect",
+        )
+
+    def start(self) -> None:
+        """Find the dialect: from memory at once, else by a probe in the background."""
+        if self._client is not None:
+            return
+        remembered = None
+        if self.memory is not None:
+            try:
+                remembered = self.memory.load()
+            except Exception as exc:  # the database may be down at start-up: probe instead
+                log.info("no remembered CoCalc dialect (%s); probing", type(exc).__name__)
+        if remembered in ("v1", "current"):
+            log.info("using the CoCalc %s API (remembered)", remembered)
+            self._use(remembered)
+            return
+        self._probe_in_background()
+
+    def _probe_in_background(self) -> None:
+        with self._lock:
+            if self._probing or self._client is not None:
+                return
+            self._probing = True
+        threading.Thread(target=self._probe_until_found, name="cocalc-probe", daemon=True).start()
+
+    def _probe_until_found(self) -> None:
+        try:
+            while self._client is None:
+                try:
+                    dialect = self.detect()
+                except CoCalcError as exc:
+                    self._last_probe_error = exc.message
+                    log.warning("cannot tell which API CoCalc speaks yet: %s", exc)
+                    time.sleep(PROBE_PAUSE_S)
+                    continue
+                log.info("using the CoCalc %s API (probed)", dialect)
+                self._use(dialect)
+                if self.memory is not None:
+                    try:
+                        self.memory.save(dialect)
+                    except Exception as exc:
+                        log.warning("could not remember the dialect: %s", type(exc).__name__)
+        finally:
+            with self._lock:
+                self._probing = False
+
+    @property
+    def client(self) -> CoCalcClient:
+        """The client; raises CoCalcUnavailable at once while the dialect is unknown."""
+        client = self._client
+        if client is not None:
+            return client
+        self._probe_in_background()
+        reason = self._last_probe_error or "the probe is still running"
+        raise CoCalcUnavailable(
+            f"CoCalc's API dialect is not known yet ({reason})", endpoint="detect"
+        )
+
+    def wait_for_client(self, timeout: float) -> CoCalcClient:
+        """The client, waiting up to ``timeout`` seconds for the probe (CLI and tools only)."""
+        self.start()
+        self._found.wait(timeout)
+        return self.client
+
+    def key_is_admin(self) -> bool | None:
+        """Check once whether the key is a site admin's (None: the dialect cannot tell)."""
+        if not self._admin_checked:
+            self._admin = self.client.key_is_admin()
+            self._admin_checked = True
+        return self._admin

@@ -1,0 +1,201 @@
+"""Embed pages: recorded with the token they sign in with, read on every page view.
+
+The page key is random and only its digest is stored. The page row holds the CoCalc token
+its browser signs in with (encrypted); with revocation on, the token is revoked once the
+browser reported a positive sign-in, and the row forgets it.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..cocalc.types import BrowserSignIn
+from ..context import Gateway
+from ..errors import Gone, NotFound, Unauthorized
+from ..provisioning import projects, tokens
+from ..store.database import CompiledStatement
+from ..store.models import Host, Launch, UsedTokenId, UserProject, utcnow
+from ..support import concurrency
+from .keys import digest, new_key
+
+#: A page whose ``open`` did not complete may ask for its project to be started again,
+#: at most this often (starting is idempotent; this only spares CoCalc repeated calls).
+RESTART_INTERVAL = timedelta(seconds=15)
+
+
+@dataclass(frozen=True)
+class EmbedPage:
+    """Everything the embed page template needs."""
+
+    key: str
+    host_origins: list[str]
+    project_id: str
+    path: str
+    sign_in: BrowserSignIn
+    expires_at: datetime
+    cocalc_origin: str
+    dialect: str
+
+
+def lifetime(gw: Gateway) -> timedelta | None:
+    seconds = int(gw.settings.get("GATEWAY_EMBED_LIFETIME") or 0)
+    return timedelta(seconds=seconds) if seconds > 0 else None
+
+
+class LinkUsed(Exception):
+    """The one-time link that asked for this page was used by another request meanwhile."""
+
+
+def create(gw: Gateway, host: Host, provisioned, path: str, *, used=None, claim=None) -> str:
+    """Record an embed page and return its key.
+
+    In the same transaction: the launch token's ``jti`` (``used``: its primary key refuses
+    a second use), or the one-time link's claim (``claim``: an UPDATE that must hit its
+    row). A warm launch on PostgreSQL does all of it in ``warm.py`` instead.
+    """
+    token = tokens.for_page(gw, provisioned.user_id, provisioned.token)
+    expires_at, cap = token.expires_at, lifetime(gw)
+    if cap:
+        expires_at = min(expires_at, utcnow() + cap)
+    key = new_key()
+    page = {
+        "digest": digest(key),
+        "kind": "embed",
+        "host_id": host.id,
+        "user_id": provisioned.user_id,
+        "user_project_id": provisioned.user_project_id,
+        "path": path,
+        "expires_at": expires_at,
+        "token_encrypted": gw.box.encrypt(token.token),
+    }
+    try:
+        with gw.db.engine.begin() as connection:
+            if claim is not None and connection.execute(claim).rowcount != 1:
+                raise LinkUsed
+            if used is not None:
+                connection.execute(insert(UsedTokenId), used)
+            connection.execute(insert(Launch), page)
+    except (IntegrityError, LinkUsed) as exc:
+        if tokens.revocation_enabled(gw):  # the page's own token will never be used
+            tokens.revoke(gw, token.token)
+        if isinstance(exc, LinkUsed):
+            raise Gone(
+                "this launch link was already used; ask the site for a new one",
+                host_origins=host.origins,
+            ) from None
+        raise Unauthorized(
+            "this launch token has already been used", host_origins=host.origins
+        ) from None
+    return key
+
+
+EMBED_QUERY = (
+    select(
+        Launch.expires_at,
+        Launch.path,
+        Launch.token_encrypted,
+        Host.origins,
+        UserProject.project_id,
+    )
+    .join(Host, Host.id == Launch.host_id)
+    .join(UserProject, UserProject.id == Launch.user_project_id)
+    .where(Launch.digest == bindparam("digest"), Launch.kind == "embed")
+)
+
+
+@functools.cache
+def embed_statement() -> CompiledStatement:
+    """EMBED_QUERY compiled once for ``Database.run``: every page view runs it."""
+    return CompiledStatement.of(EMBED_QUERY)
+
+
+class _EmbedRow(NamedTuple):
+    expires_at: datetime
+    path: str
+    token_encrypted: str | None
+    origins: list
+    project_id: str
+
+
+def _row(gw: Gateway, page_digest: str) -> _EmbedRow | None:
+    if not gw.db.is_postgres:
+        row = gw.db.fetch(EMBED_QUERY, {"digest": page_digest})
+        return _EmbedRow(*row) if row else None
+    row = gw.db.run(embed_statement(), {"digest": page_digest})
+    if row is None:
+        return None
+    expires_at, *rest = row  # psycopg parses the JSON column; the time is UTC without a zone
+    return _EmbedRow(expires_at.replace(tzinfo=UTC), *rest)
+
+
+def load(gw: Gateway, key: str) -> EmbedPage:
+    row = _row(gw, digest(key))
+    if row is None:
+        raise NotFound("this embed page does not exist")
+    if row.expires_at <= utcnow():
+        raise Gone(
+            "this launch has expired; reload the page you came from to start again",
+            host_origins=row.origins,
+        )
+    client = gw.cocalc
+    if row.token_encrypted:
+        token = gw.box.decrypt(row.token_encrypted)
+        sign_in = client.browser_sign_in(token, row.project_id, row.path)
+    else:  # the token was revoked after the first sign-in; the browser keeps CoCalc's cookie
+        sign_in = BrowserSignIn(kiosk_url=client.kiosk_url(row.project_id, row.path))
+    return EmbedPage(
+        key=key,
+        host_origins=list(row.origins),
+        project_id=row.project_id,
+        path=row.path,
+        sign_in=sign_in,
+        expires_at=row.expires_at,
+        cocalc_origin=client.origin,
+        dialect=client.dialect,
+    )
+
+
+def signed_in(gw: Gateway, key: str) -> None:
+    """The embed page's browser is signed in: revoke its token where the dialect allows."""
+    if not tokens.revocation_enabled(gw):
+        return
+    with gw.db.begin() as session:
+        row = session.get(Launch, digest(key))
+        if row is None or row.kind != "embed" or not row.token_encrypted:
+            return
+        token, row.token_encrypted = gw.box.decrypt(row.token_encrypted), None
+    tokens.revoke(gw, token)
+
+
+def restart_project(gw: Gateway, key: str) -> bool:
+    """The page's ``open`` did not complete: ask CoCalc to start its project again.
+
+    A start interrupted on CoCalc's side (the hub died while starting) leaves a project
+    that never opens a file until it is started again; starting is idempotent.
+    """
+    row = gw.db.fetch(
+        select(Launch.user_project_id, Launch.expires_at, UserProject.project_id)
+        .join(UserProject, UserProject.id == Launch.user_project_id)
+        .where(Launch.digest == digest(key), Launch.kind == "embed")
+    )
+    if row is None or row.expires_at <= utcnow():
+        raise NotFound("this embed page does not exist or has expired")
+    if not projects.claim_start(gw, row.user_project_id, RESTART_INTERVAL):
+        return False
+    project_id = row.project_id
+    concurrency.submit("start project again", lambda: gw.cocalc.start_project(project_id))
+    return True
+
+
+def forget_tokens(gw: Gateway, user_id: int) -> None:
+    """Clear the tokens of a user's pages (deprovisioned): reloads then carry none."""
+    with gw.db.begin() as session:
+        session.execute(
+            update(Launch).where(Launch.user_id == user_id).values(token_encrypted=None)
+        )

@@ -1,0 +1,152 @@
+"""From a verified request to an embed page: signed launch tokens and one-time API links.
+
+A launch token works once. Its ``jti`` is checked before any work (a replay costs no CoCalc
+call) and recorded in the same transaction that creates the embed page, so a launch that
+fails (CoCalc down) can be retried with the same token, and of two uses of one token only
+one ever gets a page. A one-time link from the API is likewise used up only together with
+the page it opens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import hosts, provisioning
+from ..context import Gateway
+from ..errors import Gone, NotFound, Unauthorized
+from ..provisioning import tokens
+from ..store.models import HostUser, Launch, UsedTokenId, UserProject, utcnow
+from ..support.counters import LAUNCH_PATHS, LAUNCHES
+from ..ways_in.request import LaunchRequest
+from . import embed, warm
+from .keys import digest, new_key
+
+HANDOFF_LIFETIME = timedelta(seconds=60)
+#: Used token ids are kept this long after their token expired (then purged).
+KEEP_USED_IDS = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class HandoffLink:
+    key: str
+    expires_at: datetime
+    account_id: str
+    project_id: str
+
+
+def from_token(gw: Gateway, request: LaunchRequest) -> str:
+    """Provision a verified token's user and return a new embed page key (token used once)."""
+    used = {
+        "host_id": request.host.id,
+        "jti": request.jti,
+        "expires_at": datetime.fromtimestamp(request.expires_at or 0, UTC) + KEEP_USED_IDS,
+    }
+    try:
+        key = _warm(gw, request, used)
+        if key is None:
+            refuse_replay(gw, request.host.id, request.jti, request.host.origins)
+            provisioned = provisioning.provision(gw, request.host, request.profile, request.context)
+            key = embed.create(gw, request.host, provisioned, request.path, used=used)
+    except Exception:
+        LAUNCHES.labels("token", "failed").inc()
+        raise
+    LAUNCHES.labels("token", "ok").inc()
+    return key
+
+
+def refuse_replay(gw: Gateway, host_id: str, jti: str, origins) -> None:
+    """Refuse a launch token whose ``jti`` was used before, before any work is done."""
+    seen = gw.db.fetch(
+        select(UsedTokenId.jti).where(UsedTokenId.host_id == host_id, UsedTokenId.jti == jti)
+    )
+    if seen is not None:
+        raise Unauthorized("this launch token has already been used", host_origins=origins)
+
+
+def _warm(gw: Gateway, request: LaunchRequest, used: dict) -> str | None:
+    """The whole launch in one statement, for a user who is set up (PostgreSQL only)."""
+    if not gw.db.is_postgres:
+        return None
+    profile, context = provisioning.validate(request.profile, request.context)
+    key = new_key()
+    try:
+        found = warm.launch(
+            gw.db,
+            host=request.host,
+            profile=profile,
+            context=context,
+            path=request.path,
+            jti=used["jti"],
+            jti_expires_at=used["expires_at"],
+            digest=digest(key),
+            token_margin=tokens.margin(gw),
+            embed_lifetime=embed.lifetime(gw),
+            take_token=tokens.revocation_enabled(gw),
+        )
+    except IntegrityError:
+        raise Unauthorized(
+            "this launch token has already been used", host_origins=request.host.origins
+        ) from None
+    if found is None:
+        return None
+    LAUNCH_PATHS.labels("warm").inc()
+    if tokens.revocation_enabled(gw):
+        tokens.refill(gw, found.user_id)  # the page took the spare: make the next one now
+    provisioning.maybe_start_project(gw, found.user_project_id, found.project_id, found.started_at)
+    return key
+
+
+def from_api(gw: Gateway, request: LaunchRequest) -> HandoffLink:
+    """Provision synchronously and return a one-time launch link valid for 60 s."""
+    try:
+        provisioned = provisioning.provision(gw, request.host, request.profile, request.context)
+    except Exception:
+        LAUNCHES.labels("api", "failed").inc()
+        raise
+    key = new_key()
+    expires_at = utcnow() + HANDOFF_LIFETIME
+    handoff = {
+        "digest": digest(key),
+        "kind": "handoff",
+        "host_id": request.host.id,
+        "user_id": provisioned.user_id,
+        "user_project_id": provisioned.user_project_id,
+        "path": request.path,
+        "expires_at": expires_at,
+    }
+    gw.db.write((insert(Launch), handoff))
+    LAUNCHES.labels("api", "ok").inc()
+    return HandoffLink(key, expires_at, provisioned.account_id, provisioned.project_id)
+
+
+def redeem_handoff(gw: Gateway, key: str) -> str:
+    """Use a one-time launch link and return a new embed page key.
+
+    The link is marked used in the transaction that records the page, so a failure on the
+    way (CoCalc down while a token is fetched) leaves it usable for "Try again".
+    """
+    with gw.db.read() as session:
+        row = session.get(Launch, digest(key))
+        if row is None or row.kind != "handoff":
+            raise NotFound("this launch link does not exist")
+        host = hosts.get(gw, row.host_id)
+        if row.used_at is not None or row.expires_at <= utcnow():
+            raise Gone(
+                "this launch link was already used or has expired; ask the site for a new one",
+                host_origins=host.origins,
+            )
+        user = session.get(HostUser, row.user_id)
+        project = session.get(UserProject, row.user_project_id)
+    provisioned = provisioning.Provisioned(
+        user.id, project.id, user.account_id, project.project_id, False
+    )
+    claim = (
+        update(Launch)
+        .where(Launch.digest == row.digest, Launch.used_at.is_(None), Launch.expires_at > utcnow())
+        .values(used_at=utcnow())
+    )
+    return embed.create(gw, host, provisioned, row.path, claim=claim)
