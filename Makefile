@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo test lint format bench chromium clean
+.PHONY: install demo test coverage lint format bench chromium clean
 
 $(BIN)/cocalc-gateway: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: install chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# The suite under coverage; the report lists each module's uncovered lines.
+coverage: install chromium
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage report --skip-covered --show-missing
 
 lint: install
 	$(BIN)/ruff check .

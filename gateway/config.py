@@ -93,6 +93,26 @@ SETTINGS: tuple[Setting, ...] = (
         kind="int",
     ),
     Setting(
+        "GATEWAY_OPEN_TIMEOUT_MS",
+        "How long the embed page tries, in all, to get its file open in CoCalc",
+        60000,
+        kind="int",
+    ),
+    Setting(
+        "GATEWAY_OPEN_RETRY_MS",
+        "After this long without the file open, the embed page asks for the project to be "
+        "started again and tries once more",
+        15000,
+        kind="int",
+    ),
+    Setting(
+        "GATEWAY_HOUSEKEEPING_INTERVAL",
+        "Seconds between housekeeping runs in each process (0: only `cocalc-gateway "
+        "housekeeping`, e.g. from cron)",
+        300,
+        kind="int",
+    ),
+    Setting(
         "GATEWAY_PROXY_FIX",
         "Number of trusted reverse proxies in front (X-Forwarded-*)",
         0,

@@ -10,6 +10,7 @@ from .cocalc import CoCalcClient, CoCalcConnector, DialectMemory
 from .store import state
 from .store.database import Database
 from .support.crypto import SecretBox
+from .support.housekeeping import Scheduler
 
 
 @dataclass
@@ -22,6 +23,8 @@ class Gateway:
     settings: dict
     #: Per-app memo tables of services (hosts keep theirs here), never shared between apps.
     memo: dict = field(default_factory=dict)
+    #: Runs the housekeeping tasks in this process (started by the first request).
+    housekeeping: Scheduler | None = None
 
     @property
     def cocalc(self) -> CoCalcClient:
@@ -55,9 +58,11 @@ def build(settings: dict, db: Database, *, observer=None, headers=None) -> Gatew
         headers=headers,
         memory=dialect_memory(db, settings["COCALC_URL"]),
     )
-    return Gateway(
+    gw = Gateway(
         db=db, connector=connector, box=SecretBox.from_settings(settings), settings=settings
     )
+    gw.housekeeping = Scheduler(gw, float(settings["GATEWAY_HOUSEKEEPING_INTERVAL"]))
+    return gw
 
 
 def init_app(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 from urllib.parse import urlsplit
@@ -12,6 +13,9 @@ from sqlalchemy import select
 from .context import Gateway
 from .errors import BadRequest, NotFound, Unauthorized
 from .store.models import Host
+
+#: What every host id looks like; anything else names no host (and is never looked up).
+HOST_ID = re.compile(r"^host_[0-9a-f]{16}$")
 
 
 def digest(secret: str) -> str:
@@ -74,6 +78,8 @@ def forget_cached(gw: Gateway, host_id: str) -> None:
 
 def get(gw: Gateway, host_id: str, *, fresh: bool = False) -> Host:
     """Return a host, from this process's cache unless ``fresh`` (e.g. a secret may be new)."""
+    if not isinstance(host_id, str) or not HOST_ID.match(host_id):
+        raise NotFound("no host with this id")
     cached = _memo(gw, "hosts").get(host_id)
     if cached and not fresh and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]

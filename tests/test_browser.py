@@ -59,7 +59,14 @@ def browser():
 
 @pytest.fixture(scope="module", params=["v1", "current"])
 def stack(request):
-    stack = start_stack(request.param, settings={"GATEWAY_BRIDGE_TIMEOUT_MS": 4000})
+    stack = start_stack(
+        request.param,
+        settings={
+            "GATEWAY_BRIDGE_TIMEOUT_MS": 4000,
+            "GATEWAY_OPEN_RETRY_MS": 2500,
+            "GATEWAY_OPEN_TIMEOUT_MS": 12000,
+        },
+    )
     stack["dialect"] = request.param
     yield stack
     concurrency.wait_idle()
@@ -100,6 +107,18 @@ def kiosk(page):
 
 def embed_frame(page, stack):
     return next(f for f in page.frames if f.url.startswith(stack["gateway"].url + "/embed/"))
+
+
+def wait_embed_frame(page, stack, timeout=15):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [f for f in page.frames if f.url.startswith(stack["gateway"].url + "/embed/")]
+        if found:
+            return found[0]
+        page.wait_for_timeout(50)
+    raise AssertionError("no embed page appeared")
 
 
 @pytest.mark.parametrize("way", ["token", "api"])
@@ -341,3 +360,140 @@ def test_status_time_is_a_date_and_ping_may_be_missing(page, stack):
     assert len(shapes) == 2 and all(s["isDate"] for s in shapes), shapes
     assert any(s["ping"] is None for s in shapes) or all(isinstance(s["ping"], int) for s in shapes)
     assert json.dumps(shapes)
+
+
+# -- what a real CoCalc does (../shared/cocalc-api.md section 7) ---------------------------------
+RECORD_KIOSK = """() => {
+    // Before the embed page's script runs: note when CoCalc's first reply and first load come.
+    window.__seen = {replies: [], loads: []};
+    window.addEventListener('message', (e) => {
+        if (e.data && typeof e.data.status === 'string') window.__seen.replies.push(performance.now());
+    }, true);
+    const watch = () => {
+        const f = document.getElementById('cocalc');
+        if (!f) return setTimeout(watch, 0);
+        f.addEventListener('load', () => window.__seen.loads.push(performance.now()));
+    };
+    watch();
+}"""
+
+
+def test_replies_before_load_and_a_first_status_that_says_connecting_reach_the_open_state(
+    browser, stack
+):
+    """The kiosk app answers before its iframe fires load; the page opens the file anyway."""
+    sim_control(stack, "reset")
+    sim_control(stack, "config", load_delay_ms=900, connect_delay_ms=600)
+    context = browser.new_context()
+    context.add_init_script(
+        "if (location.pathname.startsWith('/embed/')) (" + RECORD_KIOSK + ")();"
+    )
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        launch_demo(page, stack)
+        embed = embed_frame(page, stack)
+        embed.wait_for_function("() => document.body.dataset.state === 'open'")
+        embed.wait_for_function("() => window.__seen.loads.length > 0")
+        seen = embed.evaluate("() => window.__seen")
+        assert seen["replies"][0] < seen["loads"][0]  # CoCalc answered before its load
+        assert embed.evaluate("() => document.body.dataset.state") == "open"  # and stays open
+        assert embed.locator("#problem").is_hidden()
+        assert kiosk(page).locator("#filename").inner_text() == "welcome.md"
+        if stack["dialect"] == "current":  # the app rewrote its address bar, dropping the path
+            assert kiosk_url(page).endswith("/files/?fullscreen=kiosk")
+    finally:
+        context.close()
+
+
+def kiosk_url(page):
+    return next(f for f in page.frames if "/projects/" in f.url).url
+
+
+def launch_new_user(page, stack, path="welcome.md"):
+    """Mount a launch of a user never seen before (a new project) in the demo host page."""
+    from tests.launching import mint
+
+    page.goto(stack["host"].url)
+    token = mint(stack["host_id"], stack["host_secret"], path=path)
+    page.evaluate(
+        """async ({url, token}) => {
+            const {mount} = await import(url + '/static/cocalc-embed.js');
+            window.demoEmbed = mount(document.getElementById('embed'), {url: url + '/launch', token});
+        }""",
+        {"url": stack["gateway"].url, "token": token},
+    )
+    page.wait_for_function("() => document.querySelectorAll('#embed iframe').length > 0")
+
+
+def test_an_interrupted_start_recovers_by_starting_the_project_again(page, stack):
+    """CoCalc died while starting the project: the page asks for a start again and opens."""
+    # Two: the project's start, and (current API) the start of "My First Project".
+    sim_control(stack, "faults", endpoint="start", mode="interrupted_start", count=2)
+    launch_new_user(page, stack, path="analysis.py")
+    embed = wait_embed_frame(page, stack)
+    embed.wait_for_function("() => document.body.dataset.state === 'open'", timeout=20000)
+    assert kiosk(page).locator("#filename").inner_text() == "analysis.py"
+    calls = requests.get(f"{stack['simulator'].url}/_sim/calls", timeout=5).json()["calls"]
+    assert calls.get("projects.start" if stack["dialect"] == "current" else "project_exec")
+
+
+def test_an_open_that_never_completes_after_cocalc_answered_says_so(page, stack):
+    """Not the settings explanation: CoCalc did answer, the file just did not open."""
+    sim_control(stack, "faults", endpoint="start", mode="interrupted_start", count=100)
+    launch_new_user(page, stack, path="analysis.py")
+    embed = wait_embed_frame(page, stack)
+    embed.wait_for_function("() => document.body.dataset.state === 'problem'", timeout=20000)
+    text = embed.locator("#problem").inner_text()
+    assert "did not open the file" in text and "iframe_comm_hosts" not in text
+
+
+def test_an_expired_page_offers_no_show_cocalc_anyway(page, stack):
+    launch_demo(page, stack)
+    _expire_launches(stack, 2)
+    embed_frame(page, stack).evaluate("() => window.location.reload()")
+    embed = embed_frame(page, stack)
+    embed.wait_for_function("() => document.body.dataset.state === 'expired'")
+    assert (
+        embed.locator("#problem-show").is_hidden() and embed.locator("#problem-retry").is_hidden()
+    )
+    assert embed.locator("#cocalc").count() == 0
+
+
+CLASSIFY = """async () => {
+    const {classifyReply} = await import('/static/cocalc-bridge.js');
+    const pid = '00000000-0000-4000-8000-000000000000';
+    const open = {action: 'open', project_id: pid, path: 'a.md'};
+    const kinds = (command, replies) => replies.map((r) => classifyReply(command, r).kind);
+    return {
+        open: kinds(open, [
+            {status: 'ack', action: 'open', project_id: pid, path: 'a.md'},
+            {status: 'done', action: 'open', project_id: pid, path: 'a.md'},
+            {status: 'done', action: 'open', project_id: pid, path: 'b.md'},
+            {status: 'error', action: 'open', project_id: pid, path: 'a.md', mesg: 'x'},
+            {status: 'error', mesg: "invalid project_id='x'"},
+            {status: 'done', connection: {}, open_files: {}},
+            {status: 'done', mesg: 'all files are closed'},
+        ]),
+        status: kinds({action: 'status'}, [
+            {status: 'done', connection: {status: 'connecting'}, open_files: {}},
+            {status: 'done', mesg: 'all files are closed'},
+            {status: 'ack', action: 'open', project_id: pid, path: 'a.md'},
+            {status: 'error', mesg: 'Unknown action'},
+        ]),
+        closeall: kinds({action: 'closeall'}, [
+            {status: 'done', mesg: 'all files are closed'},
+            {status: 'done', connection: {}, open_files: {}},
+            {status: 'done', action: 'open', project_id: pid, path: 'a.md'},
+        ]),
+    };
+}"""
+
+
+def test_reply_correlation_on_its_own(page, stack):
+    """classifyReply decides which reply belongs to the command in flight (no ids exist)."""
+    page.goto(stack["gateway"].url + "/healthz")
+    kinds = page.evaluate(CLASSIFY)
+    assert kinds["open"] == ["ack", "done", "ignore", "error", "error", "ignore", "ignore"]
+    assert kinds["status"] == ["done", "ignore", "ignore", "error"]
+    assert kinds["closeall"] == ["done", "ignore", "ignore"]

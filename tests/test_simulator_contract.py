@@ -342,3 +342,215 @@ def test_site_setting_iframe_comm_hosts(cursim):
     body = {"query": {"site_settings": {"name": "iframe_comm_hosts", "value": "a.example .b.org"}}}
     assert "error" not in rest(cursim, "user-query", body).json()
     assert "error" in rest(cursim, "user-query", body, key=cursim.user_key).json()
+
+
+# -- section 7: what a real server did, pinned one fact at a time -------------------------------
+def test_an_admins_token_call_ignores_the_password(cursim):
+    account = rest(cursim, "auth/sign-up", sign_up_body()).json()["account_id"]
+    for password in (PASSWORD, "wrong-one", None):
+        opts = {"user_account_id": account, **({"password": password} if password else {})}
+        token = hub(cursim, "system.generateUserAuthToken", opts).json()
+        assert isinstance(token, str) and len(token) == 24
+
+
+def test_a_non_admins_wrong_password_bans_the_pair_for_30_seconds(cursim):
+    account = rest(cursim, "auth/sign-up", sign_up_body()).json()["account_id"]
+    opts = {"user_account_id": account, "password": "wrong-one"}
+    wrong = hub(cursim, "system.generateUserAuthToken", opts, key=cursim.user_key).json()
+    assert wrong == {"error": "Error: incorrect password"}
+    right = {"user_account_id": account, "password": PASSWORD}
+    banned = hub(cursim, "system.generateUserAuthToken", right, key=cursim.user_key).json()
+    assert banned["error"].startswith("Error: banned -- please wait")
+    cursim.configure(advance_clock_s=31)
+    token = hub(cursim, "system.generateUserAuthToken", right, key=cursim.user_key).json()
+    assert isinstance(token, str)
+
+
+def test_sign_up_with_an_existing_email_and_password_signs_the_caller_in(cursim):
+    body = sign_up_body()
+    account = rest(cursim, "auth/sign-up", body).json()["account_id"]
+    again = rest(cursim, "auth/sign-up", {**body, "email": body["email"].upper()})
+    assert again.status_code == 200 and again.json() == {"account_id": account}
+    cookies = again.headers.get("Set-Cookie", "")
+    assert "account_id=" in cookies and "remember_me=" in cookies and "connect.sid=" in cookies
+    assert again.cookies["account_id"] == account
+
+
+def test_a_sign_in_cookie_beats_the_key_on_rest_but_not_on_the_hub(cursim):
+    body = sign_up_body()
+    rest(cursim, "auth/sign-up", body)
+    session = requests.Session()
+    session.auth = (cursim.admin_key, "")
+    session.post(f"{cursim.url}/api/v2/auth/sign-up", json=body, timeout=5)  # keeps the cookie
+    refused = session.post(f"{cursim.url}/api/v2/auth/sign-up", json=sign_up_body(), timeout=5)
+    assert refused.json() == {
+        "issues": {"api": "Error: Only users in the group 'admin' are allowed to create new users."}
+    }
+    project = hub(cursim, "projects.createProject", {"title": "t"}).json()
+    copy = session.post(
+        f"{cursim.url}/api/v2/projects/copy-path",
+        json={"src_project_id": project, "path": "", "target_project_id": project},
+        timeout=5,
+    )
+    assert copy.json() == {"error": "must be a collaborator on target project"}
+    hub_call = session.post(
+        f"{cursim.url}/api/conat/hub", json={"name": "system.ping", "args": []}, timeout=5
+    )
+    assert "now" in hub_call.json()  # the hub still takes the admin's key
+
+
+@pytest.mark.parametrize(
+    ("change", "errors"),
+    [
+        ({"email": None}, [{"code": "invalid_union"}]),
+        ({"terms": "yes"}, [{"code": "invalid_union"}]),
+        (
+            {"email": "not an address"},
+            [{"validation": "email", "code": "invalid_string", "message": "Invalid email"}],
+        ),
+    ],
+)
+def test_sign_up_validation_errors_are_http_400(cursim, change, errors):
+    body = {k: v for k, v in {**sign_up_body(), **change}.items() if v is not None}
+    reply = rest(cursim, "auth/sign-up", body)
+    assert reply.status_code == 400
+    assert reply.json()["message"] == "Invalid request body."
+    for got, want in zip(reply.json()["errors"], errors, strict=True):
+        assert want.items() <= got.items()
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("abcdefgh", 'Password is too weak. Common character sequences like "abc" are easy'),
+        ("Ab1!x9z", "Your password must not be very easy to guess."),
+    ],
+)
+def test_the_real_password_messages(cursim, password, message):
+    issues = rest(cursim, "auth/sign-up", sign_up_body(password=password)).json()["issues"]
+    assert issues["password"].startswith(message)
+
+
+def test_add_collaborator_with_an_unknown_account_succeeds(cursim):
+    project = hub(cursim, "projects.createProject", {"title": "t"}).json()
+    opts = {"opts": {"project_id": project, "account_id": str(uuid.uuid4())}}
+    assert hub(cursim, "projects.addCollaborator", opts).json() == {"project_id": [project]}
+    assert hub(cursim, "projects.removeCollaborator", opts).json() is None
+
+
+def test_user_search_rows_have_no_name_and_created_in_milliseconds(cursim):
+    body = sign_up_body()
+    account = rest(cursim, "auth/sign-up", body).json()["account_id"]
+    (row,) = hub(cursim, "system.userSearch", {"query": body["email"]}).json()
+    assert row["account_id"] == account and row["name"] is None
+    assert isinstance(row["created"], int) and row["created"] > 1_600_000_000_000
+
+
+def test_copy_path_answers_an_empty_copy_id(cursim):
+    source = hub(cursim, "projects.createProject", {"title": "s"}).json()
+    target = hub(cursim, "projects.createProject", {"title": "t"}).json()
+    rest(cursim, "projects/write-text-file", {"project_id": source, "path": "a", "content": "x"})
+    body = {"src_project_id": source, "path": "a", "target_project_id": target}
+    assert rest(cursim, "projects/copy-path", body).json() == {"copy_id": ""}
+
+
+def test_create_project_wants_an_object_and_only_admins_choose_the_id(cursim):
+    reply = hub(cursim, "projects.createProject", "just a title").json()
+    assert reply["error"].startswith("TypeError: Cannot create property 'account_id' on string")
+    chosen = str(uuid.uuid4())
+    assert hub(cursim, "projects.createProject", {"project_id": chosen}).json() == chosen
+    twice = hub(cursim, "projects.createProject", {"project_id": chosen}).json()
+    assert "duplicate key" in twice["error"]
+    user = hub(
+        cursim, "projects.createProject", {"project_id": str(uuid.uuid4())}, key=cursim.user_key
+    )
+    assert user.json() == {"error": "Error: only admins can specify the project_id"}
+
+
+def test_setting_a_site_setting_answers_an_empty_query(cursim):
+    body = {"query": {"site_settings": {"name": "iframe_comm_hosts", "value": "a.example"}}}
+    assert rest(cursim, "user-query", body).json() == {"query": {}}
+
+
+def test_kiosk_urls_and_the_app_redirect_to_the_single_page_app(cursim):
+    project = hub(cursim, "projects.createProject", {"title": "t"}).json()
+    for path, target in (
+        (f"/projects/{project}/files/a.md?fullscreen=kiosk&session=", "%2Fprojects%2F"),
+        (f"/projects/{project}/files/?fullscreen=kiosk&session=", "%2Fprojects%2F"),
+        ("/app", None),
+    ):
+        reply = requests.get(cursim.url + path, allow_redirects=False, timeout=5)
+        assert reply.status_code == 302 and reply.headers["Content-Type"].startswith("text/plain")
+        assert reply.text.startswith("Found. Redirecting to /static/app.html")
+        if target:
+            assert reply.headers["Location"].startswith(f"/static/app.html?target={target}")
+
+
+def test_impersonate_redirects_on_onload_and_sets_its_cookies(cursim):
+    token = hub(cursim, "system.generateUserAuthToken", {"user_account_id": str(uuid.uuid4())})
+    page = requests.get(
+        f"{cursim.url}/auth/impersonate",
+        params={"auth_token": token.json()},
+        headers={"X-Forwarded-Proto": "https"},
+        timeout=5,
+    )
+    assert page.text.startswith("<head><script>window.onload = function () {")
+    assert "<!doctype" not in page.text.lower()
+    cookies = {c.name: c for c in page.cookies}
+    assert set(cookies) == {"account_id", "remember_me", "connect.sid"}
+    assert cookies["remember_me"].secure and cookies["remember_me"].has_nonstandard_attr("HttpOnly")
+    header = page.headers["Set-Cookie"]
+    assert "SameSite=Strict" in header and header.count("SameSite") == 1  # account_id has none
+    bad = requests.get(f"{cursim.url}/auth/impersonate", params={"auth_token": "nope"}, timeout=5)
+    assert bad.status_code == 200 and bad.headers["Content-Type"].startswith("text/html")
+    assert "unknown or expired token" in bad.text and "connect.sid" in bad.cookies
+
+
+def test_an_interrupted_start_stays_starting_until_started_again(cursim):
+    cursim.fault("start", "interrupted_start")
+    project = hub(cursim, "projects.createProject", {"title": "t", "start": True}).json()
+    assert cursim.project(project)["state"] == "starting"
+    assert hub(cursim, "projects.start", {"project_id": project}).json() is None
+    assert cursim.project(project)["state"] == "running"
+
+
+def test_current_cocalc_answers_api_v1_with_a_slow_large_404_page(cursim):
+    import time
+
+    cursim.configure(v1_ping_delay_ms=600)
+    began = time.monotonic()
+    reply = v1(cursim, "ping")
+    assert time.monotonic() - began >= 0.6
+    assert reply.status_code == 404 and len(reply.text) > 9000
+
+
+@pytest.mark.parametrize("reply", ["empty", "missing"])
+def test_v1_copies_answer_an_empty_or_missing_copy_path_id(v1sim, reply):
+    v1sim.configure(copy_reply=reply)
+    source = v1(v1sim, "create_project", {"title": "s"}).json()["project_id"]
+    target = v1(v1sim, "create_project", {"title": "t"}).json()["project_id"]
+    v1(v1sim, "write_text_file_to_project", {"project_id": source, "path": "a", "content": "x"})
+    body = {"src_project_id": source, "src_path": "a", "target_project_id": target}
+    answer = v1(v1sim, "copy_path_between_projects", {**body, "wait_until_done": True}).json()
+    if reply == "empty":
+        assert answer["event"] == "copy_path_between_projects_response"
+        assert answer["copy_path_id"] == ""
+    else:
+        assert answer["event"] == "success" and "copy_path_id" not in answer
+    status = v1(v1sim, "copy_path_status", {"copy_path_id": ""}).json()
+    assert status["error"] == 'postgresql error: invalid input syntax for type uuid: ""'
+
+
+def test_v1_user_auth_from_an_admin_with_a_wrong_password_refuses(v1sim):
+    account = v1_account(v1sim)
+    wrong = v1(v1sim, "user_auth", {"account_id": account, "password": "wrong-one"}).json()
+    assert wrong["error"] == "incorrect password"
+
+
+def test_v1_query_finds_a_project_by_description(v1sim):
+    made = v1(v1sim, "create_project", {"title": "t", "description": "marked-1"}).json()
+    query = {"projects": [{"project_id": None, "description": "marked-1"}]}
+    found = v1(v1sim, "query", {"query": query}).json()
+    assert found["query"]["projects"] == [
+        {"project_id": made["project_id"], "description": "marked-1"}
+    ]

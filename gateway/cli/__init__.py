@@ -8,7 +8,7 @@ from ..config import ConfigError
 from . import db, dev, hosts, keys, users
 
 #: The command groups that need the app (its settings and database).
-APP_GROUPS = (db.db, hosts.hosts, users.users, keys.keys)
+APP_GROUPS = (db.db, db.housekeeping, hosts.hosts, users.users, keys.keys)
 
 
 def _create_app():

@@ -7,6 +7,8 @@ from flask.cli import with_appcontext
 
 from ..context import gateway
 from ..store import migrate
+from ..support import housekeeping as chores
+from .common import echo_json
 
 
 @click.group()
@@ -21,3 +23,10 @@ def db_upgrade(revision):
     """Apply the database migrations."""
     migrate.upgrade(gateway().db.engine, revision)
     click.echo(f"database at revision {migrate.current(gateway().db.engine)}")
+
+
+@click.command("housekeeping")
+@with_appcontext
+def housekeeping():
+    """Run the housekeeping tasks once (expired rows, pending revocations); for cron."""
+    echo_json(chores.run_once(gateway()))

@@ -16,7 +16,6 @@ class Pong:
 @dataclass(frozen=True)
 class Account:
     account_id: str
-    api_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,6 @@ from ..store.models import Host, Launch, UsedTokenId, UserProject, utcnow
 from ..support import concurrency
 from .keys import digest, new_key
 
-#: A page whose ``open`` did not complete may ask for its project to be started again,
-#: at most this often (starting is idempotent; this only spares CoCalc repeated calls).
-RESTART_INTERVAL = timedelta(seconds=15)
-
 
 @dataclass(frozen=True)
 class EmbedPage:
@@ -186,7 +182,10 @@ def restart_project(gw: Gateway, key: str) -> bool:
     )
     if row is None or row.expires_at <= utcnow():
         raise NotFound("this embed page does not exist or has expired")
-    if not projects.claim_start(gw, row.user_project_id, RESTART_INTERVAL):
+    # At most one start per half a retry interval, however many pages ask: starting is
+    # idempotent, and this spares CoCalc a call per page (or per hostile POST).
+    interval = timedelta(milliseconds=int(gw.settings["GATEWAY_OPEN_RETRY_MS"]) / 2)
+    if not projects.claim_start(gw, row.user_project_id, interval):
         return False
     project_id = row.project_id
     concurrency.submit("start project again", lambda: gw.cocalc.start_project(project_id))

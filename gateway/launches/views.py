@@ -11,10 +11,6 @@ from . import links
 
 bp = Blueprint("launches", __name__)
 
-#: How long the embed page tries to open its file in all, and per attempt: after an attempt
-#: CoCalc answered but did not finish, the page asks for the project to be started again.
-OPEN_TIMEOUT_MS, OPEN_ATTEMPT_MS = 60000, 15000
-
 
 @bp.get("/launch/<key>")
 def redeem(key):
@@ -33,9 +29,11 @@ def embed(key):
         "signedInUrl": url_for("launches.signed_in", key=key),
         "startUrl": url_for("launches.start_again", key=key),
         "dialect": page.dialect,
-        "readyTimeoutMs": int(current_app.config.get("GATEWAY_BRIDGE_TIMEOUT_MS") or 20000),
-        "openTimeoutMs": OPEN_TIMEOUT_MS,
-        "openAttemptMs": OPEN_ATTEMPT_MS,
+        "readyTimeoutMs": current_app.config["GATEWAY_BRIDGE_TIMEOUT_MS"],
+        # After an attempt that CoCalc answered but did not finish, the page asks for the
+        # project to be started again (an interrupted start never opens a file).
+        "openTimeoutMs": current_app.config["GATEWAY_OPEN_TIMEOUT_MS"],
+        "openAttemptMs": current_app.config["GATEWAY_OPEN_RETRY_MS"],
     }
     html = render_template("embed.html", page=page, settings=settings)
     response = Response(html, mimetype="text/html")

@@ -38,10 +38,9 @@ from ..store.database import CompiledStatement, Database
 from ..store.models import CachedToken, HostUser, Launch, UsedTokenId, UserProject, utcnow
 
 
-@functools.cache
-def statement() -> CompiledStatement:
-    """The warm launch as SQL for psycopg, built from the models and compiled once."""
-    warm = (
+def _ready_user():
+    """The ready user's rows and usable token (the general path's rule, in one CTE)."""
+    return (
         select(
             HostUser.id.label("user_id"),
             UserProject.id.label("user_project_id"),
@@ -55,8 +54,11 @@ def statement() -> CompiledStatement:
         .where(readiness.IDENTITY, readiness.READY)
         .cte("warm")
     )
-    # With revocation on, each page takes the cached token for itself; of two launches that
-    # read the same token only one deletes it, and the other claims nothing.
+
+
+def _take_token(warm):
+    """With revocation on, each page takes the cached token for itself: of two launches
+    that read the same token only one deletes it, and the other claims nothing."""
     taken = (
         delete(CachedToken)
         .where(
@@ -67,50 +69,49 @@ def statement() -> CompiledStatement:
         .returning(CachedToken.user_id)
         .cte("taken")
     )
-    go = (
+    return (
         select(warm)
         .where(or_(not_(bindparam("take_token")), exists(select(taken.c.user_id))))
         .cte("go")
     )
-    claimed = (
+
+
+def _claim_jti(go):
+    """The launch token's jti, recorded only if the launch goes ahead."""
+    values = select(bindparam("host_id"), bindparam("jti"), bindparam("jti_expires_at"))
+    return (
         insert(UsedTokenId)
-        .from_select(
-            ["host_id", "jti", "expires_at"],
-            select(bindparam("host_id"), bindparam("jti"), bindparam("jti_expires_at")).select_from(
-                go
-            ),
-        )
+        .from_select(["host_id", "jti", "expires_at"], values.select_from(go))
         .returning(UsedTokenId.jti)
         .cte("claimed")
     )
-    page = (
-        insert(Launch)
-        .from_select(
-            [
-                "digest",
-                "kind",
-                "host_id",
-                "user_id",
-                "user_project_id",
-                "path",
-                "expires_at",
-                "token_encrypted",
-            ],
-            select(
-                bindparam("digest"),
-                literal("embed"),
-                bindparam("host_id"),
-                go.c.user_id,
-                go.c.user_project_id,
-                bindparam("path"),
-                # LEAST ignores NULL: no cap when there is no lifetime setting.
-                func.least(go.c.token_expires_at, bindparam("expires_cap")),
-                go.c.token_encrypted,
-            ).select_from(go.join(claimed, true())),
-        )
-        .returning(Launch.digest)
-        .cte("page")
-    )
+
+
+def _record_page(go, claimed):
+    """The embed page, with the token and an expiry capped by the lifetime setting."""
+    columns = [
+        "digest", "kind", "host_id", "user_id", "user_project_id", "path", "expires_at",
+        "token_encrypted",
+    ]  # fmt: skip
+    values = select(
+        bindparam("digest"),
+        literal("embed"),
+        bindparam("host_id"),
+        go.c.user_id,
+        go.c.user_project_id,
+        bindparam("path"),
+        # LEAST ignores NULL: no cap when there is no lifetime setting.
+        func.least(go.c.token_expires_at, bindparam("expires_cap")),
+        go.c.token_encrypted,
+    ).select_from(go.join(claimed, true()))
+    return insert(Launch).from_select(columns, values).returning(Launch.digest).cte("page")
+
+
+@functools.cache
+def statement() -> CompiledStatement:
+    """The warm launch as SQL for psycopg, built from the models and compiled once."""
+    go = _take_token(_ready_user())
+    page = _record_page(go, _claim_jti(go))
     final = select(
         go.c.user_id, go.c.user_project_id, go.c.project_id, go.c.started_at
     ).select_from(go.join(page, true()))

@@ -1,9 +1,10 @@
 """Named locks in the database, so every thread and every gateway process agrees who works.
 
 PostgreSQL has advisory locks: held by a connection, released when it ends (even if the
-process dies), and they write nothing. SQLite has none, so there a row in ``locks`` is the
-lock: its primary key decides who holds it, and its lease lets a crashed holder's lock be
-taken over.
+process dies), and they write nothing; the holder does its locked work on that same
+connection (``LockedConnection``). SQLite has none, so there a row in ``locks`` is the
+lock: its primary key decides who holds it, the holder renews its lease while it works,
+and a crashed holder's lock is taken over once its lease ran out.
 """
 
 from __future__ import annotations

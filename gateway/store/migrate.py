@@ -23,11 +23,6 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(alembic_config(connection), revision)
 
 
-def downgrade(engine: Engine, revision: str) -> None:
-    with engine.begin() as connection:
-        command.downgrade(alembic_config(connection), revision)
-
-
 def current(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 

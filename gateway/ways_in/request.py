@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from ..errors import BadRequest
@@ -11,6 +12,9 @@ from ..store.models import Host
 
 MAX_PATH = 4096
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+#: Characters no path may hold: control characters, and lone surrogates (which cannot be
+#: stored or sent on, and arrive as valid JSON escapes such as "\ud800").
+PATH_REFUSED = frozenset({"Cc", "Cs"})
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,7 @@ def clean_path(path) -> str:
         raise BadRequest("path must be a string", field="path")
     if len(path) > MAX_PATH:
         raise BadRequest(f"path is longer than {MAX_PATH} characters", field="path")
-    if CONTROL_RE.search(path):
+    if CONTROL_RE.search(path) or any(unicodedata.category(c) in PATH_REFUSED for c in path):
         raise BadRequest("path contains NUL or control characters", field="path")
     if path.startswith(("/", "~")) or "\\" in path:
         raise BadRequest("path must be relative to the project's home folder", field="path")

@@ -1,10 +1,14 @@
-"""Reading what a host hands over: a signed launch token, or a server-to-server request."""
+"""Way in 1: a signed launch token (HS256 JWT, the host's secret), verified before anything.
+
+Every input is hostile until checked: the token is size-limited, read without trusting it
+only to find its issuer (a host id of a fixed shape, checked before any look-up), verified,
+and only then are its claims read, each with the same rules as every other way in.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
-import re
 import time
 
 from joserfc import jwt
@@ -21,15 +25,15 @@ from joserfc.jwk import OctKey
 from .. import hosts
 from ..context import Gateway
 from ..errors import BadRequest, NotFound, Unauthorized
-from ..provisioning.profile import UserProfile
+from ..provisioning.profile import UserProfile, check_identifier, check_text
 from ..store.models import Host
 from .request import LaunchRequest, clean_path
 
 MAX_TOKEN_BYTES = 8 * 1024
 MAX_LIFETIME_S = 600
 LEEWAY_S = 30
-MAX_PATH = 4096
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+#: What a parser of untrusted JSON may raise: malformed text, bad encodings, deep nesting.
+PARSE_ERRORS = (ValueError, TypeError, UnicodeError, RecursionError)
 
 
 def _unverified_issuer(token: str) -> str:
@@ -37,7 +41,7 @@ def _unverified_issuer(token: str) -> str:
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError, UnicodeDecodeError):
+    except (IndexError, *PARSE_ERRORS):
         raise Unauthorized("the launch token is not a valid JWT") from None
     issuer = claims.get("iss") if isinstance(claims, dict) else None
     if not isinstance(issuer, str) or not issuer:
@@ -45,50 +49,36 @@ def _unverified_issuer(token: str) -> str:
     return issuer
 
 
-def _string_claim(claims: dict, name: str, limit: int = 255) -> str | None:
-    value = claims.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise BadRequest(f"the claim {name} must be a string", field=name)
-    if len(value) > limit:
-        raise BadRequest(f"the claim {name} is longer than {limit} characters", field=name)
-    return value
-
-
-def _verify(gw: Gateway, host: Host, token: str):
+def _decode(gw: Gateway, host: Host, token: str):
     return jwt.decode(token, OctKey.import_key(hosts.signing_key(gw, host)), algorithms=["HS256"])
 
 
-def read_token(gw: Gateway, token: str | None) -> LaunchRequest:
-    """Verify a launch token (HS256, the host's secret) and its claims; never trust it before."""
-    if not token:
-        raise BadRequest("the launch token is missing", field="token")
-    if len(token.encode()) > MAX_TOKEN_BYTES:
-        raise BadRequest("the launch token is larger than 8 KB", field="token")
+def _verified(gw: Gateway, token: str):
+    """Return the token's host and decoded token, or raise Unauthorized."""
     try:
         host = hosts.get(gw, _unverified_issuer(token))
     except NotFound:
         raise Unauthorized("the launch token's issuer is not a known host") from None
     try:
         try:
-            decoded = _verify(gw, host, token)
+            return host, _decode(gw, host, token)
         except BadSignatureError:
             # The host may have rotated its secret since this process cached it.
             fresh = hosts.get(gw, host.id, fresh=True)
             if fresh.secret_encrypted == host.secret_encrypted:
                 raise
-            host = fresh
-            decoded = _verify(gw, host, token)
+            return fresh, _decode(gw, fresh, token)
     except BadSignatureError:
         raise Unauthorized(
             "the launch token's signature does not match the host's secret"
         ) from None
     except UnsupportedAlgorithmError:
         raise Unauthorized("launch tokens must be signed with HS256") from None
-    except JoseError:
+    except (JoseError, *PARSE_ERRORS):
         raise Unauthorized("the launch token is not a valid JWT") from None
-    claims = decoded.claims
+
+
+def _check_registered_claims(host: Host, claims: dict) -> None:
     registry = jwt.JWTClaimsRegistry(
         leeway=LEEWAY_S,
         iss={"essential": True, "value": host.id},
@@ -96,29 +86,58 @@ def read_token(gw: Gateway, token: str | None) -> LaunchRequest:
         jti={"essential": True},
         exp={"essential": True},
     )
+    origins = host.origins
     try:
         registry.validate(claims)
     except ExpiredTokenError:
-        raise Unauthorized("the launch token has expired") from None
+        raise Unauthorized("the launch token has expired", host_origins=origins) from None
     except MissingClaimError as exc:
-        raise BadRequest(f"the launch token lacks a required claim ({exc.description})") from None
+        raise BadRequest(
+            f"the launch token lacks a required claim ({exc.description})", host_origins=origins
+        ) from None
     except (InvalidClaimError, JoseError) as exc:
-        raise BadRequest(f"the launch token has an invalid claim ({exc.description})") from None
-    if (
-        not isinstance(claims["exp"], int | float)
-        or claims["exp"] > time.time() + MAX_LIFETIME_S + LEEWAY_S
-    ):
-        raise BadRequest("the launch token's exp is more than 10 minutes ahead", field="exp")
-    return LaunchRequest(
-        host=host,
-        profile=UserProfile(
-            external_id=_string_claim(claims, "sub") or "",
-            email=_string_claim(claims, "email", 320),
-            first_name=_string_claim(claims, "given_name"),
-            last_name=_string_claim(claims, "family_name"),
-        ),
-        path=clean_path(claims.get("path")),
-        context=_string_claim(claims, "context") or "",
-        jti=_string_claim(claims, "jti") or "",
-        expires_at=int(claims["exp"]),
-    )
+        raise BadRequest(
+            f"the launch token has an invalid claim ({exc.description})", host_origins=origins
+        ) from None
+    exp = claims["exp"]
+    if isinstance(exp, bool) or not isinstance(exp, int | float):
+        raise BadRequest("the launch token's exp must be a number", host_origins=origins)
+    if exp > time.time() + MAX_LIFETIME_S + LEEWAY_S:
+        raise BadRequest(
+            "the launch token's exp is more than 10 minutes ahead",
+            field="exp",
+            host_origins=origins,
+        )
+
+
+def _claim(claims: dict, name: str, check, *args, **kwargs):
+    value = claims.get(name)
+    return check(value, f"claim {name}", *args, **kwargs)
+
+
+def read_token(gw: Gateway, token: str | None) -> LaunchRequest:
+    """Verify a launch token (HS256, the host's secret) and its claims; never trust it before."""
+    if not token:
+        raise BadRequest("the launch token is missing", field="token")
+    if len(token.encode("utf-8", "surrogatepass")) > MAX_TOKEN_BYTES:
+        raise BadRequest("the launch token is larger than 8 KB", field="token")
+    host, decoded = _verified(gw, token)
+    claims = decoded.claims
+    _check_registered_claims(host, claims)
+    try:
+        return LaunchRequest(
+            host=host,
+            profile=UserProfile(
+                external_id=_claim(claims, "sub", check_identifier, required=True),
+                email=_claim(claims, "email", check_text, 320),
+                first_name=_claim(claims, "given_name", check_text),
+                last_name=_claim(claims, "family_name", check_text),
+            ),
+            path=clean_path(claims.get("path")),
+            context=_claim(claims, "context", check_identifier),
+            jti=_claim(claims, "jti", check_identifier, required=True),
+            expires_at=int(claims["exp"]),
+        )
+    except BadRequest as exc:  # the host is known: its frame may show the error page
+        exc.host_origins = host.origins
+        raise

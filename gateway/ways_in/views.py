@@ -7,6 +7,7 @@ from flask import Blueprint, g, jsonify, redirect, request, url_for
 from .. import hosts
 from ..context import gateway
 from ..launches import links
+from ..web.inputs import json_body
 from . import api, token
 
 bp = Blueprint("ways_in", __name__)
@@ -25,7 +26,7 @@ def launch_with_token():
 @bp.post("/api/v1/launches")
 def api_launch():
     host = hosts.by_bearer(gateway(), request.headers.get("Authorization"))
-    body = request.get_json(silent=True) if request.is_json else None
+    body = json_body()
     link = links.from_api(gateway(), api.read_api_request(host, body))
     return jsonify(
         url=url_for("launches.redeem", key=link.key, _external=True),

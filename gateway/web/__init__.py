@@ -21,3 +21,8 @@ def init_app(app: Flask) -> None:
         baselines.init_app(app)
     for blueprint in (pages.bp, ways_in_views.bp, launch_views.bp, health.bp, metrics.bp):
         app.register_blueprint(blueprint)
+
+    @app.before_request
+    def _start_housekeeping():
+        # Started by the first request, in the worker that serves it (not in the CLI).
+        app.extensions["gateway"].housekeeping.ensure_started()

@@ -12,7 +12,8 @@ __all__ = ["Simulator", "SimulatorConfig", "create_simulator_app"]
 
 def create_simulator_app(config: SimulatorConfig | None = None) -> Flask:
     """Build the simulator's Flask app; one app is one CoCalc server with its own memory."""
-    from . import api_current, api_v1, pages
+    # Importing the modules registers their routes and events.
+    from . import api_v1, current, hub, pages, rest, signup, v1_events  # noqa: F401
 
     config = config or SimulatorConfig()
     if config.dialect not in ("v1", "current"):
@@ -24,6 +25,6 @@ def create_simulator_app(config: SimulatorConfig | None = None) -> Flask:
     )
     app.extensions["simulator"] = Simulator(config)
     app.register_blueprint(api_v1.bp)
-    app.register_blueprint(api_current.bp)
+    app.register_blueprint(current.bp)
     app.register_blueprint(pages.bp)
     return app

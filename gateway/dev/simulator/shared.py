@@ -1,0 +1,91 @@
+"""Rules both simulated API generations share: who may get a token, search, copying."""
+
+from __future__ import annotations
+
+from .plumbing import sim
+from .state import EMAIL_RE, SimError
+
+
+def authorize_user(caller, account_id, password) -> str:
+    """Apply CoCalc's user_auth rules; return the account to issue a token for."""
+    state = sim().state
+    key = (caller.account_id, account_id)
+    with state.lock:
+        until = state.blocked.get(key, 0)
+        if until > state.now().timestamp():
+            raise SimError("too many attempts: wait a minute before trying again")
+        account = state.accounts.get(account_id)
+        if not password:
+            if not caller.admin:
+                raise SimError("password must be given unless you are an admin")
+            if account is None:
+                raise SimError("no such account")
+            return account_id
+        if account is None or account.password != password:
+            state.blocked[key] = state.now().timestamp() + 60
+            raise SimError("incorrect password")
+        return account_id
+
+
+def search_users(query: str, limit) -> list[dict]:
+    """Exact e-mail items return that account with its address; names never reveal addresses."""
+    state = sim().state
+    limit = min(int(limit or 20), 50)
+    results = []
+    for item in (part.strip() for part in str(query).split(",")):
+        if not item:
+            continue
+        if EMAIL_RE.match(item):
+            account = state.by_email(item)
+            if account:
+                results.append(
+                    {
+                        "account_id": account.account_id,
+                        "first_name": account.first_name,
+                        "last_name": account.last_name,
+                        "email_address": account.email_address,
+                    }
+                )
+            continue
+        words = item.lower().split()
+        with state.lock:
+            for account in state.accounts.values():
+                names = (account.first_name.lower(), account.last_name.lower())
+                if all(any(n.startswith(w) for n in names) for w in words):
+                    results.append(
+                        {
+                            "account_id": account.account_id,
+                            "first_name": account.first_name,
+                            "last_name": account.last_name,
+                        }
+                    )
+    return results[:limit]
+
+
+def copy_files(caller, src_project_id, src_path, target_project_id, target_path) -> dict:
+    """Copy a file or folder between projects the caller can reach; return the status record."""
+    state = sim().state
+    source = state.project_for(caller, src_project_id)
+    target = state.project_for(caller, target_project_id)
+    src_path = str(src_path).strip("/")
+    target_path = str(target_path or src_path).strip("/")
+    with state.lock:
+        picked = {
+            p: c
+            for p, c in source.files.items()
+            if p == src_path or not src_path or p.startswith(src_path + "/")
+        }
+        if not picked:
+            raise SimError(f"No such file or directory: '{src_path}'")
+        for path, content in picked.items():
+            tail = path[len(src_path) :].lstrip("/") if src_path else path
+            target.files["/".join(p for p in (target_path, tail) if p)] = content
+    now = state.now().isoformat()
+    return {
+        "source_project_id": source.project_id,
+        "source_path": src_path,
+        "target_project_id": target.project_id,
+        "target_path": target_path,
+        "time": now,
+        "started": now,
+    }
