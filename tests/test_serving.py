@@ -129,3 +129,66 @@ def test_two_gunicorn_instances_share_one_database(environment):
     assert '"POST /api/v1/launches HTTP/1.1" 201' in output
     assert "GET /launch?token=[redacted]" in output and token not in output
     assert host["secret"] not in output and sim.admin_key not in output
+
+
+def hold_connections(url: str, until: float, *, slow: bool) -> None:
+    """Keep one connection to the gateway busy until ``until``: sending a request one header
+    byte a second (``slow``), or nothing at all; when the server closes it, open another."""
+    import contextlib
+
+    host, port = url.removeprefix("http://").split(":")
+    while time.monotonic() < until:
+        try:
+            with socket.create_connection((host, int(port)), timeout=2) as conn:
+                if slow:
+                    conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: slow\r\n")
+                while time.monotonic() < until:
+                    if slow:
+                        conn.sendall(b"X")
+                    # An empty read means the server closed us; a timeout, that it waits.
+                    with contextlib.suppress(TimeoutError):
+                        conn.settimeout(1)
+                        if conn.recv(1) == b"":
+                            break
+        except OSError:
+            time.sleep(0.2)
+
+
+def test_slow_and_idle_clients_do_not_starve_normal_requests(environment):
+    """100 connections that send headers slowly and 100 that send nothing, for 30 s, with
+    the Procfile's own serving command: normal requests are served, p99 under 1 s."""
+    _sim, env = environment
+    commands = procfile()
+    subprocess.run(commands["release"], cwd=ROOT, env=env, capture_output=True, timeout=60)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        commands["web"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+    )
+    try:
+        wait_healthy(url, process)
+        until = time.monotonic() + 30
+        with ThreadPoolExecutor(200) as pool:
+            for i in range(200):
+                pool.submit(hold_connections, url, until, slow=i % 2 == 0)
+            time.sleep(2)  # let them all connect
+            timings, statuses = [], []
+            while time.monotonic() < until - 1:
+                began = time.monotonic()
+                try:
+                    statuses.append(requests.get(f"{url}/healthz", timeout=5).status_code)
+                except requests.RequestException:
+                    statuses.append(None)
+                timings.append(time.monotonic() - began)
+                time.sleep(0.05)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    timings.sort()
+    p99 = timings[int(len(timings) * 0.99)]
+    assert statuses.count(200) == len(statuses) and len(statuses) > 100
+    assert p99 < 1.0, f"p99 {p99:.2f} s over {len(timings)} requests"
