@@ -146,6 +146,18 @@ function expire() {
   notifyHost("expired", {});
 }
 
+// Login CSRF: a page that is not framed signs in only where the gateway allowed it (a launch
+// the host's page or the gateway itself started at top level). The server checks this with
+// Fetch Metadata; this check covers browsers that send none.
+if (!framed && !settings.topLevel) {
+  bridge.destroy();
+  kiosk.remove();
+  if (signIn) signIn.remove();
+  showProblem("refused", "This page opens inside the site you came from",
+    "Go back to that site and open the notebook from there.", { actions: [] });
+  throw new Error("not framed: no sign-in");
+}
+
 // The current CoCalc API signs in only through /auth/impersonate, in the hidden frame: its
 // response sets CoCalc's cookie, then the kiosk page can load without a token. The frames
 // get their URLs only here, after the listeners are in place, so no load can be missed.

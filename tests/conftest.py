@@ -15,7 +15,7 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from gateway import create_app
+from gateway import create_app, hosts
 from gateway.dev.devserver import ThreadedServer
 from gateway.dev.simulator import SimulatorConfig, create_simulator_app
 from gateway.store import migrate
@@ -262,3 +262,11 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def host(gw):
+    """A host with two origins; its secret travels on the object for tests."""
+    host, secret = hosts.add(gw, "Course", ["https://lms.example.edu", "https://other.example.org"])
+    host.secret = secret
+    return host

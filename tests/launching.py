@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import uuid
 import warnings
+from html import unescape
 
 from joserfc import jwt
 from joserfc.jwk import OctKey
+from sqlalchemy import func, select
+
+HOST_ORIGIN = "https://lms.example.edu"
 
 
 def claims(host_id: str, **overrides) -> dict:
@@ -44,3 +49,24 @@ def unsigned(host_id: str, **overrides) -> str:
         return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
 
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims(host_id, **overrides))}."
+
+
+def rows(gw, model):
+    with gw.db.begin() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def launch(client, token):
+    return client.post("/launch", data={"token": token})
+
+
+def iframe_src(html: str, element_id: str, attribute: str = "src") -> str:
+    match = re.search(rf'<iframe id="{element_id}"[^>]*?\s{attribute}="([^"]*)"', html, re.S)
+    return unescape(match.group(1)) if match else None
+
+
+# -- the server-to-server API ----------------------------------------------------------------------
+def api(client, secret, body, **headers):
+    return client.post(
+        "/api/v1/launches", json=body, headers={"Authorization": f"Bearer {secret}", **headers}
+    )

@@ -37,6 +37,8 @@ class EmbedPage:
     expires_at: datetime
     cocalc_origin: str
     dialect: str
+    #: The page may sign in outside a frame (see ``guard``).
+    top_level: bool = False
 
 
 def lifetime(gw: Gateway) -> timedelta | None:
@@ -48,7 +50,9 @@ class LinkUsed(Exception):
     """The one-time link that asked for this page was used by another request meanwhile."""
 
 
-def create(gw: Gateway, host: Host, provisioned, path: str, *, used=None, claim=None) -> str:
+def create(
+    gw: Gateway, host: Host, provisioned, path: str, *, used=None, claim=None, top_level=False
+) -> str:
     """Record an embed page and return its key.
 
     In the same transaction: the launch token's ``jti`` (``used``: its primary key refuses
@@ -69,6 +73,7 @@ def create(gw: Gateway, host: Host, provisioned, path: str, *, used=None, claim=
         "path": path,
         "expires_at": expires_at,
         "token_encrypted": gw.box.encrypt(token.token),
+        "top_level": top_level,
     }
     try:
         with gw.db.engine.begin() as connection:
@@ -98,6 +103,7 @@ EMBED_QUERY = (
         Launch.token_encrypted,
         Host.origins,
         UserProject.project_id,
+        Launch.top_level,
     )
     .join(Host, Host.id == Launch.host_id)
     .join(UserProject, UserProject.id == Launch.user_project_id)
@@ -117,6 +123,7 @@ class _EmbedRow(NamedTuple):
     token_encrypted: str | None
     origins: list
     project_id: str
+    top_level: bool
 
 
 def _row(gw: Gateway, page_digest: str) -> _EmbedRow | None:
@@ -154,6 +161,7 @@ def load(gw: Gateway, key: str) -> EmbedPage:
         expires_at=row.expires_at,
         cocalc_origin=client.origin,
         dialect=client.dialect,
+        top_level=row.top_level,
     )
 
 

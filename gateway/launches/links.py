@@ -19,6 +19,7 @@ from .. import hosts, provisioning
 from ..context import Gateway
 from ..errors import Gone, NotFound, Unauthorized
 from ..provisioning import tokens
+from ..provisioning.profile import UserProfile
 from ..store.models import HostUser, Launch, UsedTokenId, UserProject, utcnow
 from ..support.counters import LAUNCH_PATHS, LAUNCHES
 from ..ways_in.request import LaunchRequest
@@ -38,19 +39,24 @@ class HandoffLink:
     project_id: str
 
 
-def from_token(gw: Gateway, request: LaunchRequest) -> str:
-    """Provision a verified token's user and return a new embed page key (token used once)."""
+def from_token(gw: Gateway, request: LaunchRequest, *, top_level: bool = False) -> str:
+    """Provision a verified token's user and return a new embed page key (token used once).
+
+    ``top_level``: the page may sign in outside a frame (see ``guard``).
+    """
     used = {
         "host_id": request.host.id,
         "jti": request.jti,
         "expires_at": datetime.fromtimestamp(request.expires_at or 0, UTC) + KEEP_USED_IDS,
     }
     try:
-        key = _warm(gw, request, used)
+        key = _warm(gw, request, used, top_level)
         if key is None:
             refuse_replay(gw, request.host.id, request.jti, request.host.origins)
             provisioned = provisioning.provision(gw, request.host, request.profile, request.context)
-            key = embed.create(gw, request.host, provisioned, request.path, used=used)
+            key = embed.create(
+                gw, request.host, provisioned, request.path, used=used, top_level=top_level
+            )
     except Exception:
         LAUNCHES.labels("token", "failed").inc()
         raise
@@ -67,7 +73,7 @@ def refuse_replay(gw: Gateway, host_id: str, jti: str, origins) -> None:
         raise Unauthorized("this launch token has already been used", host_origins=origins)
 
 
-def _warm(gw: Gateway, request: LaunchRequest, used: dict) -> str | None:
+def _warm(gw: Gateway, request: LaunchRequest, used: dict, top_level: bool) -> str | None:
     """The whole launch in one statement, for a user who is set up (PostgreSQL only)."""
     if not gw.db.is_postgres:
         return None
@@ -86,6 +92,7 @@ def _warm(gw: Gateway, request: LaunchRequest, used: dict) -> str | None:
             token_margin=tokens.margin(gw),
             embed_lifetime=embed.lifetime(gw),
             take_token=tokens.revocation_enabled(gw),
+            top_level=top_level,
         )
     except IntegrityError:
         raise Unauthorized(
@@ -123,12 +130,19 @@ def from_api(gw: Gateway, request: LaunchRequest) -> HandoffLink:
     return HandoffLink(key, expires_at, provisioned.account_id, provisioned.project_id)
 
 
-def redeem_handoff(gw: Gateway, key: str) -> str:
-    """Use a one-time launch link and return a new embed page key.
+@dataclass(frozen=True)
+class PendingLink:
+    """A one-time link not used yet: whose it is, and what it opens."""
 
-    The link is marked used in the transaction that records the page, so a failure on the
-    way (CoCalc down while a token is fetched) leaves it usable for "Try again".
-    """
+    digest: str
+    host: object
+    profile: UserProfile
+    provisioned: provisioning.Provisioned
+    path: str
+
+
+def peek_handoff(gw: Gateway, key: str) -> PendingLink:
+    """Read a one-time launch link without using it up; NotFound or Gone if it cannot work."""
     with gw.db.read() as session:
         row = session.get(Launch, digest(key))
         if row is None or row.kind != "handoff":
@@ -141,12 +155,25 @@ def redeem_handoff(gw: Gateway, key: str) -> str:
             )
         user = session.get(HostUser, row.user_id)
         project = session.get(UserProject, row.user_project_id)
+    profile = UserProfile(user.external_id, user.email, user.first_name, user.last_name)
     provisioned = provisioning.Provisioned(
         user.id, project.id, user.account_id, project.project_id, False
     )
+    return PendingLink(row.digest, host, profile, provisioned, row.path)
+
+
+def redeem_handoff(gw: Gateway, key: str, top_level: bool = False) -> str:
+    """Use a one-time launch link and return a new embed page key.
+
+    The link is marked used in the transaction that records the page, so a failure on the
+    way (CoCalc down while a token is fetched) leaves it usable for "Try again".
+    """
+    link = peek_handoff(gw, key)
     claim = (
         update(Launch)
-        .where(Launch.digest == row.digest, Launch.used_at.is_(None), Launch.expires_at > utcnow())
+        .where(Launch.digest == link.digest, Launch.used_at.is_(None), Launch.expires_at > utcnow())
         .values(used_at=utcnow())
     )
-    return embed.create(gw, host, provisioned, row.path, claim=claim)
+    return embed.create(
+        gw, link.host, link.provisioned, link.path, claim=claim, top_level=top_level
+    )

@@ -1,39 +1,90 @@
-"""HTTP views of launches: one-time links, embed pages, and what the embed page reports."""
+"""HTTP views of launches: one-time links, embed pages, and what the embed page reports.
+
+Every view that could sign a browser in asks ``guard.judge`` first (login CSRF), and none
+of them does anything for ``HEAD``: mail scanners and link previewers send it, and a
+launch link or token must survive them.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
 
 from ..context import gateway
+from ..errors import Forbidden
 from ..web.security import embed_csp
+from ..web.urls import public_url
 from . import embed as pages
-from . import links
+from . import guard, links
 
 bp = Blueprint("launches", __name__)
 
 
-@bp.get("/launch/<key>")
+def embed_location(key: str) -> str:
+    return public_url("launches.embed", key=key)
+
+
+def arrival_or_answer(host, profile, *, form: dict):
+    """Judge how a launch arrived: (arrival, None) to go ahead, or (_, a response)."""
+    if request.method == "HEAD":
+        return None, Response(status=200)  # a preview of the link uses nothing up
+    arrival = guard.judge(request.headers, request.method, host.origins)
+    if arrival is guard.Arrival.REFUSED:
+        raise Forbidden(
+            "a launch must be opened in a page of the site you came from",
+            host_origins=host.origins,
+        )
+    if arrival is guard.Arrival.CONFIRM:
+        action = public_url(request.endpoint, **(request.view_args or {}))
+        page = render_template("confirm.html", host=host, profile=profile, action=action, form=form)
+        return arrival, Response(page, mimetype="text/html")
+    return arrival, None
+
+
+@bp.route("/launch/<key>", methods=["GET", "POST"])
 def redeem(key):
-    return redirect(url_for("launches.embed", key=links.redeem_handoff(gateway(), key)), 303)
+    link = links.peek_handoff(gateway(), key)
+    g.frame_ancestors = link.host.origins
+    arrival, answer = arrival_or_answer(link.host, link.profile, form={})
+    if answer is not None:
+        return answer
+    top_level = arrival is guard.Arrival.TOP_LEVEL
+    return redirect(embed_location(links.redeem_handoff(gateway(), key, top_level)), 303)
 
 
 @bp.get("/embed/<key>")
 def embed(key):
     page = pages.load(gateway(), key)
+    g.frame_ancestors = page.host_origins
+    if not guard.may_show(request.headers, page.top_level):
+        raise Forbidden(
+            "this page works only inside the site you came from; open the launch there again",
+            host_origins=page.host_origins,
+        )
+    config = current_app.config
     settings = {
         "cocalcOrigin": page.cocalc_origin,
         "projectId": page.project_id,
         "path": page.path,
         "hostOrigins": page.host_origins,
         "expiresAt": page.expires_at.isoformat(),
-        "signedInUrl": url_for("launches.signed_in", key=key),
-        "startUrl": url_for("launches.start_again", key=key),
+        "signedInUrl": public_url("launches.signed_in", key=key),
+        "startUrl": public_url("launches.start_again", key=key),
         "dialect": page.dialect,
-        "readyTimeoutMs": current_app.config["GATEWAY_BRIDGE_TIMEOUT_MS"],
+        "topLevel": page.top_level,
+        "readyTimeoutMs": config["GATEWAY_BRIDGE_TIMEOUT_MS"],
         # After an attempt that CoCalc answered but did not finish, the page asks for the
         # project to be started again (an interrupted start never opens a file).
-        "openTimeoutMs": current_app.config["GATEWAY_OPEN_TIMEOUT_MS"],
-        "openAttemptMs": current_app.config["GATEWAY_OPEN_RETRY_MS"],
+        "openTimeoutMs": config["GATEWAY_OPEN_TIMEOUT_MS"],
+        "openAttemptMs": config["GATEWAY_OPEN_RETRY_MS"],
     }
     html = render_template("embed.html", page=page, settings=settings)
     response = Response(html, mimetype="text/html")

@@ -91,7 +91,7 @@ def _record_page(go, claimed):
     """The embed page, with the token and an expiry capped by the lifetime setting."""
     columns = [
         "digest", "kind", "host_id", "user_id", "user_project_id", "path", "expires_at",
-        "token_encrypted",
+        "token_encrypted", "top_level",
     ]  # fmt: skip
     values = select(
         bindparam("digest"),
@@ -103,6 +103,7 @@ def _record_page(go, claimed):
         # LEAST ignores NULL: no cap when there is no lifetime setting.
         func.least(go.c.token_expires_at, bindparam("expires_cap")),
         go.c.token_encrypted,
+        bindparam("top_level"),
     ).select_from(go.join(claimed, true()))
     return insert(Launch).from_select(columns, values).returning(Launch.digest).cte("page")
 
@@ -144,6 +145,7 @@ def launch(
     token_margin: timedelta,
     embed_lifetime: timedelta | None,
     take_token: bool,
+    top_level: bool = False,
 ) -> WarmLaunch | None:
     """Record the page ``digest`` for a ready user in one statement; None if not ready.
 
@@ -158,6 +160,7 @@ def launch(
         jti_expires_at=_naive(jti_expires_at),
         digest=digest,
         path=path,
+        top_level=top_level,
         expires_cap=_naive(now + embed_lifetime) if embed_lifetime else None,
     )
     row = db.run(statement(), params)

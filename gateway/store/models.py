@@ -57,6 +57,9 @@ class Host(Base):
     template_project_id: Mapped[str | None] = mapped_column(String(36))
     template_path: Mapped[str | None] = mapped_column(String(1024))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set by ``hosts remove``: the host's tokens and secret stop working, its users stay
+    #: (so ``hosts restore`` brings them back to their accounts and projects).
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class HostUser(Base):
@@ -79,6 +82,9 @@ class HostUser(Base):
     password_encrypted: Mapped[str] = mapped_column(Text)
     account_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set by ``users deprovision``: the user left their projects and their pages stopped;
+    #: the row stays as a tombstone, so a later launch brings them back to their account.
+    deprovisioned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class UserProject(Base):
@@ -123,6 +129,20 @@ class Launch(Base):
     token_encrypted: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Whether the page may sign in at top level (not framed): only when the host's own page
+    #: or the gateway started it there (see ``launches.guard``).
+    top_level: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Revocation(Base):
+    """A CoCalc token to revoke, kept until CoCalc confirms (a restart loses none)."""
+
+    __tablename__ = "revocations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_encrypted: Mapped[str] = mapped_column(Text)
+    next_try_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class UsedTokenId(Base):

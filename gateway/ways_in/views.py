@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, redirect, request, url_for
+from flask import Blueprint, g, jsonify, redirect, request
 
 from .. import hosts
 from ..context import gateway
 from ..launches import links
+from ..launches.guard import Arrival
+from ..launches.views import arrival_or_answer, embed_location
 from ..web.inputs import json_body
+from ..web.urls import public_url
 from . import api, token
 
 bp = Blueprint("ways_in", __name__)
@@ -19,17 +22,19 @@ def launch_with_token():
     raw = request.form.get("token") if request.method == "POST" else request.args.get("token")
     launch = token.read_token(gateway(), raw)
     g.frame_ancestors = launch.host.origins
-    key = links.from_token(gateway(), launch)
-    return redirect(url_for("launches.embed", key=key), 303)
+    arrival, answer = arrival_or_answer(launch.host, launch.profile, form={"token": raw})
+    if answer is not None:
+        return answer
+    key = links.from_token(gateway(), launch, top_level=arrival is Arrival.TOP_LEVEL)
+    return redirect(embed_location(key), 303)
 
 
 @bp.post("/api/v1/launches")
 def api_launch():
     host = hosts.by_bearer(gateway(), request.headers.get("Authorization"))
-    body = json_body()
-    link = links.from_api(gateway(), api.read_api_request(host, body))
+    link = links.from_api(gateway(), api.read_api_request(host, json_body()))
     return jsonify(
-        url=url_for("launches.redeem", key=link.key, _external=True),
+        url=public_url("launches.redeem", key=link.key),
         expires_at=link.expires_at.isoformat(),
         account_id=link.account_id,
         project_id=link.project_id,

@@ -58,12 +58,20 @@ def render_error(
         title=title,
         message=message,
         retry=retry,
-        notify={"event": code, "origins": origins} if origins and code == "expired" else None,
+        notify=_notice(code, message, origins),
     )
     response = make_response(html, status)
     if origins:
         response.headers["Content-Security-Policy"] = framed_page_csp(origins)
     return response
+
+
+def _notice(code: str, message: str, origins) -> dict | None:
+    """What an error page tells the host page framing it: "expired", or "error" with why."""
+    if not origins:
+        return None
+    event = "expired" if code == "expired" else "error"
+    return {"event": event, "origins": origins, "data": {"code": code, "message": message}}
 
 
 def init_app(app: Flask) -> None:

@@ -22,7 +22,7 @@ def responses_for_every_route(app, client, host_id, secret, good_token_factory, 
         json={"user": {"id": "crawler"}},
         headers={"Authorization": f"Bearer {secret}"},
     ).get_json()
-    handoff = api["url"].removeprefix("http://localhost")
+    handoff = api["url"].removeprefix("http://127.0.0.1")
     values = {
         "key": [embed.rsplit("/", 1)[1], handoff.rsplit("/", 1)[1], "nope", "x" * 300],
     }

@@ -1,0 +1,172 @@
+"""Fixtures of the browser tests: Debian's Chromium, and the demo stack on three origins."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import requests
+
+from gateway.dev.demo import start_stack
+from gateway.support import concurrency
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+
+# Counts listeners so a test can see that destroy() removed every one it added.
+LISTENER_PROBE = """
+(() => {
+  const live = new Map();
+  const add = EventTarget.prototype.addEventListener;
+  const remove = EventTarget.prototype.removeEventListener;
+  EventTarget.prototype.addEventListener = function (type, fn, options) {
+    live.set(fn, (live.get(fn) || 0) + 1);
+    return add.call(this, type, fn, options);
+  };
+  EventTarget.prototype.removeEventListener = function (type, fn, options) {
+    if (live.has(fn)) { live.set(fn, live.get(fn) - 1); if (!live.get(fn)) live.delete(fn); }
+    return remove.call(this, type, fn, options);
+  };
+  window.__liveListeners = () => [...live.values()].reduce((a, b) => a + b, 0);
+})();
+"""
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is needed at {CHROMIUM}: apt-get install chromium (make test does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module", params=["v1", "current"])
+def stack(request):
+    stack = start_stack(
+        request.param,
+        settings={
+            "GATEWAY_BRIDGE_TIMEOUT_MS": 4000,
+            "GATEWAY_OPEN_RETRY_MS": 2500,
+            "GATEWAY_OPEN_TIMEOUT_MS": 12000,
+        },
+    )
+    stack["dialect"] = request.param
+    yield stack
+    concurrency.wait_idle()
+    for name in ("host", "gateway", "simulator"):
+        stack[name].stop()
+    stack["app"].extensions["db"].dispose()
+
+
+def sim_control(stack, path, **body):
+    requests.post(f"{stack['simulator'].url}/_sim/{path}", json=body, timeout=5).raise_for_status()
+
+
+@pytest.fixture
+def page(browser, stack):
+    sim_control(stack, "reset")
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.add_init_script(LISTENER_PROBE)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.on("console", lambda m: print("CONSOLE", m.text[:200]))
+    yield page
+    context.close()
+
+
+def launch_demo(page, stack, user="alice", path="welcome.md", way="token"):
+    page.goto(stack["host"].url)
+    page.select_option("#user", user)
+    page.select_option("#file", path)
+    page.select_option("#way", way)
+    page.click("#launch")
+    page.wait_for_function("() => window.demoEmbed !== undefined")
+    page.evaluate("() => window.demoEmbed.ready()")
+
+
+def kiosk(page):
+    return page.frame_locator("#embed iframe").frame_locator("#cocalc")
+
+
+def embed_frame(page, stack):
+    return next(f for f in page.frames if f.url.startswith(stack["gateway"].url + "/embed/"))
+
+
+def wait_embed_frame(page, stack, timeout=15):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [f for f in page.frames if f.url.startswith(stack["gateway"].url + "/embed/")]
+        if found:
+            return found[0]
+        page.wait_for_timeout(50)
+    raise AssertionError("no embed page appeared")
+
+
+def _open_embed_page(page, stack, user="bob"):
+    launch_demo(page, stack, user=user)
+    embed = embed_frame(page, stack)
+    embed.wait_for_function("() => document.body.dataset.state === 'open'")
+    return embed
+
+
+CONNECT = """async ({timeout}) => {
+    const {connect} = await import('/static/cocalc-bridge.js');
+    const iframe = document.getElementById('cocalc');
+    window.__bridge = connect(iframe, {origin: new URL(iframe.src).origin, timeout});
+    await window.__bridge.ready();
+    return JSON.parse(document.getElementById('settings').textContent).projectId;
+}"""
+
+
+def _expire_launches(stack, seconds_from_now):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from gateway.store.models import Launch, utcnow
+
+    with stack["app"].extensions["gateway"].db.begin() as session:
+        session.execute(
+            update(Launch).values(expires_at=utcnow() + timedelta(seconds=seconds_from_now))
+        )
+
+
+def kiosk_url(page):
+    return next(f for f in page.frames if "/projects/" in f.url).url
+
+
+def launch_new_user(page, stack, path="welcome.md"):
+    """Mount a launch of a user never seen before (a new project) in the demo host page."""
+    from tests.launching import mint
+
+    page.goto(stack["host"].url)
+    token = mint(stack["host_id"], stack["host_secret"], path=path)
+    page.evaluate(
+        """async ({url, token}) => {
+            const {mount} = await import(url + '/static/cocalc-embed.js');
+            window.demoEmbed = mount(document.getElementById('embed'), {url: url + '/launch', token});
+        }""",
+        {"url": stack["gateway"].url, "token": token},
+    )
+    page.wait_for_function("() => document.querySelectorAll('#embed iframe').length > 0")
