@@ -118,6 +118,12 @@ SETTINGS: tuple[Setting, ...] = (
         0,
         kind="int",
     ),
+    Setting(
+        "GATEWAY_TRUSTED_PROXIES",
+        "Networks of those proxies: X-Forwarded-* from anyone else is ignored",
+        "127.0.0.1/32,::1/128",
+        kind="networks",
+    ),
     Setting("GATEWAY_METRICS_TOKEN", "Bearer token that /metrics requires", secret=True),
     Setting(
         "GATEWAY_METRICS_NETWORKS",

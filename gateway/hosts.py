@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import secrets
 import time
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -22,14 +22,47 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+ORIGIN = re.compile(r"(https?)://(\[[0-9A-Fa-f:.]+\]|[^/:?#\[\]@\s]+)(?::([0-9]{1,5}))?/?")
+LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_host(text: str) -> str | None:
+    """The host of an origin in the form browsers send: lower case, punycode, or an IP."""
+    if text.startswith("["):
+        try:
+            return f"[{ipaddress.IPv6Address(text[1:-1]).compressed}]"
+        except ValueError:
+            return None
+    try:
+        ascii_host = text.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    labels = ascii_host.split(".")
+    if len(ascii_host) > 253 or not all(LABEL.match(label) for label in labels):
+        return None
+    return ascii_host
+
+
 def normalize_origin(origin: str) -> str:
-    """Accept ``scheme://host[:port]`` only, as browsers send it in ``Origin``."""
-    parts = urlsplit(origin.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
-        raise BadRequest(f"not an origin: {origin!r} (use e.g. https://lms.example.edu)")
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise BadRequest(f"not an origin: {origin!r} (use e.g. https://lms.example.edu)")
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+    """Accept ``scheme://host[:port]`` only, and return it as browsers send ``Origin``.
+
+    Strict on purpose: an origin is put in the embed page's ``frame-ancestors`` and matched
+    exactly by the relay, so wildcards, spaces, ``;`` and paths are refused, and a default
+    port (``:443``, ``:80``) is dropped because browsers never send it.
+    """
+    problem = f"not an origin: {origin!r} (use e.g. https://lms.example.edu or http://host:8080)"
+    match = ORIGIN.fullmatch(origin.strip()) if isinstance(origin, str) else None
+    if match is None:
+        raise BadRequest(problem)
+    scheme, raw_host, raw_port = match.groups()
+    host = _origin_host(raw_host)
+    port = int(raw_port) if raw_port else None
+    if host is None or (port is not None and not 0 < port < 65536):
+        raise BadRequest(problem)
+    if port is None or port == DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
 
 
 def _new_secret() -> str:

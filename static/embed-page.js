@@ -1,6 +1,7 @@
 // The gateway's embed page: sign CoCalc in, open the file through the bridge, say honestly
 // what went wrong, and relay the host page's commands (allowed origins only).
 import { connect, BridgeError, ErrorCode } from "./cocalc-bridge.js";
+import { cleanPath } from "./messaging.js";
 
 const NS = "cocalc-gateway";
 const settings = JSON.parse(document.getElementById("settings").textContent);
@@ -194,7 +195,8 @@ async function handle(method, params) {
       if (projectId !== settings.projectId) {
         throw new BridgeError(ErrorCode.INVALID_ARGUMENT, "this page can open files of its own project only");
       }
-      return bridge.open({ project_id: projectId, path: params.path }, {
+      // The same path rules as a launch: the host page cannot reach outside the project.
+      return bridge.open({ project_id: projectId, path: cleanPath(params.path) }, {
         timeout: params.timeout, onAck: params.ack ? params.ack : undefined,
       });
     }

@@ -88,3 +88,27 @@ export class Emitter {
     for (const set of this.handlers.values()) set.clear();
   }
 }
+
+const MAX_PATH = 4096;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?:[^\ud800-\udbff]|^)[\udc00-\udfff]/;
+
+/**
+ * A project-relative path, with the gateway's rules for launches (gateway/ways_in/request.py:
+ * clean_path; tests/data/paths.json holds the cases both must agree on): no absolute paths,
+ * no "~", "\\" or "..", no NUL, control characters or lone surrogates; "." and empty
+ * segments are dropped. Throws INVALID_ARGUMENT.
+ */
+export function cleanPath(path) {
+  if (typeof path !== "string") throw new BridgeError(ErrorCode.INVALID_ARGUMENT, "path must be a string");
+  if (path.length > MAX_PATH) throw new BridgeError(ErrorCode.INVALID_ARGUMENT, `path is longer than ${MAX_PATH} characters`);
+  if (CONTROL.test(path) || LONE_SURROGATE.test(path)) {
+    throw new BridgeError(ErrorCode.INVALID_ARGUMENT, "path contains NUL or control characters");
+  }
+  if (path.startsWith("/") || path.startsWith("~") || path.includes("\\")) {
+    throw new BridgeError(ErrorCode.INVALID_ARGUMENT, "path must be relative to the project's home folder");
+  }
+  const segments = path.split("/").filter((s) => s !== "" && s !== ".");
+  if (segments.includes("..")) throw new BridgeError(ErrorCode.INVALID_ARGUMENT, "path must not contain '..'");
+  return segments.join("/");
+}

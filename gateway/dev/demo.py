@@ -66,7 +66,9 @@ def host_site(gateway_url: str, host_id: str, secret: str) -> Flask:
 
     @app.post("/demo/launch")
     def launch():
-        body = request.get_json(force=True)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return jsonify(error="send a JSON object"), 400
         user, path = body.get("user", "alice"), body.get("path", "welcome.md")
         if user not in DEMO_USERS:
             return jsonify(error="unknown demo user"), 400

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import errors, health, metrics, pages, security
+from . import errors, health, metrics, openapi, pages, security
 
 
 def init_app(app: Flask) -> None:
@@ -19,7 +19,8 @@ def init_app(app: Flask) -> None:
         from ..dev import baselines
 
         baselines.init_app(app)
-    for blueprint in (pages.bp, ways_in_views.bp, launch_views.bp, health.bp, metrics.bp):
+    blueprints = (pages.bp, ways_in_views.bp, launch_views.bp, health.bp, metrics.bp, openapi.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
     @app.before_request

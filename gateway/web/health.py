@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from ..context import gateway
+from .metrics import has_metrics_access
 
 bp = Blueprint("health", __name__)
 
@@ -38,9 +39,12 @@ def readyz():
     except Exception as exc:
         checks["cocalc"] = {"ok": False, "error": getattr(exc, "message", type(exc).__name__)}
         ready = False
-    return jsonify(
-        status="ready" if ready else "unavailable", checks=checks, embedding=embedding_checklist()
-    ), (200 if ready else 503)
+    status = "ready" if ready else "unavailable"
+    if not has_metrics_access():  # anyone may ask whether; only operators learn why
+        return jsonify(status=status), (200 if ready else 503)
+    return jsonify(status=status, checks=checks, embedding=embedding_checklist()), (
+        200 if ready else 503
+    )
 
 
 def embedding_checklist() -> dict:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
+
 from flask import Flask, request
 from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -42,13 +45,54 @@ class NoSessions(SessionInterface):
         pass
 
 
+FORWARDED = (
+    "X_FORWARDED_FOR",
+    "X_FORWARDED_PROTO",
+    "X_FORWARDED_HOST",
+    "X_FORWARDED_PORT",
+    "X_FORWARDED_PREFIX",
+)
+SAFE_PREFIX = re.compile(r"^(/[A-Za-z0-9._~-]+)*/?$")
+SAFE_HOST = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+
+
+class TrustedProxies:
+    """Apply ``X-Forwarded-*`` only to requests from the configured proxies, and only values
+    of the right shape: a client that reaches the gateway directly cannot claim another
+    address (``/metrics`` trusts networks) or a prefix such as ``//evil.example``."""
+
+    def __init__(self, app, hops: int, networks):
+        self.app, self.networks = app, tuple(networks)
+        self.fixed = ProxyFix(
+            app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
+
+    def _trusted(self, environ) -> bool:
+        try:
+            peer = ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))
+        except ValueError:
+            return False
+        return any(peer in network for network in self.networks)
+
+    def __call__(self, environ, start_response):
+        if not self._trusted(environ):
+            for name in FORWARDED:
+                environ.pop(f"HTTP_{name}", None)
+            return self.app(environ, start_response)
+        prefix = environ.get("HTTP_X_FORWARDED_PREFIX")
+        if prefix is not None and not all(SAFE_PREFIX.match(p.strip()) for p in prefix.split(",")):
+            environ.pop("HTTP_X_FORWARDED_PREFIX")
+        host = environ.get("HTTP_X_FORWARDED_HOST")
+        if host is not None and not all(SAFE_HOST.match(h.strip()) for h in host.split(",")):
+            environ.pop("HTTP_X_FORWARDED_HOST")
+        return self.fixed(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = NoSessions()
     hops = int(app.config.get("GATEWAY_PROXY_FIX") or 0)
     if hops:
-        app.wsgi_app = ProxyFix(
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
-        )
+        app.wsgi_app = TrustedProxies(app.wsgi_app, hops, app.config["GATEWAY_TRUSTED_PROXIES"])
 
     @app.after_request
     def _headers(response):

@@ -169,3 +169,29 @@ def test_reply_correlation_on_its_own(page, stack):
     assert kinds["open"] == ["ack", "done", "ignore", "error", "error", "ignore", "ignore"]
     assert kinds["status"] == ["done", "ignore", "ignore", "error"]
     assert kinds["closeall"] == ["done", "ignore", "ignore"]
+
+
+def test_clean_path_agrees_with_the_servers_rule(page, stack):
+    """cleanPath (the relay's rule) and clean_path (launches) on the same cases."""
+    import json
+    from pathlib import Path
+
+    cases = json.loads((Path(__file__).parents[1] / "data" / "paths.json").read_text())["cases"]
+    page.goto(stack["gateway"].url + "/healthz")
+    got = page.evaluate(
+        """async (cases) => {
+            const {cleanPath} = await import('/static/messaging.js');
+            return cases.map(([given]) => { try { return cleanPath(given); } catch (e) { return e.code; } });
+        }""",
+        cases,
+    )
+    wanted = [w if w is not None else "INVALID_ARGUMENT" for _, w in cases]
+    assert got == wanted
+
+
+def test_the_relay_refuses_paths_outside_the_project(page, stack):
+    launch_demo(page, stack)
+    codes = page.evaluate("""async () => Promise.all(
+        ['../../etc/passwd', '/etc/passwd', '~/.ssh/id_rsa', 'a\\u0000b'].map((path) =>
+            window.demoEmbed.open({path}).then(() => 'opened', (e) => e.code)))""")
+    assert codes == ["INVALID_ARGUMENT"] * 4

@@ -46,3 +46,11 @@ def test_readyz_with_auto_dialect_and_a_non_cocalc_server(sim, sqlite_url):
     )
     reply = app.test_client().get("/readyz")
     assert reply.status_code == 503 and "cocalc" in reply.get_json()["checks"]
+
+
+def test_readyz_tells_anonymous_callers_only_whether(sim, sqlite_url):
+    app = make_app(sim, sqlite_url, GATEWAY_METRICS_NETWORKS="10.0.0.0/8")
+    outside = app.test_client().get("/readyz", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert outside.status_code == 200 and outside.get_json() == {"status": "ready"}
+    inside = app.test_client().get("/readyz", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert set(inside.get_json()) == {"status", "checks", "embedding"}

@@ -30,6 +30,26 @@ def upgrade():
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_revocations_next_try_at", "revocations", ["next_try_at"])
+    _normalize_origins()
+
+
+def _normalize_origins():
+    """Store every host origin as browsers send it (``hosts.normalize_origin``); drop any
+    that is not an origin at all (such as ``https://*.x``, which CSP would have widened)."""
+    from gateway.errors import BadRequest
+    from gateway.hosts import normalize_origin
+
+    hosts = sa.table("hosts", sa.column("id", sa.String), sa.column("origins", sa.JSON))
+    bind = op.get_bind()
+    for host_id, origins in bind.execute(sa.select(hosts.c.id, hosts.c.origins)).all():
+        kept = []
+        for origin in origins or []:
+            try:
+                kept.append(normalize_origin(origin))
+            except BadRequest:
+                continue
+        if kept != origins:
+            bind.execute(hosts.update().where(hosts.c.id == host_id).values(origins=kept))
 
 
 def downgrade():
