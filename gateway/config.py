@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,9 @@ class Setting:
     secret: bool = False
     kind: str = "str"  # str, url, int, float, bool, choice, networks
     choices: tuple[str, ...] = ()
+    #: Bounds of a number (inclusive), checked at start-up.
+    minimum: float | None = None
+    maximum: float | None = None
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -37,19 +41,37 @@ SETTINGS: tuple[Setting, ...] = (
         kind="choice",
         choices=("auto", "v1", "current"),
     ),
-    Setting("COCALC_TIMEOUT", "Seconds to wait for any CoCalc call", 10.0, kind="float"),
+    Setting(
+        "COCALC_TIMEOUT", "Seconds to wait for any CoCalc call", 10.0, kind="float", minimum=0.1
+    ),
     Setting(
         "COCALC_PROBE_TIMEOUT",
         "Seconds each probe of the dialect may take (auto only; never holds up a request)",
         3.0,
         kind="float",
+        minimum=0.1,
     ),
-    Setting("COCALC_RETRIES", "Retries of calls that are safe to repeat", 2, kind="int"),
+    Setting(
+        "COCALC_RETRIES",
+        "Retries of calls that are safe to repeat",
+        2,
+        kind="int",
+        minimum=0,
+        maximum=10,
+    ),
     Setting(
         "COCALC_REGISTRATION_TOKEN", "CoCalc registration token, if sign-up needs one", secret=True
     ),
     Setting("COCALC_ORGANIZATION", "Organization name: create users with org.createUser"),
     Setting("DATABASE_URL", "SQLAlchemy URL; default: SQLite in the instance folder"),
+    Setting(
+        "GATEWAY_DB_CONNECTIONS",
+        "PostgreSQL connections one gateway process opens at most (3/4 for transactions "
+        "and locks, 1/4 for single statements)",
+        16,
+        kind="int",
+        minimum=4,
+    ),
     Setting(
         "GATEWAY_SECRET_KEY",
         "Random secret (32+ chars): the default encryption key and the sign-in state's signer",
@@ -68,16 +90,26 @@ SETTINGS: tuple[Setting, ...] = (
         "users.cocalc-gateway.invalid",
     ),
     Setting(
-        "GATEWAY_TOKEN_MARGIN", "Seconds of life a cached token must have left", 3600, kind="int"
+        "GATEWAY_TOKEN_MARGIN",
+        "Seconds of life a cached token must have left (less than API v1's 12 h)",
+        3600,
+        kind="int",
+        minimum=0,
+        maximum=12 * 3600 - 60,
     ),
     Setting(
-        "GATEWAY_EMBED_LIFETIME", "Seconds an embed page works (0: the token's life)", 0, kind="int"
+        "GATEWAY_EMBED_LIFETIME",
+        "Seconds an embed page works (0: the token's life)",
+        0,
+        kind="int",
+        minimum=0,
     ),
     Setting(
         "GATEWAY_PROJECT_START_INTERVAL",
         "Seconds after which a launch asks CoCalc to start the project again (in the background)",
         600,
         kind="int",
+        minimum=0,
     ),
     Setting(
         "GATEWAY_REVOKE_TOKENS",
@@ -91,12 +123,14 @@ SETTINGS: tuple[Setting, ...] = (
         "How long the embed page waits for CoCalc to answer",
         20000,
         kind="int",
+        minimum=1000,
     ),
     Setting(
         "GATEWAY_OPEN_TIMEOUT_MS",
         "How long the embed page tries, in all, to get its file open in CoCalc",
         60000,
         kind="int",
+        minimum=1000,
     ),
     Setting(
         "GATEWAY_OPEN_RETRY_MS",
@@ -104,6 +138,7 @@ SETTINGS: tuple[Setting, ...] = (
         "started again and tries once more",
         15000,
         kind="int",
+        minimum=1000,
     ),
     Setting(
         "GATEWAY_HOUSEKEEPING_INTERVAL",
@@ -111,12 +146,15 @@ SETTINGS: tuple[Setting, ...] = (
         "housekeeping`, e.g. from cron)",
         300,
         kind="int",
+        minimum=0,
     ),
     Setting(
         "GATEWAY_PROXY_FIX",
         "Number of trusted reverse proxies in front (X-Forwarded-*)",
         0,
         kind="int",
+        minimum=0,
+        maximum=5,
     ),
     Setting(
         "GATEWAY_TRUSTED_PROXIES",
@@ -143,16 +181,8 @@ SETTINGS: tuple[Setting, ...] = (
 
 def _parse(setting: Setting, raw: str) -> Any:
     value = raw.strip()
-    if setting.kind == "int":
-        try:
-            return int(value)
-        except ValueError:
-            raise ConfigError(f"{setting.name} must be a whole number") from None
-    if setting.kind == "float":
-        try:
-            return float(value)
-        except ValueError:
-            raise ConfigError(f"{setting.name} must be a number") from None
+    if setting.kind in ("int", "float"):
+        return _number(setting, value)
     if setting.kind == "bool":
         if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
             raise ConfigError(f"{setting.name} must be true or false")
@@ -167,6 +197,40 @@ def _parse(setting: Setting, raw: str) -> Any:
             raise ConfigError(f"{setting.name} must be an http(s) URL like https://cocalc.example")
         return value.rstrip("/")
     return value
+
+
+def _number(setting: Setting, value) -> float | int:
+    kind = int if setting.kind == "int" else float
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        noun = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{setting.name} must be {noun}") from None
+    return check_bounds(setting, number)
+
+
+def check_bounds(setting: Setting, number):
+    if setting.minimum is not None and number < setting.minimum:
+        raise ConfigError(f"{setting.name} must be at least {setting.minimum:g}")
+    if setting.maximum is not None and number > setting.maximum:
+        raise ConfigError(f"{setting.name} must be at most {setting.maximum:g}")
+    return number
+
+
+DOMAIN = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))+$")
+
+
+def check_together(result: dict) -> None:
+    """Rules that tie settings together, or that their kind alone cannot say."""
+    if len(str(result["GATEWAY_SECRET_KEY"])) < 32:
+        raise ConfigError("GATEWAY_SECRET_KEY must be at least 32 characters long")
+    if not DOMAIN.match(str(result["GATEWAY_EMAIL_DOMAIN"])):
+        raise ConfigError("GATEWAY_EMAIL_DOMAIN must be a domain like users.example.invalid")
+    if int(result["GATEWAY_OPEN_RETRY_MS"]) > int(result["GATEWAY_OPEN_TIMEOUT_MS"]):
+        raise ConfigError("GATEWAY_OPEN_RETRY_MS must not be more than GATEWAY_OPEN_TIMEOUT_MS")
+    token = result.get("GATEWAY_METRICS_TOKEN")
+    if token and len(str(token)) < 16:
+        raise ConfigError("GATEWAY_METRICS_TOKEN must be at least 16 characters long")
 
 
 def parse_networks(name: str, value: str) -> tuple:
@@ -191,6 +255,8 @@ def load(environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None)
             value = overrides.pop(setting.name)
             # Tests pass settings as the environment would (strings) or already typed.
             is_text = isinstance(value, str) and setting.kind != "str"
+            if not is_text and setting.kind in ("int", "float"):
+                value = check_bounds(setting, value)
             result[setting.name] = _parse(setting, value) if is_text else value
             continue
         raw = environ.get(setting.name, "")
@@ -202,8 +268,7 @@ def load(environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None)
             result[setting.name] = _parse(setting, setting.default)
         else:
             result[setting.name] = setting.default
-    if len(str(result["GATEWAY_SECRET_KEY"])) < 32:
-        raise ConfigError("GATEWAY_SECRET_KEY must be at least 32 characters long")
+    check_together(result)
     result.update(overrides)  # anything else tests pass (TESTING, ...)
     return result
 

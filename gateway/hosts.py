@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from .context import Gateway
 from .errors import BadRequest, NotFound, Unauthorized
-from .store.models import Host
+from .store.models import Host, utcnow
 
 #: What every host id looks like; anything else names no host (and is never looked up).
 HOST_ID = re.compile(r"^host_[0-9a-f]{16}$")
@@ -109,24 +109,32 @@ def forget_cached(gw: Gateway, host_id: str) -> None:
     _memo(gw, "hosts").pop(host_id, None)
 
 
-def get(gw: Gateway, host_id: str, *, fresh: bool = False) -> Host:
-    """Return a host, from this process's cache unless ``fresh`` (e.g. a secret may be new)."""
+def get(gw: Gateway, host_id: str, *, fresh: bool = False, removed: bool = False) -> Host:
+    """Return a host, from this process's cache unless ``fresh`` (e.g. a secret may be new).
+
+    A removed host is not found, unless ``removed`` asks for it (``hosts restore``).
+    """
     if not isinstance(host_id, str) or not HOST_ID.match(host_id):
         raise NotFound("no host with this id")
     cached = _memo(gw, "hosts").get(host_id)
-    if cached and not fresh and time.monotonic() - cached[0] < CACHE_SECONDS:
+    if cached and not fresh and not removed and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
     with gw.db.read() as session:
         host = session.get(Host, host_id)
-    if host is None:
+    if host is None or (host.removed_at is not None and not removed):
+        forget_cached(gw, host_id)
         raise NotFound(f"no host with id {host_id!r}")
-    _memo(gw, "hosts")[host_id] = (time.monotonic(), host)
+    if host.removed_at is None:
+        _memo(gw, "hosts")[host_id] = (time.monotonic(), host)
     return host
 
 
-def all_hosts(gw: Gateway) -> list[Host]:
+def all_hosts(gw: Gateway, *, removed: bool = False) -> list[Host]:
+    query = select(Host).order_by(Host.created_at)
+    if not removed:
+        query = query.where(Host.removed_at.is_(None))
     with gw.db.begin() as session:
-        return list(session.scalars(select(Host).order_by(Host.created_at)))
+        return list(session.scalars(query))
 
 
 def rotate_secret(gw: Gateway, host_id: str) -> str:
@@ -140,13 +148,29 @@ def rotate_secret(gw: Gateway, host_id: str) -> str:
     return secret
 
 
-def remove(gw: Gateway, host_id: str) -> None:
+def remove(gw: Gateway, host_id: str, *, purge: bool = False) -> None:
+    """Stop a host: its tokens, secret and pages stop working (in every process within
+    ``CACHE_SECONDS``). Its users stay, so ``restore`` brings them back to their accounts;
+    ``purge`` forgets them for good instead (their CoCalc accounts and projects stay)."""
     with gw.db.begin() as session:
         host = session.get(Host, host_id)
-        if host is None:
+        if host is None or (host.removed_at is not None and not purge):
             raise NotFound(f"no host with id {host_id!r}")
-        session.delete(host)
+        if purge:
+            session.delete(host)
+        else:
+            host.removed_at = utcnow()
         forget_cached(gw, host_id)
+
+
+def restore(gw: Gateway, host_id: str) -> str:
+    """Bring a removed host back, with a new secret (the old one stays dead); return it."""
+    with gw.db.begin() as session:
+        host = session.get(Host, host_id)
+        if host is None or host.removed_at is None:
+            raise NotFound(f"no removed host with id {host_id!r}")
+        host.removed_at = None
+    return rotate_secret(gw, host_id)
 
 
 def signing_key(gw: Gateway, host: Host) -> bytes:
@@ -193,4 +217,5 @@ def describe(host: Host) -> dict:
         "template_project_id": host.template_project_id,
         "template_path": host.template_path,
         "created_at": host.created_at.isoformat() if host.created_at else None,
+        "removed_at": host.removed_at.isoformat() if host.removed_at else None,
     }

@@ -35,10 +35,11 @@ def hosts_add(name, origins, template_project, template_path):
 
 
 @hosts.command("list")
+@click.option("--removed/--no-removed", default=False, help="Include removed hosts.")
 @with_appcontext
-def hosts_list():
+def hosts_list(removed):
     """List hosts as JSON (without secrets)."""
-    echo_json([service.describe(h) for h in service.all_hosts(gateway())])
+    echo_json([service.describe(h) for h in service.all_hosts(gateway(), removed=removed)])
 
 
 @hosts.command("rotate-secret")
@@ -53,9 +54,26 @@ def hosts_rotate(host_id):
 
 @hosts.command("remove")
 @click.argument("host_id")
+@click.option(
+    "--purge",
+    is_flag=True,
+    help="Forget the host's users for good (their CoCalc accounts and projects stay).",
+)
 @with_appcontext
-def hosts_remove(host_id):
-    """Remove a host and forget its users (their CoCalc accounts stay)."""
+def hosts_remove(host_id, purge):
+    """Stop a host: its tokens and pages stop working; ``hosts restore`` brings it back."""
+    if purge:
+        click.confirm("Forget every user of this host for good?", abort=True)
     with clear_errors():
-        service.remove(gateway(), host_id)
-    echo_json({"removed": host_id})
+        service.remove(gateway(), host_id, purge=purge)
+    echo_json({"removed": host_id, "purged": purge})
+
+
+@hosts.command("restore")
+@click.argument("host_id")
+@with_appcontext
+def hosts_restore(host_id):
+    """Bring a removed host back with its users; prints its new secret."""
+    with clear_errors():
+        secret = service.restore(gateway(), host_id)
+    echo_json({"id": host_id, "secret": secret})

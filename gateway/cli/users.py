@@ -10,13 +10,14 @@ from flask.cli import with_appcontext
 
 from .. import hosts
 from ..context import gateway
+from ..provisioning import lifecycle
 from ..provisioning import users as service
 from .common import clear_errors, echo_json
 
 
 @click.group("users")
 def users():
-    """Manage host users: bulk import, list, show, deprovision."""
+    """Manage host users: bulk import, list, show, deprovision, delete."""
 
 
 @users.command("import")
@@ -72,9 +73,24 @@ def users_show(external_id, host_id):
 @users.command("deprovision")
 @click.argument("external_id")
 @click.option("--host", "host_id", required=True)
-@click.confirmation_option(prompt="Remove this user from their projects and forget them?")
+@click.confirmation_option(prompt="Remove this user from their projects and stop their pages?")
 @with_appcontext
 def users_deprovision(external_id, host_id):
-    """Remove a user from their CoCalc projects and forget the mapping."""
+    """Remove a user from their projects and stop their pages (a later launch brings them
+    back to the same account)."""
     with clear_errors():
-        echo_json(service.deprovision(gateway(), host_id, external_id))
+        echo_json(lifecycle.deprovision(gateway(), host_id, external_id))
+
+
+@users.command("delete")
+@click.argument("external_id")
+@click.option("--host", "host_id", required=True)
+@click.confirmation_option(
+    prompt="Delete this user's CoCalc account and projects where CoCalc allows, and forget "
+    "them for good?"
+)
+@with_appcontext
+def users_delete(external_id, host_id):
+    """Erase a user: their CoCalc account and projects where the API allows, and the mapping."""
+    with clear_errors():
+        echo_json(lifecycle.erase(gateway(), host_id, external_id))

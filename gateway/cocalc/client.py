@@ -91,6 +91,14 @@ class CoCalcClient(abc.ABC):
         """Tell whether the API key is a site admin's, where the dialect can tell; else None."""
         return None
 
+    def delete_account(self, account_id: str) -> None:
+        """Delete a user's account; raises CoCalcUnsupported where the API cannot."""
+        raise CoCalcUnsupported("this API cannot delete accounts", endpoint="delete_account")
+
+    def delete_project(self, project_id: str) -> None:
+        """Delete a project of the key's account; raises CoCalcUnsupported where it cannot."""
+        raise CoCalcUnsupported("this API cannot delete projects", endpoint="delete_project")
+
     def set_account_name(self, account_id: str, first_name: str, last_name: str) -> None:
         """Rename an account (a site admin's key); raises CoCalcUnsupported where impossible."""
         raise CoCalcUnsupported("this API cannot rename other accounts", endpoint="set_name")

@@ -165,6 +165,23 @@ class CurrentClient(CoCalcClient):
             return True
         return None
 
+    def delete_project(self, project_id) -> None:
+        self._hub("projects.deleteProject", {"project_id": project_id}, idempotent=True)
+
+    def delete_account(self, account_id) -> None:
+        # The current API deletes only the signed-in account (/api/v2/accounts/delete): sign
+        # in as the user in a throw-away session (never the client's own, which keeps no
+        # cookie), delete, and let the session go.
+        token = self.user_auth(account_id, "").token
+        try:
+            with self.transport.browser_session() as browser:
+                browser.get("/auth/impersonate", params={"auth_token": token})
+                reply = browser.post("/api/v2/accounts/delete", json={})
+        finally:
+            self.revoke_token(token)
+        if not isinstance(reply, dict) or reply.get("status") != "ok":
+            raise CoCalcProtocolError("the account was not deleted", endpoint="accounts/delete")
+
     def set_account_name(self, account_id, first_name, last_name) -> None:
         body = {"account_id": account_id, "first_name": first_name, "last_name": last_name}
         self._rest("accounts/set-name", body, idempotent=True)

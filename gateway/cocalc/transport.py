@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.cookiejar import CookiePolicy
 from typing import Any
 
@@ -102,6 +103,34 @@ def _never_sent(exc: requests.RequestException) -> bool:
     return isinstance(reason, NewConnectionError)
 
 
+class BrowserSession:
+    """Requests as a signed-in browser makes them (no API key), replies interpreted alike."""
+
+    def __init__(self, transport: Transport, session: requests.Session):
+        self.transport, self.session = transport, session
+
+    def _send(self, method: str, path: str, endpoint: str, **kwargs) -> Any:
+        try:
+            response = self.session.request(
+                method, self.transport.base_url + path, timeout=self.transport.timeout, **kwargs
+            )
+        except requests.RequestException:
+            raise CoCalcUnavailable("could not connect to CoCalc", endpoint=endpoint) from None
+        return response
+
+    def get(self, path: str, **kwargs) -> None:
+        response = self._send("GET", path, path, **kwargs)
+        if response.status_code >= 400:
+            raise CoCalcRequestRejected(
+                f"CoCalc answered HTTP {response.status_code}",
+                endpoint=path,
+                status=response.status_code,
+            )
+
+    def post(self, path: str, **kwargs) -> Any:
+        return interpret_reply(path, self._send("POST", path, path, **kwargs), "current")
+
+
 class NoCookies(CookiePolicy):
     """Keep and send no cookie. CoCalc's sign-up signs the caller in when an account with the
     same e-mail and password exists, and on ``/api/v2`` a sign-in cookie beats the API key: a
@@ -161,6 +190,17 @@ class Transport:
 
     def __repr__(self) -> str:  # never show the key, even in a debugger
         return f"<Transport {self.dialect} {self.base_url}>"
+
+    @contextmanager
+    def browser_session(self) -> Iterator[BrowserSession]:
+        """A throw-away session that keeps cookies, as a browser signed in as a user would;
+        for the few calls the current API takes only from a signed-in account."""
+        session = requests.Session()
+        session.headers["User-Agent"] = "cocalc-gateway"
+        try:
+            yield BrowserSession(self, session)
+        finally:
+            session.close()
 
     def post(self, path: str, body: Any, *, endpoint: str, idempotent: bool) -> Any:
         """Send one call, retrying where safe, and return the interpreted JSON reply."""

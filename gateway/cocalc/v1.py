@@ -97,6 +97,20 @@ class V1Client(CoCalcClient):
                 return row.get("project_id")
         return None
 
+    def delete_account(self, account_id: str) -> None:
+        # Answered also when the account was deleted before (a retry is harmless).
+        self._call(
+            "delete_account",
+            {"account_id": account_id},
+            expect=("account_deleted",),
+            idempotent=True,
+        )
+
+    def delete_project(self, project_id: str) -> None:
+        # The documented user query: setting "deleted" on a project of the key's account.
+        query = {"projects": {"project_id": project_id, "deleted": True}}
+        self._call("query", {"query": query}, expect=("query",), idempotent=True)
+
     def start_project(self, project_id: str) -> None:
         # API v1 has no "start" event; running any command starts a stopped project.
         self.project_exec(project_id, "true")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..cocalc.types import BrowserSignIn
@@ -20,7 +20,7 @@ from ..context import Gateway
 from ..errors import Gone, NotFound, Unauthorized
 from ..provisioning import projects, tokens
 from ..store.database import CompiledStatement
-from ..store.models import Host, Launch, UsedTokenId, UserProject, utcnow
+from ..store.models import Host, HostUser, Launch, UsedTokenId, UserProject, utcnow
 from ..support import concurrency
 from .keys import digest, new_key
 
@@ -104,8 +104,11 @@ EMBED_QUERY = (
         Host.origins,
         UserProject.project_id,
         Launch.top_level,
+        # The kill switch: a removed host or a deprovisioned user stops every open page.
+        and_(Host.removed_at.is_(None), HostUser.deprovisioned_at.is_(None)).label("active"),
     )
     .join(Host, Host.id == Launch.host_id)
+    .join(HostUser, HostUser.id == Launch.user_id)
     .join(UserProject, UserProject.id == Launch.user_project_id)
     .where(Launch.digest == bindparam("digest"), Launch.kind == "embed")
 )
@@ -124,6 +127,7 @@ class _EmbedRow(NamedTuple):
     origins: list
     project_id: str
     top_level: bool
+    active: bool
 
 
 def _row(gw: Gateway, page_digest: str) -> _EmbedRow | None:
@@ -146,6 +150,8 @@ def load(gw: Gateway, key: str) -> EmbedPage:
             "this launch has expired; reload the page you came from to start again",
             host_origins=row.origins,
         )
+    if not row.active:
+        raise Gone("access to these notebooks was removed", host_origins=row.origins)
     client = gw.cocalc
     if row.token_encrypted:
         token = gw.box.decrypt(row.token_encrypted)
@@ -166,15 +172,22 @@ def load(gw: Gateway, key: str) -> EmbedPage:
 
 
 def signed_in(gw: Gateway, key: str) -> None:
-    """The embed page's browser is signed in: revoke its token where the dialect allows."""
-    if not tokens.revocation_enabled(gw):
-        return
-    with gw.db.begin() as session:
-        row = session.get(Launch, digest(key))
-        if row is None or row.kind != "embed" or not row.token_encrypted:
+    """The page's browser signed in (a positive signal): the page forgets its token, so a
+    reload or a copied page URL carries none, and the token is revoked where the dialect
+    allows (recorded in the same transaction, then tried until CoCalc confirms)."""
+    page = (Launch.digest == digest(key), Launch.kind == "embed")
+    with gw.db.engine.begin() as connection:
+        row = connection.execute(select(Launch.token_encrypted).where(*page)).first()
+        if row is None or row.token_encrypted is None:
             return
-        token, row.token_encrypted = gw.box.decrypt(row.token_encrypted), None
-    tokens.revoke(gw, token)
+        cleared = connection.execute(
+            update(Launch)
+            .where(*page, Launch.token_encrypted == row.token_encrypted)
+            .values(token_encrypted=None)
+        ).rowcount
+        if cleared:
+            tokens.revoke_all(gw, [row.token_encrypted], connection)
+    tokens.revoke_soon(gw)
 
 
 def restart_project(gw: Gateway, key: str) -> bool:
@@ -198,11 +211,3 @@ def restart_project(gw: Gateway, key: str) -> bool:
     project_id = row.project_id
     concurrency.submit("start project again", lambda: gw.cocalc.start_project(project_id))
     return True
-
-
-def forget_tokens(gw: Gateway, user_id: int) -> None:
-    """Clear the tokens of a user's pages (deprovisioned): reloads then carry none."""
-    with gw.db.begin() as session:
-        session.execute(
-            update(Launch).where(Launch.user_id == user_id).values(token_encrypted=None)
-        )

@@ -84,7 +84,11 @@ def provision(
         ready, started_at = found
         maybe_start_project(gw, ready.user_project_id, ready.project_id, started_at)
         return ready
-    user_id, user_project_id = ensure_rows(gw, host, profile, context)
+    rows = ensure_rows(gw, host, profile, context)
+    user_id, user_project_id = rows.user_id, rows.user_project_id
+    renamed = {k: rows.changes.get(k) for k in ("first_name", "last_name")}
+    if rows.account_id and any(renamed.values()):
+        sync_names(gw, rows.account_id, renamed["first_name"], renamed["last_name"])
     # Two chains at the same time: account, then token; project, then (once the account
     # exists) the invitation. Each call starts as soon as what it needs is there.
     account, made = Future(), []
@@ -111,8 +115,9 @@ def provision(
     return Provisioned(user_id, user_project_id, account_id, project_id, True, steps)
 
 
-def sync_names(gw: Gateway, account_id: str, first_name: str, last_name: str) -> None:
-    """Copy changed names to the CoCalc account, in the background, where the API allows."""
+def sync_names(gw: Gateway, account_id: str, first_name, last_name) -> None:
+    """Copy changed names to the CoCalc account, in the background, where the API allows
+    (a name not given stays as it is)."""
 
     def work():
         try:

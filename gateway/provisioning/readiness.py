@@ -1,6 +1,7 @@
 """The one definition of "this user is set up for a warm launch", as SQL both paths share.
 
-A user is ready when their account exists, the context's project exists with them as a
+A user is ready when their account exists (and they were not deprovisioned since), the
+context's project exists with them as a
 collaborator and its template copied (if the host has one), the profile the host sends now
 is the one stored, and, where a launch needs it, a cached token has more than the margin
 of life left. ``READY`` is that rule as a SQLAlchemy clause; the general path
@@ -38,6 +39,7 @@ PROFILE_UNCHANGED = and_(
 
 READY = and_(
     HostUser.account_id.is_not(None),
+    HostUser.deprovisioned_at.is_(None),
     UserProject.project_id.is_not(None),
     UserProject.collaborator_added,
     or_(UserProject.template_copied, not_(bindparam("needs_template"))),

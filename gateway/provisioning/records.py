@@ -7,6 +7,7 @@ the winner's row (as ``pypi/warehouse`` does).
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -41,8 +42,22 @@ def _new_project(user_id: int, context: str) -> dict:
     }
 
 
-def ensure_rows(gw: Gateway, host: Host, profile: UserProfile, context: str) -> tuple[int, int]:
-    """Return the ids of the user's row and their project row, creating what is missing."""
+@dataclass(frozen=True)
+class Rows:
+    user_id: int
+    user_project_id: int
+    #: The account, if the user had one already (a returning user).
+    account_id: str | None = None
+    #: Profile fields the host now sends differently (stored here already).
+    changes: dict = field(default_factory=dict)
+
+
+def ensure_rows(gw: Gateway, host: Host, profile: UserProfile, context: str) -> Rows:
+    """Return the ids of the user's row and their project row, creating what is missing.
+
+    A returning user's profile is brought up to date, and a deprovisioned user (a
+    tombstone) is brought back: the host launching them again says they are back.
+    """
     try:
         with gw.db.engine.begin() as connection:  # a new user: both rows in one transaction
             user_id = connection.execute(
@@ -51,15 +66,22 @@ def ensure_rows(gw: Gateway, host: Host, profile: UserProfile, context: str) -> 
             project_id = connection.execute(
                 insert(UserProject).returning(UserProject.id), _new_project(user_id, context)
             ).scalar_one()
-        return user_id, project_id
+        return Rows(user_id, project_id)
     except IntegrityError:
         pass  # the user exists (perhaps made by a request beside this one)
     user = gw.db.fetch(
-        select(HostUser.id, HostUser.first_name, HostUser.last_name, HostUser.email).where(
-            HostUser.host_id == host.id, HostUser.external_id == profile.external_id
-        )
+        select(
+            HostUser.id,
+            HostUser.first_name,
+            HostUser.last_name,
+            HostUser.email,
+            HostUser.account_id,
+            HostUser.deprovisioned_at,
+        ).where(HostUser.host_id == host.id, HostUser.external_id == profile.external_id)
     )
-    update_profile(gw, user, profile)
+    changes = update_profile(gw, user, profile)
+    if user.deprovisioned_at is not None:
+        gw.db.write((update(HostUser).where(HostUser.id == user.id), {"deprovisioned_at": None}))
     query = select(UserProject.id).where(
         UserProject.user_id == user.id, UserProject.context == context
     )
@@ -68,7 +90,7 @@ def ensure_rows(gw: Gateway, host: Host, profile: UserProfile, context: str) -> 
         with contextlib.suppress(IntegrityError):  # or created meanwhile by another request
             gw.db.write((insert(UserProject), _new_project(user.id, context)))
         found = gw.db.fetch(query)
-    return user.id, found[0]
+    return Rows(user.id, found[0], user.account_id, changes)
 
 
 def changed_profile(stored, profile: UserProfile) -> dict:

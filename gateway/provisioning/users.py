@@ -1,4 +1,4 @@
-"""Managing host users in bulk: import from CSV, list, show, deprovision."""
+"""Host users for the CLI: bulk import from CSV, list, show (``lifecycle``: leave, erase)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from .. import provisioning
 from ..cocalc import CoCalcError
@@ -113,6 +113,7 @@ def describe(user: HostUser, projects: list[UserProject]) -> dict:
         "email": user.email,
         "account_id": user.account_id,
         "created_at": user.created_at.isoformat() if user.created_at else None,
+        "deprovisioned_at": user.deprovisioned_at.isoformat() if user.deprovisioned_at else None,
         "projects": [
             {
                 "context": p.context,
@@ -146,26 +147,3 @@ def list_users(gw: Gateway, host_id: str | None = None) -> list[tuple[HostUser, 
         for project in session.scalars(select(UserProject).order_by(UserProject.id)):
             projects.setdefault(project.user_id, []).append(project)
     return [(user, projects.get(user.id, [])) for user in users]
-
-
-def deprovision(gw: Gateway, host_id: str, external_id: str) -> dict:
-    """Remove the user from their projects in CoCalc, then forget them here.
-
-    The CoCalc account stays (the API cannot delete accounts); the projects stay with the
-    gateway's account. If CoCalc fails half way, nothing is forgotten and a re-run continues.
-    """
-    user, projects = find(gw, host_id, external_id)
-    removed = []
-    for project in projects:
-        if project.project_id and user.account_id and project.collaborator_added:
-            gw.cocalc.remove_collaborator(project.project_id, user.account_id)
-            with gw.db.begin() as session:  # a re-run after a failure skips this one
-                session.get(UserProject, project.id).collaborator_added = False
-            removed.append(project.project_id)
-    with gw.db.begin() as session:
-        session.execute(delete(HostUser).where(HostUser.id == user.id))
-    return {
-        "external_id": external_id,
-        "account_id": user.account_id,
-        "removed_from_projects": removed,
-    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_S = 30
+log = logging.getLogger(__name__)
+
+
+def _total(budget: PoolBudget) -> str:
+    workers = os.environ.get("WEB_CONCURRENCY", "")
+    per_process = budget.transactions + budget.single_statements
+    return str(int(workers) * per_process) if workers.isdigit() else f"workers x {per_process}"
 
 
 def normalize_url(url: str) -> str:
@@ -24,15 +32,42 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
+@dataclass(frozen=True)
+class PoolBudget:
+    """How many PostgreSQL connections one gateway process opens, at most.
+
+    Three quarters go to transactions and locks (provisioning holds one per advisory lock
+    while it works), the rest to single statements (the hot paths' reads and ``run``).
+    Neither pool overflows: workers x ``connections`` must fit PostgreSQL's
+    ``max_connections`` with room for the CLI and anything else.
+    """
+
+    connections: int = 16
+
+    @property
+    def transactions(self) -> int:
+        return max(2, self.connections - self.connections // 4)
+
+    @property
+    def single_statements(self) -> int:
+        return max(2, self.connections // 4)
+
+
+def make_engine(url: str, budget: PoolBudget | None = None) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and write-locking transactions."""
     url = normalize_url(url)
     if not url.startswith("sqlite"):
-        # No pre-ping: it costs a round trip per checkout; a connection that died is
-        # detected on use and dropped by the pool (that one request fails, the next works).
-        # Provisioning holds one connection per advisory lock: keep room for that.
+        # Pre-ping here: after PostgreSQL dropped the pool's connections (a restart, a
+        # failover), the next transaction reconnects instead of failing. The hot single
+        # statements skip the ping and retry once instead (``Database.run``, ``fetch``).
         return create_engine(
-            url, pool_size=10, max_overflow=30, pool_recycle=1800, hide_parameters=True
+            url,
+            pool_size=(budget or PoolBudget()).transactions,
+            max_overflow=0,
+            pool_timeout=30,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+            hide_parameters=True,
         )
     engine = create_engine(
         url,
@@ -85,9 +120,10 @@ class CompiledStatement:
 class Database:
     """An engine plus a session factory; ``begin()`` gives a session in one transaction."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, budget: PoolBudget | None = None):
         self.url = normalize_url(url)
-        self.engine = make_engine(self.url)
+        self.budget = budget or PoolBudget()
+        self.engine = make_engine(self.url, self.budget)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Single statements outside a transaction block get their own engine: on PostgreSQL a
         # pool of autocommit connections (a one-statement read or ``run`` needs no BEGIN and
@@ -97,8 +133,9 @@ class Database:
             single = create_engine(
                 self.url,
                 isolation_level="AUTOCOMMIT",
-                pool_size=10,
-                max_overflow=20,
+                pool_size=self.budget.single_statements,
+                max_overflow=0,
+                pool_timeout=10,
                 pool_recycle=1800,
                 hide_parameters=True,
             )
@@ -122,14 +159,27 @@ class Database:
     def fetch(self, statement, params=None):
         """Run one read statement with SQLAlchemy Core and return its first row (hot paths:
         an ORM session costs several times the query)."""
+
+        def once():
+            with self.single_statements.connect() as connection:
+                return connection.execute(statement, params or {}).first()
+
+        return _reconnecting(once)
+
+    def fetch_all(self, statement, params=None) -> list:
+        """Run one read statement and return all its rows."""
         with self.single_statements.connect() as connection:
-            return connection.execute(statement, params or {}).first()
+            return connection.execute(statement, params or {}).all()
 
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
     def run(self, statement: CompiledStatement, params: dict) -> tuple | None:
+        """``run_once``, again once on a fresh connection if the pooled one had died."""
+        return _reconnecting(lambda: self.run_once(statement, params))
+
+    def run_once(self, statement: CompiledStatement, params: dict) -> tuple | None:
         """Run one compiled statement on a pooled autocommit DBAPI connection and return
         its first row (PostgreSQL only).
 
@@ -173,12 +223,35 @@ class Database:
         self.single_statements.dispose()
 
 
+def _reconnecting(attempt):
+    """Run ``attempt``; if it failed because its connection had died (PostgreSQL restarted
+    or dropped it), run it once more on a fresh one. A dead connection is found when a
+    statement is sent on it, so the statement never ran and repeating it is safe."""
+    try:
+        return attempt()
+    except exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    return attempt()
+
+
 def default_url(app: Flask) -> str:
     os.makedirs(app.instance_path, exist_ok=True)
     return "sqlite:///" + os.path.join(app.instance_path, "gateway.sqlite3")
 
 
 def init_app(app: Flask) -> Database:
-    database = Database(app.config.get("DATABASE_URL") or default_url(app))
+    budget = PoolBudget(int(app.config["GATEWAY_DB_CONNECTIONS"]))
+    database = Database(app.config.get("DATABASE_URL") or default_url(app), budget)
+    if database.is_postgres:
+        log.info(
+            "PostgreSQL: at most %d connections in this process (%d for transactions and "
+            "locks, %d for single statements); WEB_CONCURRENCY=%s workers need %s in all",
+            budget.transactions + budget.single_statements,
+            budget.transactions,
+            budget.single_statements,
+            os.environ.get("WEB_CONCURRENCY", "?"),
+            _total(budget),
+        )
     app.extensions["db"] = database
     return database

@@ -10,7 +10,9 @@ and a crashed holder's lock is taken over once its lease ran out.
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,6 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import ServiceBusy
 from .database import Database
 from .models import Lock, utcnow
+
+log = logging.getLogger(__name__)
 
 
 def _poll(try_once, wait: float) -> None:
@@ -74,7 +78,14 @@ def _advisory_lock(db: Database, name: str, wait: float) -> Iterator[LockedConne
         try:
             yield LockedConnection(connection)
         finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            try:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            except Exception:
+                # The unlock failed (the connection broke, say): the session may still hold
+                # the lock. Discard the connection instead of pooling it; its session, and
+                # every lock it held, ends with it.
+                connection.invalidate()
+                log.warning("could not release the lock %s; its connection was discarded", key)
 
 
 def _try_lease(db: Database, name: str, owner: str, lease: float) -> bool:
@@ -96,24 +107,54 @@ def _try_lease(db: Database, name: str, owner: str, lease: float) -> bool:
         return taken.rowcount == 1
 
 
+def _renew(db: Database, name: str, owner: str, lease: float) -> bool:
+    with db.begin() as session:
+        kept = session.execute(
+            update(Lock)
+            .where(Lock.name == name, Lock.owner == owner)
+            .values(expires_at=utcnow() + timedelta(seconds=lease))
+        )
+        return kept.rowcount == 1
+
+
+def _keep_renewing(db: Database, name: str, owner: str, lease: float, done: threading.Event):
+    """Renew the lease every third of its length while its holder works, so work that
+    outlasts the lease (a template copy may take minutes) is never taken over."""
+    while not done.wait(lease / 3):
+        try:
+            if not _renew(db, name, owner, lease):
+                log.warning("the lease of lock %s was lost while its holder worked", name)
+                return
+        except Exception as exc:  # the database is busy: try again at the next tick
+            log.info("could not renew the lease of lock %s: %s", name, type(exc).__name__)
+
+
 @contextmanager
 def _lease_lock(db: Database, name: str, lease: float, wait: float) -> Iterator[Database]:
     owner = uuid.uuid4().hex
     _poll(lambda: _try_lease(db, name, owner, lease), wait)
+    done = threading.Event()
+    renewer = threading.Thread(
+        target=_keep_renewing, args=(db, name, owner, lease, done), daemon=True
+    )
+    renewer.start()
     try:
         yield db
     finally:
+        done.set()
+        renewer.join()
         with db.begin() as session:
             session.execute(delete(Lock).where(Lock.name == name, Lock.owner == owner))
 
 
 @contextmanager
-def db_lock(db: Database, name: str, *, lease: float = 120, wait: float = 60):
+def db_lock(db: Database, name: str, *, lease: float = 30, wait: float = 60):
     """Hold the lock ``name`` for the block; wait for it at most ``wait`` seconds.
 
-    Yields the database to use inside the block (``begin()`` and ``read()`` as on Database).
-    On SQLite the lease must outlast the work inside (CoCalc calls with their timeouts and
-    retries); it only matters if a process dies while holding the lock.
+    Yields what the block reads and writes through: the lock's own connection on
+    PostgreSQL (``LockedConnection``), the database itself on SQLite. On SQLite the lease
+    is renewed while the block runs, so it only matters when a process dies holding the
+    lock: then another takes it over once ``lease`` seconds passed.
     """
     if db.engine.dialect.name == "postgresql":
         with _advisory_lock(db, name, wait) as locked:

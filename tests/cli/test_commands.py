@@ -94,6 +94,11 @@ def test_users_import_list_show_deprovision(app, runner, sim, tmp_path):
     gone = runner.invoke(args=["users", "deprovision", "s1", "--host", host["id"], "--yes"])
     assert gone.exit_code == 0, gone.output
     assert shown["account_id"] not in sim.project(project_id)["collaborators"]
+    kept = json.loads(runner.invoke(args=["users", "show", "s1", "--host", host["id"]]).output)
+    assert kept["deprovisioned_at"] and kept["account_id"] == shown["account_id"]  # a tombstone
+    erased = runner.invoke(args=["users", "delete", "s1", "--host", host["id"], "--yes"])
+    assert erased.exit_code == 0, erased.output
+    assert json.loads(erased.output)["forgotten"] is True
     assert runner.invoke(args=["users", "show", "s1", "--host", host["id"]]).exit_code == 1
 
 
@@ -125,6 +130,16 @@ def test_db_upgrade_command(sim, tmp_path):
         ("COCALC_API_DIALECT", "v3", "COCALC_API_DIALECT must be one of"),
         ("GATEWAY_ENCRYPTION_KEYS", "not-a-key", "GATEWAY_ENCRYPTION_KEYS must be"),
         ("GATEWAY_REVOKE_TOKENS", "maybe", "GATEWAY_REVOKE_TOKENS must be true or false"),
+        ("GATEWAY_METRICS_NETWORKS", "10.0.0.0/8,nope", "GATEWAY_METRICS_NETWORKS: 'nope'"),
+        ("GATEWAY_TRUSTED_PROXIES", "300.1.2.3", "GATEWAY_TRUSTED_PROXIES: '300.1.2.3'"),
+        ("COCALC_TIMEOUT", "0", "COCALC_TIMEOUT must be at least 0.1"),
+        ("COCALC_RETRIES", "99", "COCALC_RETRIES must be at most 10"),
+        ("GATEWAY_TOKEN_MARGIN", "50000", "GATEWAY_TOKEN_MARGIN must be at most"),
+        ("GATEWAY_DB_CONNECTIONS", "1", "GATEWAY_DB_CONNECTIONS must be at least 4"),
+        ("GATEWAY_OPEN_RETRY_MS", "90000", "GATEWAY_OPEN_RETRY_MS must not be more than"),
+        ("GATEWAY_EMAIL_DOMAIN", "not a domain", "GATEWAY_EMAIL_DOMAIN must be a domain"),
+        ("GATEWAY_METRICS_TOKEN", "short", "GATEWAY_METRICS_TOKEN must be at least 16"),
+        ("GATEWAY_PUBLIC_URL", "gateway.example", "GATEWAY_PUBLIC_URL must be an http(s) URL"),
     ],
 )
 def test_bad_settings_stop_start_up_naming_the_setting(sim, tmp_path, setting, value, message):

@@ -75,6 +75,14 @@ def hub_start(caller, opts):
     return None
 
 
+def hub_delete_project(caller, opts):
+    project = sim().state.project_for(caller, _options(opts, "deleteProject").get("project_id", ""))
+    with sim().state.lock:
+        project.deleted = True
+        project.state = "stopped"
+    return None
+
+
 def hub_generate_token(caller, opts):
     opts = _options(opts, "generateUserAuthToken")
     account_id = str(opts.get("user_account_id", ""))
@@ -146,6 +154,7 @@ HUB = {
     "projects.addCollaborator": hub_add_collaborator,
     "projects.removeCollaborator": hub_remove_collaborator,
     "projects.start": hub_start,
+    "projects.deleteProject": hub_delete_project,
     "system.generateUserAuthToken": hub_generate_token,
     "system.revokeUserAuthToken": hub_revoke_token,
     "system.userSearch": hub_user_search,

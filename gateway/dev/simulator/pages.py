@@ -237,6 +237,7 @@ def project_info(project_id):
             files=dict(project.files),
             state=project.state,
             running=project.running,
+            deleted=project.deleted,
         )
 
 

@@ -39,7 +39,9 @@ def rest_get_projects():
         account_id = account_id or caller.account_id
         state = sim().state
         with state.lock:
-            mine = [p for p in state.projects.values() if p.has_access(account_id)]
+            mine = [
+                p for p in state.projects.values() if p.has_access(account_id) and not p.deleted
+            ]
         mine.reverse()  # most recently made first, like "ORDER BY last_edited DESC"
         limit = int(b.get("limit") or 50)
         return [
@@ -148,3 +150,17 @@ def rest_user_query():
         return {"query": {}}
 
     return serve("v2/user-query", run)
+
+
+@bp.post("/api/v2/accounts/delete")
+def rest_delete_account():
+    """Delete the signed-in account (the key's account, or the cookie's)."""
+
+    def run(caller):
+        state = sim().state
+        with state.lock:
+            state.accounts.pop(caller.account_id, None)
+            state.keys = {k: a for k, a in state.keys.items() if a != caller.account_id}
+        return {"status": "ok"}
+
+    return serve("v2/accounts/delete", run)

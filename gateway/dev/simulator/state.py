@@ -56,6 +56,7 @@ class Project:
     collaborators: set[str] = field(default_factory=set)
     files: dict[str, str] = field(default_factory=dict)
     state: str = "stopped"
+    deleted: bool = False
 
     @property
     def running(self) -> bool:

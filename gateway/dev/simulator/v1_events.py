@@ -194,6 +194,8 @@ def query(caller, body):
         raise SimError("FATAL: query must be an object")
     wanted = {k: v for k, v in pattern.items() if v is not None}
     state = sim().state
+    if not many and None not in pattern.values():  # a set query: no field asks for a value
+        return _set_project(caller, pattern)
     with state.lock:
         rows = [
             {field: getattr(p, field, None) for field in pattern}
@@ -216,3 +218,14 @@ def delete_account(caller, body):
         if account is not None:
             state.keys = {k: a for k, a in state.keys.items() if a != account.account_id}
     return "account_deleted", {}
+
+
+def _set_project(caller, values: dict):
+    """A set query on one of the caller's projects (title, description, deleted)."""
+    state = sim().state
+    project = state.project_for(caller, values.get("project_id", ""))
+    with state.lock:
+        for name in ("title", "description", "deleted"):
+            if name in values:
+                setattr(project, name, values[name])
+    return "query", {"query": {"projects": values}, "multi_response": False}
