@@ -14,7 +14,7 @@
 // not a reload); its first status replies say "connecting" without status_time or ping; and
 // a later load is a real reload, after which CoCalc knows nothing of earlier commands, so
 // the command in flight is sent again once CoCalc answers (every command is idempotent).
-import { BridgeError, Emitter, ErrorCode, deferred, exactOrigin, repeatWithBackoff } from "./messaging.js";
+import { BridgeError, Emitter, ErrorCode, cleanPath, deferred, exactOrigin, repeatWithBackoff } from "./messaging.js";
 
 export { BridgeError, ErrorCode };
 
@@ -56,7 +56,9 @@ export function classifyReply(command, data) {
   if (command.action === "open") {
     const same = data.action === "open" && data.project_id === command.project_id && data.path === command.path;
     if (same && data.status === "ack") return { kind: "ack" };
-    if (same && data.status === "done") return { kind: "done", value: { project_id: command.project_id, path: command.path } };
+    if (same && data.status === "done") {
+      return { kind: "done", value: { status: "done", action: "open", project_id: command.project_id, path: command.path } };
+    }
     if (data.status === "error" && (same || generic)) return { kind: "error", error: remoteError(data) };
     return { kind: "ignore" };
   }
@@ -91,6 +93,10 @@ class KioskConnection {
     this.settled = false;
     this.stopProbe = () => {};
     this.readyTimer = null;
+    // After a command timed out, its late replies may still come: before the next command
+    // is sent, a status probe must be answered (CoCalc answers in order), and every reply
+    // before that answer is dropped, so a late reply can never settle another command.
+    this.resync = null;
     this.onMessage = this.onMessage.bind(this);
     this.onLoad = this.onLoad.bind(this);
     window.addEventListener("message", this.onMessage);
@@ -154,6 +160,13 @@ class KioskConnection {
       if (this.settled) this.startReadiness();  // an earlier attempt failed: try again for this command
       return;
     }
+    if (this.resync) {
+      if (!this.resync.sent) {
+        this.resync.sent = true;
+        this.post({ action: "status" });
+      }
+      return;
+    }
     this.current = this.queue.shift();
     this.post(this.current.message);
   }
@@ -164,6 +177,7 @@ class KioskConnection {
     if (index >= 0) this.queue.splice(index, 1);
     if (this.current === job) {
       this.current = null;
+      if (error && error.code === ErrorCode.TIMEOUT) this.resync = { sent: false };
       setTimeout(() => this.pump(), 0);
     }
     if (error) job.reject(error);
@@ -183,6 +197,14 @@ class KioskConnection {
   onReply(data) {
     if (!this.ready) {
       if (isStatusReply(data)) this.becomeReady();
+      return;
+    }
+    if (this.resync) {
+      // Replies from before the probe's answer are the timed-out command's: drop them.
+      if (this.resync.sent && isStatusReply(data)) {
+        this.resync = null;
+        this.pump();
+      }
       return;
     }
     const job = this.current;
@@ -254,15 +276,19 @@ export function connect(iframe, { origin, timeout = 15000 } = {}) {
   return {
     /** Resolve once CoCalc answers a status probe (again after each reload). */
     ready: () => link.whenReady(),
-    /** Open `path` of `project_id`; resolves on "done", calls onAck on "ack". */
+    /** Open `path` of `project_id`; resolves with CoCalc's "done" reply, calls onAck on
+     * "ack". The path is normalised with the launches' rules first (cleanPath). */
     open({ project_id, path } = {}, options = {}) {
       if (typeof project_id !== "string" || !UUID.test(project_id)) {
         return Promise.reject(new BridgeError(ErrorCode.INVALID_ARGUMENT, "project_id must be a UUID"));
       }
-      if (typeof path !== "string") {
-        return Promise.reject(new BridgeError(ErrorCode.INVALID_ARGUMENT, "path must be a string"));
+      let clean;
+      try {
+        clean = cleanPath(path);
+      } catch (error) {
+        return Promise.reject(error);
       }
-      return link.command({ action: "open", project_id, path }, options);
+      return link.command({ action: "open", project_id, path: clean }, options);
     },
     /** Close every open file. */
     closeAll: (options = {}) => link.command({ action: "closeall" }, options),

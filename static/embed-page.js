@@ -184,7 +184,12 @@ start();
 
 // -- relay: the host page drives CoCalc through this page --------------------------------------
 async function handle(method, params) {
-  if (method === "hello") return { expired, ready: bridge.isReady, projectId: settings.projectId, path: settings.path };
+  if (method === "hello") {
+    return {
+      expired, ready: bridge.isReady, projectId: settings.projectId, path: settings.path,
+      expiresAt: settings.expiresAt, readyTimeoutMs: settings.readyTimeoutMs,
+    };
+  }
   if (expired) throw new BridgeError(ErrorCode.NOT_READY, "the launch has expired");
   switch (method) {
     case "ready":

@@ -8,6 +8,12 @@ export const ErrorCode = Object.freeze({
   DESTROYED: "DESTROYED",
   NOT_READY: "NOT_READY",
   INVALID_ARGUMENT: "INVALID_ARGUMENT",
+  // cocalc-embed.js: the gateway's page never answered the handshake (the launch did not
+  // reach it: an error page that is not the gateway's, a network failure, a blocked frame).
+  HANDSHAKE_TIMEOUT: "HANDSHAKE_TIMEOUT",
+  // cocalc-embed.js: the launch failed with one of the gateway's error pages; `reason` is
+  // its code (e.g. "unauthorized", "expired", "cocalc_unavailable").
+  LAUNCH_FAILED: "LAUNCH_FAILED",
 });
 
 /** A typed error: `code` is one of ErrorCode, `mesg` is CoCalc's text for REMOTE_ERROR. */
