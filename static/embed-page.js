@@ -10,7 +10,11 @@ const signIn = document.getElementById("cocalc-sign-in");
 const loading = document.getElementById("loading");
 const problem = document.getElementById("problem");
 const notice = document.getElementById("notice");
+const offer = document.getElementById("offer");
+const moved = document.getElementById("moved");
 const framed = window.parent !== window;
+// How long a framed sign-in that "might" work gets before the new-tab offer shows.
+const OFFER_AFTER_MS = 4000;
 let expired = false;
 let reportedSignIn = false;
 
@@ -47,6 +51,39 @@ function showProblem(state, title, text, { reasons = [], actions = ["retry", "sh
 function showCoCalc() {
   loading.hidden = true;
   problem.hidden = true;
+  offer.hidden = true;
+}
+
+/**
+ * Whether CoCalc's sign-in cookie reaches a CoCalc frame here: "works", "might" or "cannot"
+ * (the server worked it out from the sites and CoCalc's cookie policy). The top-level
+ * origin comes from ancestorOrigins where the browser has it; else from the host's origins.
+ */
+function cookieVerdict() {
+  if (!framed) return settings.cookies.topLevel;
+  const ancestors = window.location.ancestorOrigins;
+  const top = ancestors && ancestors.length ? ancestors[ancestors.length - 1] : null;
+  if (top && settings.cookies.framed[top]) return settings.cookies.framed[top];
+  const all = Object.values(settings.cookies.framed);
+  return all.length && all.every((v) => v === all[0]) ? all[0] : "might";
+}
+
+function showOffer() {
+  if (expired || document.body.dataset.state === "open") return;
+  loading.hidden = true;
+  problem.hidden = true;
+  offer.hidden = false;
+  setState("offer");
+  notifyHost("error", { code: "SIGN_IN_BLOCKED", message: "the browser blocks CoCalc's cookie in this frame" });
+}
+
+function openedInNewTab() {
+  offer.hidden = true;
+  problem.hidden = true;
+  loading.hidden = true;
+  moved.hidden = false;
+  setState("moved");
+  notifyHost("opened-in-new-tab", {});
 }
 
 /** A thin bar over the notebook: what the page knows, without hiding CoCalc. */
@@ -159,6 +196,30 @@ if (!framed && !settings.topLevel) {
   throw new Error("not framed: no sign-in");
 }
 
+for (const form of document.querySelectorAll("form[target=_blank]")) {
+  form.addEventListener("submit", () => setTimeout(openedInNewTab, 0));
+}
+const verdict = cookieVerdict();
+if (verdict === "cannot" && framed) {
+  // A framed sign-in cannot work here: go straight to the offer, without trying.
+  bridge.destroy();
+  kiosk.remove();
+  if (signIn) signIn.remove();
+  showOffer();
+  throw new Error("framed sign-in cannot work: new-tab offer");
+}
+if (verdict === "cannot" && !framed) {
+  // A new tab, but CoCalc is on another site than the gateway: its frame would be
+  // third-party here too. Go to CoCalc itself (signing in at its own site).
+  window.location.replace(signIn ? signIn.dataset.src : kiosk.dataset.src);
+  throw new Error("sign in at CoCalc's own site");
+}
+if (verdict === "might") {
+  // The sign-in may be blocked by the browser: if CoCalc has not opened the file in a few
+  // seconds, offer the new tab (and keep trying: if it opens after all, the offer goes).
+  setTimeout(showOffer, OFFER_AFTER_MS);
+}
+
 // The current CoCalc API signs in only through /auth/impersonate, in the hidden frame: its
 // response sets CoCalc's cookie, then the kiosk page can load without a token. The frames
 // get their URLs only here, after the listeners are in place, so no load can be missed.
@@ -172,6 +233,8 @@ if (signIn) {
     else reportSignedIn();
   });
   signIn.src = signIn.dataset.src;
+} else {
+  kiosk.src = kiosk.dataset.src;  // API v1: the kiosk URL signs in itself
 }
 
 document.getElementById("problem-retry").addEventListener("click", () => window.location.reload());

@@ -15,10 +15,11 @@ from typing import NamedTuple
 from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import hosts
 from ..cocalc.types import BrowserSignIn
 from ..context import Gateway
 from ..errors import Gone, NotFound, Unauthorized
-from ..provisioning import projects, tokens
+from ..provisioning import Provisioned, projects, tokens
 from ..store.database import CompiledStatement
 from ..store.models import Host, HostUser, Launch, UsedTokenId, UserProject, utcnow
 from ..support import concurrency
@@ -211,3 +212,33 @@ def restart_project(gw: Gateway, key: str) -> bool:
     project_id = row.project_id
     concurrency.submit("start project again", lambda: gw.cocalc.start_project(project_id))
     return True
+
+
+def copy_for_new_tab(gw: Gateway, key: str) -> str:
+    """A new page of the same launch, allowed to sign in at top level (the new-tab offer),
+    with a token of its own; the page it came from must still be live."""
+    source = gw.db.fetch(
+        select(
+            Launch.host_id,
+            Launch.user_id,
+            Launch.user_project_id,
+            Launch.path,
+            HostUser.account_id,
+            UserProject.project_id,
+        )
+        .join(HostUser, HostUser.id == Launch.user_id)
+        .join(UserProject, UserProject.id == Launch.user_project_id)
+        .where(
+            Launch.digest == digest(key),
+            Launch.kind == "embed",
+            Launch.expires_at > utcnow(),
+            HostUser.deprovisioned_at.is_(None),
+        )
+    )
+    if source is None:
+        raise NotFound("this embed page does not exist or has expired")
+    host = hosts.get(gw, source.host_id)
+    provisioned = Provisioned(
+        source.user_id, source.user_project_id, source.account_id, source.project_id, False
+    )
+    return create(gw, host, provisioned, source.path, top_level=True)

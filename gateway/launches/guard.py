@@ -57,3 +57,12 @@ def may_show(headers, top_level_allowed: bool) -> bool:
     if dest is None or dest in FRAME_DESTINATIONS:
         return True
     return dest == "document" and top_level_allowed
+
+
+def from_own_page(headers, gateway_origin: str) -> bool:
+    """Whether a request was sent by one of the gateway's own pages (Fetch Metadata, or the
+    ``Origin`` of a form POST where a browser sends no Fetch Metadata)."""
+    site = headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    return headers.get("Origin") == gateway_origin

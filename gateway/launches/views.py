@@ -7,6 +7,8 @@ launch link or token must survive them.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     Response,
@@ -23,9 +25,14 @@ from ..errors import Forbidden
 from ..web.security import embed_csp
 from ..web.urls import public_url
 from . import embed as pages
-from . import guard, links
+from . import guard, links, sites
 
 bp = Blueprint("launches", __name__)
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def embed_location(key: str) -> str:
@@ -80,6 +87,15 @@ def embed(key):
         "startUrl": public_url("launches.start_again", key=key),
         "dialect": page.dialect,
         "topLevel": page.top_level,
+        "newTabUrl": public_url("launches.new_tab", key=key),
+        # Whether CoCalc's sign-in cookie reaches a CoCalc frame under each host origin,
+        # and under the gateway's own page (a new tab): "works", "might" or "cannot".
+        "cookies": sites.verdicts(
+            page.host_origins,
+            origin_of(config["GATEWAY_PUBLIC_URL"]),
+            page.cocalc_origin,
+            config["COCALC_SAMESITE_REMEMBER_ME"],
+        ),
         "readyTimeoutMs": config["GATEWAY_BRIDGE_TIMEOUT_MS"],
         # After an attempt that CoCalc answered but did not finish, the page asks for the
         # project to be started again (an interrupted start never opens a file).
@@ -90,6 +106,17 @@ def embed(key):
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = embed_csp(page.cocalc_origin, page.host_origins)
     return response
+
+
+@bp.post("/embed/<key>/new-tab")
+def new_tab(key):
+    """The framed page's "Open in a new tab" (a form posted into ``_blank``): a new page of
+    the same launch that may sign in at top level. Only the gateway's own page may ask."""
+    if not guard.from_own_page(
+        request.headers, origin_of(current_app.config["GATEWAY_PUBLIC_URL"])
+    ):
+        raise Forbidden("a new tab can be opened only from the notebook's own page")
+    return redirect(embed_location(pages.copy_for_new_tab(gateway(), key)), 303)
 
 
 @bp.post("/embed/<key>/signed-in")

@@ -22,7 +22,7 @@ def embed_csp(cocalc_origin: str, frame_ancestors: list[str]) -> str:
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         f"frame-src {cocalc_origin}; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-        f"form-action 'none'; frame-ancestors {ancestors}"
+        f"form-action 'self'; frame-ancestors {ancestors}"
     )
 
 

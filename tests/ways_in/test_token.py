@@ -35,7 +35,7 @@ def test_post_launch_redirects_to_the_embed_page(client, host, gw, sim):
         project_id = session.scalar(select(UserProject.project_id))
     kiosk = f"{sim.url}/projects/{project_id}/files/work/my%20notes.md"
     if sim.dialect == "v1":
-        assert iframe_src(html, "cocalc") == (
+        assert iframe_src(html, "cocalc", "data-src") == (
             f"{kiosk}?auth_token={token_text}&fullscreen=kiosk&session="
         )
     else:
