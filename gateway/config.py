@@ -169,6 +169,21 @@ SETTINGS: tuple[Setting, ...] = (
         "127.0.0.1/32,::1/128",
         kind="networks",
     ),
+    Setting(
+        "LTI_KEY_SET_REFRESH_FLOOR",
+        "Seconds between two fetches of one LMS's key set when tokens name unknown keys",
+        60,
+        kind="int",
+        minimum=0,
+    ),
+    Setting(
+        "LTI_CLOCK_LEEWAY",
+        "Seconds of clock difference allowed in an LMS's id_token (exp, iat)",
+        60,
+        kind="int",
+        minimum=0,
+        maximum=300,
+    ),
     Setting("GATEWAY_METRICS_TOKEN", "Bearer token that /metrics requires", secret=True),
     Setting(
         "GATEWAY_METRICS_NETWORKS",

@@ -7,6 +7,7 @@
      +-- NotFound (404)
      +-- Conflict (409)           the request clashes with state it cannot change
      +-- Gone (410)               a launch link used before, or expired
+     +-- BadGateway (502)         a service of the host's (an LMS) did not answer as it should
      +-- ServiceBusy (503)        another request holds the user's set-up lock for too long
 
 CoCalc's errors live in ``gateway.cocalc.errors``; storage raises SQLAlchemy's. The web layer
@@ -64,6 +65,12 @@ class Gone(GatewayError):
     """Raised for a launch link or page that was used up or has expired."""
 
     status, code, title = 410, "expired", "This launch has expired"
+
+
+class BadGateway(GatewayError):
+    """Raised when a host's service (an LMS's key set, token or grade endpoint) fails."""
+
+    status, code, title = 502, "upstream_error", "The learning platform did not answer"
 
 
 class ServiceBusy(GatewayError):

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from .context import Gateway
 from .errors import BadRequest, NotFound, Unauthorized
 from .store.models import Host, utcnow
+from .ways_in.request import clean_path
 
 #: What every host id looks like; anything else names no host (and is never looked up).
 HOST_ID = re.compile(r"^host_[0-9a-f]{16}$")
@@ -75,7 +76,7 @@ def add(
     origins: list[str],
     *,
     template_project_id: str | None = None,
-    template_path: str | None = None,
+    template_paths: list[str] = (),
 ) -> tuple[Host, str]:
     """Create a host; return it with its secret, which is shown only this once."""
     if not name.strip():
@@ -88,7 +89,7 @@ def add(
         secret_digest=digest(secret),
         origins=[normalize_origin(o) for o in origins],
         template_project_id=template_project_id,
-        template_path=template_path,
+        template_paths=[clean_path(p) for p in template_paths],
     )
     with gw.db.begin() as session:
         session.add(host)
@@ -215,7 +216,7 @@ def describe(host: Host) -> dict:
         "name": host.name,
         "origins": host.origins,
         "template_project_id": host.template_project_id,
-        "template_path": host.template_path,
+        "template_paths": list(host.template_paths or []),
         "created_at": host.created_at.isoformat() if host.created_at else None,
         "removed_at": host.removed_at.isoformat() if host.removed_at else None,
     }

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask.cli import FlaskGroup, NoAppException
 
 from ..config import ConfigError
-from . import db, dev, hosts, keys, users
+from . import db, dev, hosts, keys, lti, users
 
 #: The command groups that need the app (its settings and database).
-APP_GROUPS = (db.db, db.housekeeping, hosts.hosts, users.users, keys.keys)
+APP_GROUPS = (db.db, db.housekeeping, hosts.hosts, users.users, keys.keys, lti.lti)
 
 
 def _create_app():

@@ -19,9 +19,15 @@ def hosts():
 @click.argument("name")
 @click.option("--origin", "origins", multiple=True, help="A site allowed to frame the pages.")
 @click.option("--template-project", help="Project to copy into every new user project.")
-@click.option("--template-path", help="Path in the template project to copy.")
+@click.option(
+    "--template-path",
+    "template_paths",
+    multiple=True,
+    help="A file or folder of the template project to copy (may repeat; default: all of it). "
+    "These are also what an LMS's Deep Linking picker offers.",
+)
 @with_appcontext
-def hosts_add(name, origins, template_project, template_path):
+def hosts_add(name, origins, template_project, template_paths):
     """Add a host; prints its id and secret (shown only once) as JSON."""
     with clear_errors():
         host, secret = service.add(
@@ -29,7 +35,7 @@ def hosts_add(name, origins, template_project, template_path):
             name,
             list(origins),
             template_project_id=template_project,
-            template_path=template_path,
+            template_paths=list(template_paths),
         )
     echo_json({**service.describe(host), "secret": secret})
 

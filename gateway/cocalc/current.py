@@ -246,7 +246,17 @@ class CurrentClient(CoCalcClient):
         raise CoCalcUnsupported("not offered by the current API", endpoint="read_text_file")
 
     def project_exec(self, project_id, command, *, args=None, timeout=10) -> ExecOutput:
-        raise CoCalcUnsupported("not offered by the current API", endpoint="project_exec")
+        body = {"project_id": project_id, "command": command, "timeout": timeout}
+        if args:
+            body["args"] = args
+        reply = self._rest("exec", body, idempotent=False)
+        if not isinstance(reply, dict):
+            raise CoCalcProtocolError("reply is not an object", endpoint="exec")
+        return ExecOutput(
+            stdout=str(reply.get("stdout") or ""),
+            stderr=str(reply.get("stderr") or ""),
+            exit_code=int(reply.get("exit_code") or 0),
+        )
 
     def browser_sign_in(self, token, project_id, path) -> BrowserSignIn:
         # Current CoCalc ignores ?auth_token= on app URLs: sign in through /auth/impersonate

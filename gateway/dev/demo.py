@@ -95,9 +95,18 @@ def host_site(gateway_url: str, host_id: str, secret: str) -> Flask:
 
 
 def start_stack(
-    dialect="current", *, host_port=0, gateway_port=0, simulator_port=0, settings=None
+    dialect="current",
+    *,
+    host_port=0,
+    gateway_port=0,
+    simulator_port=0,
+    lms_port=None,
+    settings=None,
 ) -> dict:
-    """Start simulator, gateway and demo host site; each on its own port, so origins differ."""
+    """Start simulator, gateway and demo host site; each on its own port, so origins differ.
+
+    With ``lms_port`` (0 for any), an LTI 1.3 platform too (``gateway.dev.lms``), registered
+    with the gateway for the same host, so its course pages launch notebooks."""
     # Bind all three ports first: each server's configuration names the others' origins.
     simulator = ThreadedServer(port=simulator_port)
     gateway_server = ThreadedServer(port=gateway_port)
@@ -124,18 +133,15 @@ def start_stack(
         }
     )
     with app.app_context():
-        gw = gateway()
-        migrate.upgrade(gw.db.engine)
-        template = gw.cocalc.create_project(title="Course template", start=True).project_id
-        for path, content in TEMPLATE_FILES.items():
-            gw.cocalc.write_text_file_to_project(template, path, content)
-        host, secret = hosts.add(
-            gw, "Demo course", [host_server.url], template_project_id=template, template_path=""
+        host, secret, lms_server, lms = _seed(
+            gateway(), host_server.url, gateway_server.url, lms_port
         )
         host_app = host_site(gateway_server.url, host.id, secret)
     gateway_server.start(app)
     host_server.start(host_app)
     return {
+        "lms": lms_server,
+        "lms_state": lms,
         "simulator": simulator,
         "gateway": gateway_server,
         "host": host_server,
@@ -146,18 +152,44 @@ def start_stack(
     }
 
 
+def _seed(gw, host_url: str, gateway_url: str, lms_port):
+    """The demo's data: a template project, the host, and the LMS registered for it."""
+    migrate.upgrade(gw.db.engine)
+    template = gw.cocalc.create_project(title="Course template", start=True).project_id
+    for path, content in TEMPLATE_FILES.items():
+        gw.cocalc.write_text_file_to_project(template, path, content)
+    lms_server, lms, origins = None, None, [host_url]
+    if lms_port is not None:
+        from .lms import start_lms
+
+        lms_server, lms = start_lms(gateway_url, port=lms_port)
+        origins.append(lms.url)
+    host, secret = hosts.add(gw, "Demo course", origins, template_project_id=template)
+    if lms is not None:
+        from ..ways_in.lti import platforms
+
+        values = lms.gateway_commands(host.id)
+        platforms.add(gw, values.pop("host_id"), **values)
+    return host, secret, lms_server, lms
+
+
 def run_demo(host_port: int = 5000, dialect: str = "current") -> None:
     """Serve the demo until Ctrl-C (``make demo``)."""
     stack = start_stack(
-        dialect, host_port=host_port, gateway_port=host_port + 1, simulator_port=host_port + 2
+        dialect,
+        host_port=host_port,
+        gateway_port=host_port + 1,
+        simulator_port=host_port + 2,
+        lms_port=host_port + 3,
     )
     click.echo(f"CoCalc simulator ({dialect} API): {stack['simulator'].url}")
     click.echo(f"Gateway:                      {stack['gateway'].url}")
-    click.echo(f"\n  Open the demo host page:  {stack['host'].url}\n")
+    click.echo(f"\n  Open the demo host page:  {stack['host'].url}")
+    click.echo(f"  Or the demo LMS (LTI 1.3): {stack['lms'].url}\n")
     click.echo("Press Ctrl-C to stop.")
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        for name in ("host", "gateway", "simulator"):
+        for name in ("lms", "host", "gateway", "simulator"):
             stack[name].stop()

@@ -21,6 +21,7 @@ from ..context import Gateway
 from ..errors import Gone, NotFound, Unauthorized
 from ..provisioning import Provisioned, projects, tokens
 from ..store.database import CompiledStatement
+from ..store.lti_tables import LtiGradeLink
 from ..store.models import Host, HostUser, Launch, UsedTokenId, UserProject, utcnow
 from ..support import concurrency
 from .keys import digest, new_key
@@ -40,6 +41,8 @@ class EmbedPage:
     dialect: str
     #: The page may sign in outside a frame (see ``guard``).
     top_level: bool = False
+    #: The launch carries grades (LTI): the page offers "Hand in".
+    gradable: bool = False
 
 
 def lifetime(gw: Gateway) -> timedelta | None:
@@ -107,10 +110,13 @@ EMBED_QUERY = (
         Launch.top_level,
         # The kill switch: a removed host or a deprovisioned user stops every open page.
         and_(Host.removed_at.is_(None), HostUser.deprovisioned_at.is_(None)).label("active"),
+        # An LTI launch with grades: the page offers "Hand in".
+        LtiGradeLink.launch_digest.is_not(None).label("gradable"),
     )
     .join(Host, Host.id == Launch.host_id)
     .join(HostUser, HostUser.id == Launch.user_id)
     .join(UserProject, UserProject.id == Launch.user_project_id)
+    .outerjoin(LtiGradeLink, LtiGradeLink.launch_digest == Launch.digest)
     .where(Launch.digest == bindparam("digest"), Launch.kind == "embed")
 )
 
@@ -129,6 +135,7 @@ class _EmbedRow(NamedTuple):
     project_id: str
     top_level: bool
     active: bool
+    gradable: bool
 
 
 def _row(gw: Gateway, page_digest: str) -> _EmbedRow | None:
@@ -169,6 +176,7 @@ def load(gw: Gateway, key: str) -> EmbedPage:
         cocalc_origin=client.origin,
         dialect=client.dialect,
         top_level=row.top_level,
+        gradable=bool(row.gradable),
     )
 
 

@@ -101,6 +101,7 @@ def embed(key):
         # project to be started again (an interrupted start never opens a file).
         "openTimeoutMs": config["GATEWAY_OPEN_TIMEOUT_MS"],
         "openAttemptMs": config["GATEWAY_OPEN_RETRY_MS"],
+        "handInUrl": public_url("lti.hand_in", key=key) if page.gradable else None,
     }
     html = render_template("embed.html", page=page, settings=settings)
     response = Response(html, mimetype="text/html")

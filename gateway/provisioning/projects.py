@@ -61,11 +61,21 @@ def ensure_project(gw: Gateway, user_project_id: int, host: Host, *, made=None) 
 
 
 def copy_template(gw: Gateway, host: Host, project_id: str) -> None:
-    """Copy the host's template into a new project and wait until the copy is done."""
+    """Copy the host's template paths (all of the template project when none) into a new
+    project, each waited for until done."""
+    for path in host.template_paths or [""]:
+        copy_and_wait(gw, host.template_project_id, path, project_id)
+
+
+def copy_and_wait(
+    gw: Gateway, src_project_id: str, src_path: str, target_project_id: str, target_path=None
+) -> None:
+    """Copy a path between (or within) projects and return once CoCalc says it is done."""
     started = gw.cocalc.copy_path_between_projects(
-        src_project_id=host.template_project_id,
-        src_path=host.template_path or "",
-        target_project_id=project_id,
+        src_project_id=src_project_id,
+        src_path=src_path,
+        target_project_id=target_project_id,
+        target_path=target_path,
         wait_until_done=True,
     )
     if started.copy_path_id is None:
@@ -74,13 +84,11 @@ def copy_template(gw: Gateway, host: Host, project_id: str) -> None:
     while time.monotonic() < deadline:
         status = gw.cocalc.copy_path_status(started.copy_path_id)
         if status.error:
-            raise CoCalcAPIError(
-                f"copying the template failed: {status.error}", endpoint="copy_path_status"
-            )
+            raise CoCalcAPIError(f"copying failed: {status.error}", endpoint="copy_path_status")
         if status.finished:
             return
         time.sleep(COPY_POLL_S)
-    raise CoCalcError("copying the template did not finish in time", endpoint="copy_path_status")
+    raise CoCalcError("copying did not finish in time", endpoint="copy_path_status")
 
 
 def claim_start(gw: Gateway, user_project_id: int, interval: timedelta) -> bool:

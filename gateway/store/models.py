@@ -55,7 +55,9 @@ class Host(Base):
     secret_digest: Mapped[str] = mapped_column(String(64), unique=True)
     origins: Mapped[list] = mapped_column(JSON, default=list)
     template_project_id: Mapped[str | None] = mapped_column(String(36))
-    template_path: Mapped[str | None] = mapped_column(String(1024))
+    #: The template project's files copied into every new project (all of it when empty);
+    #: also the catalogue an LMS's Deep Linking picker offers.
+    template_paths: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Set by ``hosts remove``: the host's tokens and secret stop working, its users stay
     #: (so ``hosts restore`` brings them back to their accounts and projects).
@@ -172,3 +174,7 @@ class Lock(Base):
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     owner: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The tables of the other ways in share the metadata (and so the migrations' view of it).
+from . import lti_tables  # noqa: E402,F401

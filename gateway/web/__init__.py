@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     """Register every blueprint of the production app, and the dev baselines only if asked."""
     from ..launches import views as launch_views
     from ..ways_in import views as ways_in_views
+    from ..ways_in.lti import views as lti_views
 
     security.init_app(app)
     errors.init_app(app)
@@ -19,7 +20,15 @@ def init_app(app: Flask) -> None:
         from ..dev import baselines
 
         baselines.init_app(app)
-    blueprints = (pages.bp, ways_in_views.bp, launch_views.bp, health.bp, metrics.bp, openapi.bp)
+    blueprints = (
+        pages.bp,
+        ways_in_views.bp,
+        lti_views.bp,
+        launch_views.bp,
+        health.bp,
+        metrics.bp,
+        openapi.bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

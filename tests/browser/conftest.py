@@ -69,6 +69,7 @@ def browser(playwright):
 def stack(request):
     stack = start_stack(
         request.param,
+        lms_port=0,
         settings={
             "GATEWAY_BRIDGE_TIMEOUT_MS": 4000,
             "GATEWAY_OPEN_RETRY_MS": 2500,
@@ -78,7 +79,7 @@ def stack(request):
     stack["dialect"] = request.param
     yield stack
     concurrency.wait_idle()
-    for name in ("host", "gateway", "simulator"):
+    for name in ("lms", "host", "gateway", "simulator"):
         stack[name].stop()
     stack["app"].extensions["db"].dispose()
 

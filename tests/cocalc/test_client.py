@@ -15,7 +15,6 @@ from gateway.cocalc import (
     CoCalcRequestRejected,
     CoCalcTimeout,
     CoCalcUnavailable,
-    CoCalcUnsupported,
 )
 from gateway.cocalc.types import Account, AuthToken, Project
 
@@ -155,10 +154,15 @@ def test_v1_only_operations(simulators):
         sim.reset()
 
 
-def test_current_has_no_exec(simulators):
-    cocalc = client_for(simulators["current"])
-    with pytest.raises(CoCalcUnsupported):
-        cocalc.project_exec(str(uuid.uuid4()), "ls")
+def test_exec_in_both_dialects(simulators):
+    """``/api/v2/exec`` (current) and ``project_exec`` (v1) run a command in a project."""
+    for sim in simulators.values():
+        cocalc = client_for(sim)
+        project = cocalc.create_project(title="p").project_id
+        output = cocalc.project_exec(project, "echo", args=["x", "y"])
+        assert (output.stdout, output.exit_code) == ("x y\n", 0)
+        with pytest.raises(CoCalcAPIError):
+            cocalc.project_exec(str(uuid.uuid4()), "ls")  # not a project of the gateway's
 
 
 def test_revoke_token_current(simulators):

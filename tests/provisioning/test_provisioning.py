@@ -168,7 +168,9 @@ def test_contexts_get_their_own_projects(pgw, host):
 def test_template_is_copied(pgw, sim):
     template = pgw.cocalc.create_project(title="template").project_id
     pgw.cocalc.write_text_file_to_project(template, "course/week1.md", "# Week 1")
-    host, _ = hosts.add(pgw, "Templated", [], template_project_id=template, template_path="course")
+    host, _ = hosts.add(
+        pgw, "Templated", [], template_project_id=template, template_paths=["course"]
+    )
     result = provisioning.provision(pgw, host, user())
     assert sim.project(result.project_id)["files"] == {"course/week1.md": "# Week 1"}
 
@@ -183,7 +185,7 @@ def test_a_copy_answered_without_an_id_needs_no_polling(simulators, sqlite_url, 
     gw = app.extensions["gateway"]
     template = gw.cocalc.create_project(title="template").project_id
     gw.cocalc.write_text_file_to_project(template, "a.md", "A")
-    host, _ = hosts.add(gw, "Templated", [], template_project_id=template, template_path="a.md")
+    host, _ = hosts.add(gw, "Templated", [], template_project_id=template, template_paths=["a.md"])
     result = provisioning.provision(gw, host, user())
     assert "copy_path_status" not in sim.calls()
     assert sim.project(result.project_id)["files"] == {"a.md": "A"}
@@ -198,7 +200,7 @@ def test_template_copy_is_polled_when_cocalc_answers_with_an_id(simulators, sqli
     gw = app.extensions["gateway"]
     template = gw.cocalc.create_project(title="template").project_id
     gw.cocalc.write_text_file_to_project(template, "a.md", "A")
-    host, _ = hosts.add(gw, "Async", [], template_project_id=template, template_path="a.md")
+    host, _ = hosts.add(gw, "Async", [], template_project_id=template, template_paths=["a.md"])
     result = provisioning.provision(gw, host, user())
     assert sim.calls()["copy_path_status"] >= 1
     assert sim.project(result.project_id)["files"] == {"a.md": "A"}

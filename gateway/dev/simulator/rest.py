@@ -7,7 +7,7 @@ import uuid
 from .current import body, bp, serve
 from .hub import add_collaborator
 from .plumbing import sim
-from .shared import copy_files
+from .shared import copy_files, run_command
 from .state import UUID_RE, SimError
 
 
@@ -50,6 +50,23 @@ def rest_get_projects():
         ]
 
     return serve("v2/projects/get", run)
+
+
+@bp.post("/api/v2/exec")
+def rest_exec():
+    """Run a command in a project the caller collaborates on (``exec.ts``); errors come
+    back as ``{"error": ...}`` with status 200, like every v2 endpoint."""
+
+    def run(caller):
+        b = body()
+        if not b.get("command"):
+            raise SimError("command must be specified")
+        state = sim().state
+        project = state.project_for(caller, str(b.get("project_id", "")))
+        state.start_project(project)
+        return run_command(project, b["command"], b.get("args"), b.get("path"))
+
+    return serve("v2/exec", run)
 
 
 @bp.post("/api/v2/projects/collaborators/add")

@@ -89,3 +89,25 @@ def copy_files(caller, src_project_id, src_path, target_project_id, target_path)
         "time": now,
         "started": now,
     }
+
+
+def run_command(project, command, args=None, path=None) -> dict:
+    """The few shell commands the simulator knows, with the output real tools give:
+    ``ls`` lists the top of the home folder, ``find DIR -type f`` every file as ``./x``."""
+    words = str(command).split() + [str(a) for a in (args or [])]
+    name, rest = (words[0], words[1:]) if words else ("", [])
+    home = f"/projects/{project.project_id}"
+    files = sorted(project.files)
+    if name == "true":
+        out = ("", "", 0)
+    elif name == "echo":
+        out = (" ".join(rest) + "\n", "", 0)
+    elif name == "pwd":
+        out = (home + ("/" + path if path else "") + "\n", "", 0)
+    elif name == "ls":
+        out = ("".join(n + "\n" for n in sorted({f.split("/", 1)[0] for f in files})), "", 0)
+    elif name == "find":
+        out = ("".join(f"./{f}\n" for f in files), "", 0)
+    else:
+        out = ("", f"bash: {name}: command not found\n", 127)
+    return {"stdout": out[0], "stderr": out[1], "exit_code": out[2]}

@@ -7,7 +7,7 @@ import uuid
 
 from .api_v1 import handles, truthy
 from .plumbing import sim
-from .shared import authorize_user, copy_files, search_users
+from .shared import authorize_user, copy_files, run_command, search_users
 from .state import EMAIL_RE, UUID_RE, SimError
 
 
@@ -163,21 +163,8 @@ def project_exec(caller, body):
     state = sim().state
     project = state.project_for(caller, body["project_id"])
     state.start_project(project)  # running a command starts a stopped project
-    args = body.get("args") or []
-    words = str(body["command"]).split() + [str(a) for a in args]
-    name, rest = (words[0], words[1:]) if words else ("", [])
-    home = f"/projects/{project.project_id}"
-    if name == "true":
-        out = ("", "", 0)
-    elif name == "echo":
-        out = (" ".join(rest) + "\n", "", 0)
-    elif name == "pwd":
-        out = (home + ("/" + body["path"] if body.get("path") else "") + "\n", "", 0)
-    elif name == "ls":
-        out = ("".join(p + "\n" for p in sorted(project.files)), "", 0)
-    else:
-        out = ("", f"bash: {name}: command not found\n", 127)
-    return "project_exec_output", {"stdout": out[0], "stderr": out[1], "exit_code": out[2]}
+    out = run_command(project, body["command"], body.get("args"), body.get("path"))
+    return "project_exec_output", out
 
 
 @handles("query")

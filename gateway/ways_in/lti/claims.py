@@ -1,0 +1,54 @@
+"""The LTI 1.3 claim names and vocabularies the gateway reads or writes."""
+
+from __future__ import annotations
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+MESSAGE_TYPE = LTI + "message_type"
+VERSION = LTI + "version"
+DEPLOYMENT_ID = LTI + "deployment_id"
+TARGET_LINK_URI = LTI + "target_link_uri"
+RESOURCE_LINK = LTI + "resource_link"
+ROLES = LTI + "roles"
+CONTEXT = LTI + "context"
+CUSTOM = LTI + "custom"
+LAUNCH_PRESENTATION = LTI + "launch_presentation"
+
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+DL_SETTINGS = DL + "deep_linking_settings"
+DL_CONTENT_ITEMS = DL + "content_items"
+DL_DATA = DL + "data"
+DL_MESSAGE = DL + "msg"
+
+AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+
+SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+SCOPE_LINEITEM_READ = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
+SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+SCOPE_MEMBERSHIPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+
+RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"
+MESSAGE_TYPES = (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST)
+
+#: Context roles whose holders may read every learner's project of the context. LTI 1.3
+#: sends full URIs (``…/membership#Instructor``, or the sub-role
+#: ``…/membership/Instructor#TeachingAssistant``); short names are deprecated but seen.
+STAFF_ROLES = frozenset({"Instructor", "TeachingAssistant", "ContentDeveloper"})
+MEMBERSHIP_VOCABULARY = "http://purl.imsglobal.org/vocab/lis/v2/membership"
+
+
+def is_staff(roles) -> bool:
+    """Whether a role list (from a launch or a roster) names a teaching role of the context."""
+    if not isinstance(roles, list):
+        return False
+    for role in roles:
+        if not isinstance(role, str):
+            continue
+        if role in STAFF_ROLES:
+            return True
+        vocabulary, _, name = role.partition("#")
+        if name in STAFF_ROLES and vocabulary.startswith(MEMBERSHIP_VOCABULARY):
+            return True
+    return False

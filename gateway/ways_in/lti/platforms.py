@@ -1,0 +1,159 @@
+"""Platform registrations: which LMS (issuer and client id) launches for which host.
+
+A registration names the platform's three URLs (OIDC login, token, key set) and the
+deployments it may launch from; a launch from any other deployment is refused.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ... import hosts
+from ...context import Gateway
+from ...errors import BadRequest, Conflict, NotFound
+from ...store.lti_tables import LtiPlatform
+
+MAX_URL = 2048
+LOOPBACK_NAMES = ("localhost",)
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname in LOOPBACK_NAMES or hostname.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url, name: str) -> str:
+    """An absolute https URL (http only on a loopback address, for local testing)."""
+    if not isinstance(url, str) or not url or len(url) > MAX_URL:
+        raise BadRequest(f"{name} must be a URL of at most {MAX_URL} characters", field=name)
+    parts = urlsplit(url)
+    if not parts.hostname or parts.scheme not in ("https", "http") or parts.username:
+        raise BadRequest(f"{name} must be an absolute https URL", field=name)
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise BadRequest(f"{name} must use https (http only on localhost)", field=name)
+    return url
+
+
+def _check_id(value, name: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 255:
+        raise BadRequest(f"{name} must be a non-empty string of at most 255 characters")
+    if any(ord(c) < 0x20 for c in value) or value != value.strip():
+        raise BadRequest(f"{name} must not hold control characters or edge spaces")
+    return value
+
+
+def add(
+    gw: Gateway,
+    host_id: str,
+    *,
+    issuer: str,
+    client_id: str,
+    deployment_ids: list[str],
+    login_url: str,
+    token_url: str,
+    jwks_url: str,
+    allow_no_deployment: bool = False,
+) -> LtiPlatform:
+    """Register a platform for a host (one registration per issuer and client id).
+
+    ``allow_no_deployment``: Dynamic Registration, where some LMSs name the deployment only
+    later (``lti platforms add-deployment`` then adds it)."""
+    hosts.get(gw, host_id)
+    if not deployment_ids and not allow_no_deployment:
+        raise BadRequest("a platform needs at least one deployment id (--deployment-id)")
+    platform = LtiPlatform(
+        id="plat_" + secrets.token_hex(8),
+        host_id=host_id,
+        issuer=check_url(issuer, "issuer"),
+        client_id=_check_id(client_id, "client id"),
+        deployment_ids=sorted({_check_id(d, "deployment id") for d in deployment_ids}),
+        login_url=check_url(login_url, "login URL"),
+        token_url=check_url(token_url, "token URL"),
+        jwks_url=check_url(jwks_url, "key set URL"),
+        algorithms=["RS256"],
+    )
+    try:
+        with gw.db.begin() as session:
+            session.add(platform)
+    except IntegrityError:
+        raise Conflict(
+            f"a platform with issuer {issuer!r} and client id {client_id!r} is registered"
+        ) from None
+    return platform
+
+
+def add_deployment(gw: Gateway, platform_id: str, deployment_id: str) -> LtiPlatform:
+    with gw.db.begin() as session:
+        platform = session.get(LtiPlatform, platform_id)
+        if platform is None:
+            raise NotFound(f"no platform with id {platform_id!r}")
+        ids = set(platform.deployment_ids) | {_check_id(deployment_id, "deployment id")}
+        platform.deployment_ids = sorted(ids)
+    return platform
+
+
+def all_platforms(gw: Gateway) -> list[LtiPlatform]:
+    with gw.db.read() as session:
+        return list(session.scalars(select(LtiPlatform).order_by(LtiPlatform.created_at)))
+
+
+def get(gw: Gateway, platform_id: str) -> LtiPlatform:
+    with gw.db.read() as session:
+        platform = session.get(LtiPlatform, platform_id) if isinstance(platform_id, str) else None
+    if platform is None:
+        raise NotFound(f"no platform with id {platform_id!r}")
+    return platform
+
+
+def remove(gw: Gateway, platform_id: str) -> None:
+    """Forget a registration: its launches stop; its users and their projects stay."""
+    with gw.db.begin() as session:
+        platform = session.get(LtiPlatform, platform_id)
+        if platform is None:
+            raise NotFound(f"no platform with id {platform_id!r}")
+        session.delete(platform)
+
+
+def find(gw: Gateway, issuer, client_id) -> LtiPlatform:
+    """The registration a login names: by issuer, and client id when the platform sends it
+    (it must, when the issuer has several registrations)."""
+    if not isinstance(issuer, str) or not issuer:
+        raise BadRequest("the login request has no issuer (iss)", field="iss")
+    query = select(LtiPlatform).where(LtiPlatform.issuer == issuer)
+    if client_id:
+        if not isinstance(client_id, str):
+            raise BadRequest("client_id must be a string", field="client_id")
+        query = query.where(LtiPlatform.client_id == client_id)
+    with gw.db.read() as session:
+        found = list(session.scalars(query.limit(2)))
+    if not found:
+        raise NotFound("this platform is not registered with the gateway (issuer, client id)")
+    if len(found) > 1:
+        raise BadRequest(
+            "this issuer has several registrations: the login request must name its client_id",
+            field="client_id",
+        )
+    return found[0]
+
+
+def describe(platform: LtiPlatform) -> dict:
+    return {
+        "id": platform.id,
+        "host_id": platform.host_id,
+        "issuer": platform.issuer,
+        "client_id": platform.client_id,
+        "deployment_ids": list(platform.deployment_ids),
+        "login_url": platform.login_url,
+        "token_url": platform.token_url,
+        "jwks_url": platform.jwks_url,
+        "created_at": platform.created_at.isoformat() if platform.created_at else None,
+    }

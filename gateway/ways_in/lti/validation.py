@@ -1,0 +1,97 @@
+"""The checks every ``id_token`` passes before the gateway believes a word of it.
+
+Signature first (the platform's key set, by ``kid``; RS256 unless the registration says
+otherwise), then the registered claims (``iss``, ``aud`` and ``azp``, ``exp`` and ``iat``
+with a small leeway, the login's nonce), then LTI's own: a registered deployment, a
+message type the gateway handles, version 1.3.0, and a ``target_link_uri`` on this gateway.
+"""
+
+from __future__ import annotations
+
+from joserfc import jwt
+from joserfc.errors import (
+    BadSignatureError,
+    ExpiredTokenError,
+    InvalidClaimError,
+    JoseError,
+    MissingClaimError,
+    UnsupportedAlgorithmError,
+)
+
+from ...context import Gateway
+from ...errors import BadRequest, Forbidden, Unauthorized
+from ...store.lti_tables import LtiPlatform
+from ..token import PARSE_ERRORS
+from . import claims as c
+from . import key_sets
+
+MAX_ID_TOKEN_BYTES = 48 * 1024
+
+
+def _signed_claims(gw: Gateway, platform: LtiPlatform, id_token) -> dict:
+    if not isinstance(id_token, str) or not id_token:
+        raise BadRequest("the launch has no id_token", field="id_token")
+    if len(id_token.encode("utf-8", "surrogatepass")) > MAX_ID_TOKEN_BYTES:
+        raise BadRequest("the id_token is larger than 48 KB", field="id_token")
+
+    def key(guest):
+        return key_sets.key_for(gw, platform.jwks_url, guest.headers().get("kid"))
+
+    try:
+        return jwt.decode(id_token, key, algorithms=list(platform.algorithms)).claims
+    except BadSignatureError:
+        raise Unauthorized("the id_token's signature does not verify") from None
+    except UnsupportedAlgorithmError:
+        algorithms = ", ".join(platform.algorithms)
+        raise Unauthorized(f"the id_token must be signed with {algorithms}") from None
+    except (JoseError, *PARSE_ERRORS):
+        raise Unauthorized("the id_token is not a valid JWT") from None
+
+
+def _registered(gw: Gateway, platform: LtiPlatform, claims: dict, nonce: str) -> None:
+    registry = jwt.JWTClaimsRegistry(
+        leeway=int(gw.settings["LTI_CLOCK_LEEWAY"]),
+        iss={"essential": True, "value": platform.issuer},
+        aud={"essential": True, "value": platform.client_id},
+        sub={"essential": True},
+        exp={"essential": True},
+        iat={"essential": True},
+        nonce={"essential": True, "value": nonce},
+    )
+    try:
+        registry.validate(claims)
+    except ExpiredTokenError:
+        raise Unauthorized("the id_token has expired; open the link in the LMS again") from None
+    except MissingClaimError as exc:
+        raise Unauthorized(f"the id_token lacks a required claim ({exc.description})") from None
+    except (InvalidClaimError, JoseError) as exc:
+        raise Unauthorized(f"the id_token has an invalid claim ({exc.description})") from None
+    audience, azp = claims["aud"], claims.get("azp")
+    several = isinstance(audience, list) and len(audience) > 1
+    if (several or azp is not None) and azp != platform.client_id:
+        raise Unauthorized("the id_token's azp is not this tool's client id")
+
+
+def _lti(platform: LtiPlatform, claims: dict, gateway_base: str) -> None:
+    if claims.get(c.VERSION) != "1.3.0":
+        raise BadRequest("only LTI 1.3.0 launches are supported (version claim)")
+    if claims.get(c.DEPLOYMENT_ID) not in platform.deployment_ids:
+        raise Forbidden("this deployment of the tool is not registered with the gateway")
+    message_type = claims.get(c.MESSAGE_TYPE)
+    if message_type not in c.MESSAGE_TYPES:
+        raise BadRequest(f"the gateway does not handle LTI messages of type {message_type!r}")
+    target = claims.get(c.TARGET_LINK_URI)
+    if not isinstance(target, str) or not target.startswith(gateway_base + "/"):
+        raise BadRequest("the launch's target_link_uri is not on this gateway")
+    if message_type == c.RESOURCE_LINK_REQUEST:
+        link = claims.get(c.RESOURCE_LINK)
+        if not isinstance(link, dict) or not isinstance(link.get("id"), str):
+            raise BadRequest("the launch has no resource link id")
+
+
+def verify(gw: Gateway, platform: LtiPlatform, id_token, *, nonce: str, gateway_base: str) -> dict:
+    """Return the id_token's claims once every check passed; raise a 4xx error otherwise."""
+    claims = _signed_claims(gw, platform, id_token)
+    _registered(gw, platform, claims, nonce)
+    _lti(platform, claims, gateway_base)
+    return claims

@@ -1,0 +1,183 @@
+"""HTTP views of LTI 1.3: login, launch, Deep Linking, key set, configuration, registration,
+and the embed page's hand-in. The rules live in the modules beside this one.
+
+Every page here may be framed by any site: an LMS shows tools in frames on origins the
+gateway cannot list in advance (a Canvas school's own domain, not its issuer), and no page
+here does anything without a one-time key that only the user's own launch holds. The embed
+page a launch ends on is framed only by the host's origins, as always.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
+
+from ...context import gateway
+from ...errors import Forbidden
+from ...hosts import get as get_host
+from ...launches import guard
+from ...launches.views import embed_location, origin_of
+from ...web.security import DEFAULT_CSP
+from ...web.urls import public_url
+from . import claims as c
+from . import deep_linking, grades, launch, login, registration, tool_config, tool_keys
+
+bp = Blueprint("lti", __name__)
+
+FRAMED_ANYWHERE_CSP = DEFAULT_CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
+LOGIN_COOKIE_SECONDS = int(login.exchanges.LOGIN_LIFETIME.total_seconds())
+
+
+@bp.after_request
+def _may_be_framed(response):
+    response.headers.setdefault("Content-Security-Policy", FRAMED_ANYWHERE_CSP)
+    return response
+
+
+def _base() -> str:
+    return current_app.config["GATEWAY_PUBLIC_URL"]
+
+
+def _cookie_path() -> str:
+    return urlsplit(public_url("lti.launch")).path.rsplit("/", 1)[0] + "/"
+
+
+def _page(template: str, **values) -> Response:
+    return Response(render_template(template, **values), mimetype="text/html")
+
+
+def _set_login_cookie(response: Response, state: str, value: str, max_age: int) -> None:
+    # The first cookie the gateway sets. Partitioned (CHIPS): kept inside the LMS's frame
+    # even where third-party cookies are blocked, and readable only there.
+    response.set_cookie(
+        login.cookie_name(state),
+        value,
+        max_age=max_age,
+        path=_cookie_path(),
+        secure=True,
+        httponly=True,
+        samesite="None",
+        partitioned=True,
+    )
+
+
+@bp.route("/lti/login", methods=["GET", "POST"], endpoint="login")
+def start_login():
+    if request.method == "HEAD":
+        return Response(status=200)  # a link preview starts no login
+    params = request.form if request.method == "POST" else request.args
+    answer = login.start(
+        gateway(), params, launch_url=public_url("lti.launch"), gateway_base=_base()
+    )
+    if answer.storage_target:
+        settings = {
+            "mode": "put",
+            "target": answer.storage_target,
+            "origin": answer.platform_origin,
+            "key": login.storage_key(answer.state),
+            "value": answer.binding,
+            "next": answer.auth_url,
+        }
+        response = _page("lti/storage.html", settings=settings)
+    else:
+        response = redirect(answer.auth_url, 302)
+    _set_login_cookie(response, answer.state, answer.binding, LOGIN_COOKIE_SECONDS)
+    return response
+
+
+@bp.post("/lti/launch", endpoint="launch")
+def receive_launch():
+    gw = gateway()
+    outcome = launch.receive(gw, request.form, request.cookies, gateway_base=_base())
+    if isinstance(outcome, launch.StorageCheck):
+        settings = {
+            "mode": "get",
+            "target": outcome.storage_target,
+            "origin": outcome.platform_origin,
+            "key": outcome.storage_key,
+            "continuation": outcome.continuation,
+        }
+        return _page("lti/storage.html", settings=settings, action=public_url("lti.storage"))
+    response = _go_on(outcome)
+    _set_login_cookie(response, request.form["state"], "", 0)  # done with: forget it
+    return response
+
+
+@bp.post("/lti/launch/storage")
+def storage():
+    return _go_on(launch.complete_storage(gateway(), request.form))
+
+
+def _go_on(verified: launch.Verified) -> Response:
+    gw = gateway()
+    if verified.claims[c.MESSAGE_TYPE] == c.DEEP_LINKING_REQUEST:
+        host = get_host(gw, verified.platform.host_id)
+        key, items = deep_linking.open_picker(gw, verified.platform, host, verified.claims)
+        return _page(
+            "lti/picker.html", key=key, items=items, host=host, action=public_url("lti.deep_link")
+        )
+    return redirect(embed_location(launch.resource_link(gw, verified)), 303)
+
+
+@bp.post("/lti/deep-link")
+def deep_link():
+    return_url, response_jwt = deep_linking.respond(
+        gateway(),
+        request.form.get("key"),
+        request.form.get("path"),
+        launch_url=public_url("lti.launch"),
+    )
+    page = _page("lti/autopost.html", action=return_url, fields={"JWT": response_jwt})
+    page.headers["Content-Security-Policy"] = FRAMED_ANYWHERE_CSP.replace(
+        "form-action 'self'", f"form-action {origin_of(return_url)}"
+    )
+    return page
+
+
+@bp.get("/lti/jwks")
+def jwks():
+    response = jsonify(tool_keys.key_set(gateway()))
+    response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/lti/config.json")
+def config():
+    return jsonify(tool_config.manual_configuration())
+
+
+@bp.route("/lti/register", methods=["GET", "POST"])
+def register():
+    gw = gateway()
+    if request.method == "HEAD":
+        return Response(status=200)
+    values = request.form if request.method == "POST" else request.args
+    code = values.get("code")
+    host_id = registration.check_code(gw, code)
+    if request.method == "GET":
+        found = registration.read_configuration(values.get("openid_configuration"))
+        return _page(
+            "lti/register.html",
+            host=get_host(gw, host_id),
+            platform=found,
+            fields={
+                "code": code,
+                "openid_configuration": values.get("openid_configuration"),
+                "registration_token": values.get("registration_token") or "",
+            },
+            action=public_url("lti.register"),
+        )
+    platform = registration.register(
+        gw, code, values.get("openid_configuration"), values.get("registration_token")
+    )
+    return _page("lti/registered.html", platform=platform)
+
+
+@bp.post("/embed/<key>/hand-in")
+def hand_in(key):
+    if not guard.from_own_page(request.headers, origin_of(_base())):
+        raise Forbidden("work can be handed in only from the notebook's own page")
+    done = grades.hand_in(gateway(), key)
+    return jsonify(path=done.path, handed_in_at=done.handed_in_at), 201

@@ -1,0 +1,91 @@
+"""Fixtures of the LTI tests: the gateway served on a real port, and an LMS that nobody here
+wrote (``lti1p3platform`` through the shim in ``gateway.dev.lms``) registered with it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html import unescape
+
+import pytest
+import requests
+
+from gateway import hosts
+from gateway.dev.devserver import ThreadedServer
+from gateway.dev.lms import start_lms
+from gateway.ways_in.lti import platforms
+from tests.conftest import app_lifetime, make_app
+
+FORM = re.compile(r'<form id="autopost" method="post" action="([^"]*)">(.*?)</form>', re.S)
+INPUT = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
+
+
+class Agent:
+    """A browser without JavaScript: follows redirects and submits auto-posting forms.
+
+    It keeps ``Secure`` cookies over plain HTTP (the servers are on 127.0.0.1, which browsers
+    treat as secure), and remembers each form it posted, so tests can replay one."""
+
+    def __init__(self):
+        self.http = requests.Session()
+        # requests checks ``Secure`` with a default policy of its own when it sends cookies,
+        # so the agent drops the flag as each response (each redirect too) sets them.
+        self.http.hooks["response"].append(self._as_if_secure)
+        self.posted: list[tuple[str, dict]] = []
+
+    def _as_if_secure(self, reply, *args, **kwargs):
+        for cookie in self.http.cookies:
+            cookie.secure = False
+
+    def open(self, url: str, **kwargs) -> requests.Response:
+        return self.follow(self.http.get(url, timeout=20, **kwargs))
+
+    def post(self, url: str, fields: dict) -> requests.Response:
+        self.posted.append((url, dict(fields)))
+        return self.follow(self.http.post(url, data=fields, timeout=20))
+
+    def follow(self, reply: requests.Response) -> requests.Response:
+        found = FORM.search(reply.text) if "html" in reply.headers.get("Content-Type", "") else None
+        if found is None:
+            return reply
+        fields = {name: unescape(value) for name, value in INPUT.findall(found.group(2))}
+        return self.post(unescape(found.group(1)), fields)
+
+
+@dataclass
+class Lti:
+    url: str
+    app: object
+    gw: object
+    lms: object
+    host: object
+    platform: object
+    sim: object
+
+    def course_launch(self, context="course-1", **params) -> str:
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        return f"{self.lms.url}/course/{context}/launch?{query}"
+
+
+@pytest.fixture
+def lti(sim, sqlite_url):
+    server = ThreadedServer()
+    app = make_app(sim, sqlite_url, GATEWAY_PUBLIC_URL=server.url, LTI_KEY_SET_REFRESH_FLOOR=0)
+    server.start(app)
+    lms_server, lms = start_lms(server.url)
+    gw = app.extensions["gateway"]
+    with app.app_context():
+        host, _ = hosts.add(gw, "Course site", [lms.url])
+        values = lms.gateway_commands(host.id)
+        platform = platforms.add(gw, values.pop("host_id"), **values)
+    try:
+        for ready in app_lifetime(app):
+            yield Lti(server.url, ready, gw, lms, host, platform, sim)
+    finally:
+        lms_server.stop()
+        server.stop()
+
+
+@pytest.fixture
+def agent():
+    return Agent()
