@@ -120,8 +120,7 @@ def get(gw: Gateway, host_id: str, *, fresh: bool = False, removed: bool = False
     cached = _memo(gw, "hosts").get(host_id)
     if cached and not fresh and not removed and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
-    with gw.db.read() as session:
-        host = session.get(Host, host_id)
+    host = gw.db.get(Host, host_id)
     if host is None or (host.removed_at is not None and not removed):
         forget_cached(gw, host_id)
         raise NotFound(f"no host with id {host_id!r}")

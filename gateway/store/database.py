@@ -156,6 +156,16 @@ class Database:
         with self.read_sessions.begin() as session:
             yield session
 
+    def get(self, model, key):
+        """Read one row by its primary key in a read session, again on a fresh connection if
+        the pooled one had died (for reads on every launch, such as the host's)."""
+
+        def once():
+            with self.read() as session:
+                return session.get(model, key)
+
+        return _reconnecting(once)
+
     def fetch(self, statement, params=None):
         """Run one read statement with SQLAlchemy Core and return its first row (hot paths:
         an ORM session costs several times the query)."""
@@ -168,8 +178,12 @@ class Database:
 
     def fetch_all(self, statement, params=None) -> list:
         """Run one read statement and return all its rows."""
-        with self.single_statements.connect() as connection:
-            return connection.execute(statement, params or {}).all()
+
+        def once():
+            with self.single_statements.connect() as connection:
+                return connection.execute(statement, params or {}).all()
+
+        return _reconnecting(once)
 
     @property
     def is_postgres(self) -> bool:
@@ -199,6 +213,9 @@ class Database:
                 error, connection, None
             ):
                 connection.invalidate(error)
+                # The others in the pool died with it (a restart, a failover): drop them all
+                # at once, as SQLAlchemy does on its own paths, so the retry gets a new one.
+                self.single_statements.dispose(close=False)
                 lost = True
             raise exc.DBAPIError.instance(
                 statement.sql,

@@ -21,15 +21,21 @@ from gunicorn.glogging import Logger as _GunicornLogger
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 _SECRET_PATTERNS = [
-    # query or form style: token=..., auth_token=..., secret=..., password=..., api_key=...
+    # query or form style: token=..., auth_token=..., secret=..., password=..., api_key=...,
+    # and an OAuth callback's code= and state=; also URL-encoded inside another URL
+    # (a redirect's ?target=...auth_token%3D...).
     (
-        re.compile(r"((?:auth_)?token|secret|password|api_key|key)=([^&\s\"']+)", re.I),
-        r"\1=[redacted]",
+        re.compile(
+            r"((?:auth_)?token|secret|password|api_key|key|code|state)(=|%3D|%253D)"
+            r"((?:(?!%26|%2526)[^&\s\"'])+)",
+            re.I,
+        ),
+        r"\1\2[redacted]",
     ),
     (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.I), r"\1 [redacted]"),
     (re.compile(r"\bsk_[A-Za-z0-9_]{6,}"), "sk_[redacted]"),
     # launch and embed URLs carry one-time keys in their paths
-    (re.compile(r"/(launch|embed)/[A-Za-z0-9_-]{16,}"), r"/\1/[redacted]"),
+    (re.compile(r"/(launch|embed|sso/notebook)/[A-Za-z0-9_-]{16,}"), r"/\1/[redacted]"),
     # JWTs (header.payload.signature)
     (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "[redacted-jwt]"),
 ]

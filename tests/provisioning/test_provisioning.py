@@ -21,7 +21,7 @@ from gateway.support import concurrency
 from gateway.support.crypto import SecretBox
 from tests.conftest import gateway_config, make_app
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository: `python -m tests.herd` runs there
 
 
 @pytest.fixture

@@ -102,3 +102,16 @@ def test_redaction():
         "hunter2",
     ):
         assert secret not in redacted
+
+
+def test_redaction_of_encoded_tokens_and_oauth_callbacks():
+    """A token inside another URL (a redirect's ?target=), an OAuth code and state, and an
+    SSO notebook page's key are redacted too."""
+    text = (
+        "GET /static/app.html?target=%2Fp%2Fa.md%3Fauth_token%3DOlwy7T9BLIMlnLyp%26fullscreen "
+        "GET /sso/callback?code=Zx81kq0&state=Qm2nVb7 /sso/notebook/ABCDEFGHIJKLMNOPQRSTUVWX"
+    )
+    redacted = logs.redact(text)
+    for secret in ("Olwy7T9BLIMlnLyp", "Zx81kq0", "Qm2nVb7", "ABCDEFGHIJKLMNOP"):
+        assert secret not in redacted
+    assert "%26fullscreen" in redacted  # only the value goes
