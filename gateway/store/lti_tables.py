@@ -40,28 +40,6 @@ class LtiToolKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-class LtiExchange(Base):
-    """A browser's LTI exchange in progress, found by the digest of its random key: an OIDC
-    login waiting for its launch (``login``), a validated launch waiting for the platform
-    storage check (``bound``), a Deep Linking picker (``picker``), or a one-time Dynamic
-    Registration code (``register``). Each is used once (``used_at``) and lives minutes."""
-
-    __tablename__ = "lti_exchanges"
-    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    platform_id: Mapped[str | None] = mapped_column(
-        ForeignKey("lti_platforms.id", ondelete="CASCADE")
-    )
-    host_id: Mapped[str | None] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
-    nonce: Mapped[str | None] = mapped_column(String(64))
-    #: The digest of what binds the exchange to one browser (cookie or platform storage).
-    binding_digest: Mapped[str | None] = mapped_column(String(64))
-    #: What the next step needs: the validated claims, or the picker's settings.
-    data: Mapped[dict | None] = mapped_column(JSON)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
 class LtiContext(Base):
     """A course of a platform, and the service URLs its launches told the gateway."""
 

@@ -167,6 +167,28 @@ class GatewayState(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Exchange(Base):
+    """A browser's sign-in step in progress, found by the digest of its random key: an LTI
+    login waiting for its launch (``login``), a validated launch waiting for the platform
+    storage check (``bound``), a Deep Linking picker (``picker``), a Dynamic Registration
+    code (``register``), or an OpenID Connect sign-in waiting for its callback (``sso``).
+    Each is used once (``used_at``) and lives minutes."""
+
+    __tablename__ = "exchanges"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    #: The LMS platform or identity provider the exchange is with.
+    owner_id: Mapped[str | None] = mapped_column(String(40))
+    host_id: Mapped[str | None] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
+    nonce: Mapped[str | None] = mapped_column(String(64))
+    #: The digest of what binds the exchange to one browser (a cookie, platform storage).
+    binding_digest: Mapped[str | None] = mapped_column(String(64))
+    #: What the next step needs: validated claims, a picker's settings, a PKCE verifier.
+    data: Mapped[dict | None] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Lock(Base):
     """A named lease shared by every gateway process on the database."""
 
@@ -177,4 +199,4 @@ class Lock(Base):
 
 
 # The tables of the other ways in share the metadata (and so the migrations' view of it).
-from . import lti_tables  # noqa: E402,F401
+from . import lti_tables, sso_tables  # noqa: E402,F401

@@ -2,8 +2,8 @@
 answers the LMS with a signed ``LtiDeepLinkingResponse`` holding one ``ltiResourceLink``
 whose custom ``path`` is that file (and a line item, when the LMS allows one).
 
-The catalogue is the host's template paths, plus the template project's files where the
-CoCalc API can list them (a ``find`` in the project, cached for a minute). The picker is an
+The catalogue (``launches.catalogue``) is the host's template paths and the template
+project's files. The picker is an
 exchange: its key lives only in the page, is used once, and remembers the request's
 return URL and opaque ``data``, which the response must echo.
 """
@@ -18,54 +18,20 @@ from datetime import timedelta
 
 from joserfc import jwt
 
-from ...cocalc import CoCalcError
 from ...context import Gateway
 from ...errors import BadRequest, Gone
+from ...launches import catalogue
 from ...store.lti_tables import LtiPlatform
 from ...store.models import Host
-from ..request import clean_path
+from .. import exchanges
 from . import claims as c
-from . import exchanges, platforms, tool_keys
+from . import platforms, tool_keys
 
 log = logging.getLogger(__name__)
 
 PICKER_LIFETIME = timedelta(minutes=30)
-LISTING_CACHE_S = 60.0
-MAX_ITEMS = 500
 RESPONSE_LIFETIME_S = 300
 MAX_DATA_BYTES = 4096
-
-
-def _project_files(gw: Gateway, project_id: str) -> list[str]:
-    memo = gw.memo.setdefault("template_listings", {})
-    hit = memo.get(project_id)
-    if hit and time.monotonic() - hit[0] < LISTING_CACHE_S:
-        return hit[1]
-    try:
-        output = gw.cocalc.project_exec(
-            project_id, "find", args=[".", "-type", "f", "-not", "-path", "*/.*"], timeout=10
-        )
-    except CoCalcError as exc:
-        log.info("the template project's files cannot be listed: %s", type(exc).__name__)
-        return []
-    files = []
-    for line in output.stdout.splitlines() if output.exit_code == 0 else []:
-        try:
-            path = clean_path(line.removeprefix("./"))
-        except BadRequest:
-            continue
-        if path and not any(part.startswith(".") for part in path.split("/")):
-            files.append(path)
-    memo[project_id] = (time.monotonic(), files[:MAX_ITEMS])
-    return memo[project_id][1]
-
-
-def catalogue(gw: Gateway, host: Host) -> list[str]:
-    """What the picker offers: the template paths first, then the template's other files."""
-    items = list(dict.fromkeys(host.template_paths or []))
-    if host.template_project_id:
-        items += [f for f in _project_files(gw, host.template_project_id) if f not in items]
-    return items[:MAX_ITEMS]
 
 
 def open_picker(gw: Gateway, platform: LtiPlatform, host: Host, claims: dict) -> tuple[str, list]:
@@ -77,13 +43,13 @@ def open_picker(gw: Gateway, platform: LtiPlatform, host: Host, claims: dict) ->
     accept = settings.get("accept_types") or []
     if "ltiResourceLink" not in accept:
         raise BadRequest("this LMS placement does not accept LTI resource links")
-    items = catalogue(gw, host)
+    items = catalogue.offer(gw, host)
     data = settings.get("data")
     key = exchanges.create(
         gw,
         "picker",
         lifetime=PICKER_LIFETIME,
-        platform_id=platform.id,
+        owner_id=platform.id,
         host_id=host.id,
         data={
             "return_url": return_url,
@@ -104,7 +70,7 @@ def respond(gw: Gateway, key, path, *, launch_url: str) -> tuple[str, str]:
         raise Gone("this picker was used already or has expired; open it from the LMS again")
     if path not in picker.data["items"]:
         raise BadRequest("pick one of the notebooks offered", field="path")
-    platform = platforms.get(gw, picker.platform_id)
+    platform = platforms.get(gw, picker.owner_id)
     title = path.rsplit("/", 1)[-1]
     item = {"type": "ltiResourceLink", "title": title, "url": launch_url, "custom": {"path": path}}
     if picker.data["line_item"]:

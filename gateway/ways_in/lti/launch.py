@@ -22,8 +22,9 @@ from ...launches.keys import digest
 from ...provisioning import staff
 from ...store.lti_tables import LtiGradeLink, LtiPlatform
 from ...support.counters import LAUNCHES
+from .. import exchanges
 from . import claims as c
-from . import contexts, exchanges, grades, identity, login, platforms, validation
+from . import contexts, grades, identity, login, platforms, validation
 
 STORAGE_CHECK_LIFETIME = timedelta(minutes=2)
 PLATFORM_ERROR_CODES = frozenset(
@@ -62,7 +63,7 @@ def receive(gw: Gateway, form, cookies, *, gateway_base: str) -> Verified | Stor
         raise Unauthorized(
             "this launch was used already or its login expired; open the link in the LMS again"
         )
-    platform = platforms.get(gw, login_row.platform_id)
+    platform = platforms.get(gw, login_row.owner_id)
     claims = validation.verify(
         gw, platform, form.get("id_token"), nonce=login_row.nonce, gateway_base=gateway_base
     )
@@ -76,7 +77,7 @@ def receive(gw: Gateway, form, cookies, *, gateway_base: str) -> Verified | Stor
             gw,
             "bound",
             lifetime=STORAGE_CHECK_LIFETIME,
-            platform_id=platform.id,
+            owner_id=platform.id,
             binding_digest=login_row.binding_digest,
             data={"claims": claims, "state_key": login.storage_key(state)},
         )
@@ -100,7 +101,7 @@ def complete_storage(gw: Gateway, form) -> Verified:
     value = form.get("value")
     if not value or not hmac.compare_digest(digest(value), bound.binding_digest or ""):
         raise Forbidden("this browser did not start this launch (platform storage differs)")
-    return Verified(platforms.get(gw, bound.platform_id), bound.data["claims"])
+    return Verified(platforms.get(gw, bound.owner_id), bound.data["claims"])
 
 
 def resource_link(gw: Gateway, verified: Verified) -> str:

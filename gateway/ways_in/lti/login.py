@@ -19,7 +19,8 @@ from urllib.parse import urlencode, urlsplit
 from ...context import Gateway
 from ...errors import BadRequest, Forbidden
 from ...launches.keys import digest
-from . import exchanges, platforms
+from .. import exchanges
+from . import platforms
 
 MAX_HINT = 4096
 STORAGE_TARGET = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -78,7 +79,7 @@ def start(gw: Gateway, params, *, launch_url: str, gateway_base: str) -> LoginAn
     state = exchanges.create(
         gw,
         "login",
-        platform_id=platform.id,
+        owner_id=platform.id,
         host_id=platform.host_id,
         nonce=nonce,
         binding=binding,

@@ -6,9 +6,7 @@ deployments it may launch from; a launch from any other deployment is refused.
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,30 +15,7 @@ from ... import hosts
 from ...context import Gateway
 from ...errors import BadRequest, Conflict, NotFound
 from ...store.lti_tables import LtiPlatform
-
-MAX_URL = 2048
-LOOPBACK_NAMES = ("localhost",)
-
-
-def _is_loopback(hostname: str) -> bool:
-    if hostname in LOOPBACK_NAMES or hostname.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(hostname).is_loopback
-    except ValueError:
-        return False
-
-
-def check_url(url, name: str) -> str:
-    """An absolute https URL (http only on a loopback address, for local testing)."""
-    if not isinstance(url, str) or not url or len(url) > MAX_URL:
-        raise BadRequest(f"{name} must be a URL of at most {MAX_URL} characters", field=name)
-    parts = urlsplit(url)
-    if not parts.hostname or parts.scheme not in ("https", "http") or parts.username:
-        raise BadRequest(f"{name} must be an absolute https URL", field=name)
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise BadRequest(f"{name} must use https (http only on localhost)", field=name)
-    return url
+from ..outbound import check_url
 
 
 def _check_id(value, name: str) -> str:

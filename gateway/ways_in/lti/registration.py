@@ -20,7 +20,8 @@ from ... import hosts
 from ...context import Gateway
 from ...errors import BadGateway, BadRequest, Gone
 from ...store.lti_tables import LtiPlatform
-from . import exchanges, platform_calls, platforms, tool_config
+from .. import exchanges, outbound
+from . import platforms, tool_config
 
 CODE_LIFETIME = timedelta(days=7)
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
@@ -46,7 +47,7 @@ class PlatformConfiguration:
 def read_configuration(url) -> PlatformConfiguration:
     """Fetch and check the platform's OpenID configuration document."""
     url = platforms.check_url(url, "openid_configuration")
-    document = platform_calls.get_json(url, "configuration document")
+    document = outbound.get_json(url, "configuration document")
     if not isinstance(document, dict):
         raise BadGateway("the platform's configuration document is not a JSON object")
     try:
@@ -96,7 +97,7 @@ def register(gw: Gateway, code, configuration_url, registration_token) -> LtiPla
         headers["Authorization"] = f"Bearer {registration_token}"
     if exchanges.take(gw, "register", code) is None:
         raise Gone("this registration link was used meanwhile; make a new one")
-    _, body = platform_calls.call(
+    _, body = outbound.call(
         "POST",
         config.registration_endpoint,
         "registration endpoint",

@@ -18,7 +18,8 @@ from ...cocalc.transport import NoCookies
 from ...context import Gateway
 from ...errors import BadGateway
 from ...store.lti_tables import LtiPlatform
-from . import platform_calls, tool_keys
+from .. import outbound
+from . import tool_keys
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def _fetch(platform: LtiPlatform, signing, scopes: list[str]) -> tuple[str, floa
         session.cookies.set_policy(NoCookies())
         try:
             token = session.fetch_token(
-                platform.token_url, grant_type="client_credentials", timeout=platform_calls.TIMEOUT
+                platform.token_url, grant_type="client_credentials", timeout=outbound.TIMEOUT
             )
         except (OAuthError, requests.RequestException, ValueError, KeyError) as exc:
             log.warning("LTI token request failed: %s %s", platform.id, type(exc).__name__)

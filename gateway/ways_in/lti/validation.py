@@ -21,9 +21,9 @@ from joserfc.errors import (
 from ...context import Gateway
 from ...errors import BadRequest, Forbidden, Unauthorized
 from ...store.lti_tables import LtiPlatform
+from .. import key_sets
 from ..token import PARSE_ERRORS
 from . import claims as c
-from . import key_sets
 
 MAX_ID_TOKEN_BYTES = 48 * 1024
 

@@ -20,13 +20,14 @@ from ...launches import guard
 from ...launches.views import embed_location, origin_of
 from ...web.security import DEFAULT_CSP
 from ...web.urls import public_url
+from .. import exchanges
 from . import claims as c
 from . import deep_linking, grades, launch, login, registration, tool_config, tool_keys
 
 bp = Blueprint("lti", __name__)
 
 FRAMED_ANYWHERE_CSP = DEFAULT_CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
-LOGIN_COOKIE_SECONDS = int(login.exchanges.LOGIN_LIFETIME.total_seconds())
+LOGIN_COOKIE_SECONDS = int(exchanges.LOGIN_LIFETIME.total_seconds())
 
 
 @bp.after_request

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html import unescape
+from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -24,25 +25,49 @@ class Agent:
     """A browser without JavaScript: follows redirects and submits auto-posting forms.
 
     It keeps ``Secure`` cookies over plain HTTP (the servers are on 127.0.0.1, which browsers
-    treat as secure), and remembers each form it posted, so tests can replay one."""
+    treat as secure; requests would not send them), following redirects itself so that
+    each hop sees the cookies the one before it set. It remembers each form it posted, so
+    tests can replay one."""
+
+    MAX_HOPS = 25
 
     def __init__(self):
         self.http = requests.Session()
-        # requests checks ``Secure`` with a default policy of its own when it sends cookies,
-        # so the agent drops the flag as each response (each redirect too) sets them.
-        self.http.hooks["response"].append(self._as_if_secure)
+        # requests files a response's cookies after its hooks: so, before each request.
+        self.http.auth = self._as_if_secure
         self.posted: list[tuple[str, dict]] = []
 
-    def _as_if_secure(self, reply, *args, **kwargs):
+    def _as_if_secure(self, request):
         for cookie in self.http.cookies:
             cookie.secure = False
+        request.headers.pop("Cookie", None)
+        request.prepare_cookies(self.http.cookies)
+        return request
+
+    def _hops(self, reply: requests.Response) -> requests.Response:
+        history = []
+        while reply.is_redirect and len(history) < self.MAX_HOPS:
+            history.append(reply)
+            location = urljoin(reply.url, reply.headers["Location"])
+            if reply.status_code in (307, 308) and reply.request.method == "POST":
+                reply = self.http.post(
+                    location, data=reply.request.body, allow_redirects=False, timeout=20
+                )
+            else:
+                reply = self.http.get(location, allow_redirects=False, timeout=20)
+        reply.history = history
+        return reply
 
     def open(self, url: str, **kwargs) -> requests.Response:
-        return self.follow(self.http.get(url, timeout=20, **kwargs))
+        return self.follow(
+            self._hops(self.http.get(url, allow_redirects=False, timeout=20, **kwargs))
+        )
 
     def post(self, url: str, fields: dict) -> requests.Response:
         self.posted.append((url, dict(fields)))
-        return self.follow(self.http.post(url, data=fields, timeout=20))
+        return self.follow(
+            self._hops(self.http.post(url, data=fields, allow_redirects=False, timeout=20))
+        )
 
     def follow(self, reply: requests.Response) -> requests.Response:
         found = FORM.search(reply.text) if "html" in reply.headers.get("Content-Type", "") else None

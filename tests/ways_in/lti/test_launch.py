@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from gateway.store.lti_tables import LtiExchange
-from gateway.store.models import HostUser, UserProject
+from gateway.store.models import Exchange, HostUser, UserProject
 from gateway.support import concurrency
 from gateway.ways_in.lti import identity
 from tests.launching import rows
@@ -53,12 +52,12 @@ def test_a_replayed_launch_is_refused_without_a_cocalc_call(lti, agent):
     launch_url, fields = agent.posted[-1]
     concurrency.wait_idle()
     calls = lti.sim.total_calls()
-    pages = rows(lti.gw, LtiExchange)
+    pages = rows(lti.gw, Exchange)
     again = agent.http.post(launch_url, data=fields, allow_redirects=False)
     assert again.status_code == 401
     assert "used already" in again.text
     assert lti.sim.total_calls() == calls
-    assert rows(lti.gw, LtiExchange) == pages
+    assert rows(lti.gw, Exchange) == pages
 
 
 def test_someone_elses_launch_does_not_work_in_this_browser(lti, agent):
@@ -139,14 +138,14 @@ def test_bad_logins_are_refused(lti, agent, params, status, words):
     reply = agent.http.get(lti.url + "/lti/login", params={**base, **params})
     assert reply.status_code == status, reply.text
     assert words in reply.text
-    assert rows(lti.gw, LtiExchange) == 0
+    assert rows(lti.gw, Exchange) == 0
 
 
 def test_an_unknown_state_is_refused(lti, agent):
     reply = agent.http.post(lti.url + "/lti/launch", data={"state": "x" * 43, "id_token": "a.b.c"})
     assert reply.status_code == 401
     assert agent.http.head(lti.url + "/lti/login").status_code == 200
-    assert rows(lti.gw, LtiExchange) == 0
+    assert rows(lti.gw, Exchange) == 0
 
 
 def test_the_platform_s_own_error_is_shown(lti, agent):

@@ -1,4 +1,4 @@
-"""LTI 1.3: platforms, tool keys, exchanges, contexts, grade links, course staff; a host's
+"""LTI 1.3: platforms, tool keys, sign-in exchanges, contexts, grade links, course staff; a host's
 template paths (a list: several files can be copied, and offered to Deep Linking)
 
 Revision ID: 0004
@@ -44,12 +44,10 @@ def upgrade():
     )
     op.create_index("ix_lti_tool_keys_created_at", "lti_tool_keys", ["created_at"])
     op.create_table(
-        "lti_exchanges",
+        "exchanges",
         sa.Column("digest", sa.String(64), primary_key=True),
         sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column(
-            "platform_id", sa.String(40), sa.ForeignKey("lti_platforms.id", ondelete="CASCADE")
-        ),
+        sa.Column("owner_id", sa.String(40)),
         sa.Column("host_id", sa.String(40), sa.ForeignKey("hosts.id", ondelete="CASCADE")),
         sa.Column("nonce", sa.String(64)),
         sa.Column("binding_digest", sa.String(64)),
@@ -57,7 +55,7 @@ def upgrade():
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.Column("used_at", sa.DateTime()),
     )
-    op.create_index("ix_lti_exchanges_expires_at", "lti_exchanges", ["expires_at"])
+    op.create_index("ix_exchanges_expires_at", "exchanges", ["expires_at"])
     op.create_table(
         "lti_contexts",
         sa.Column(
@@ -155,7 +153,7 @@ def downgrade():
         "context_staff",
         "lti_grade_links",
         "lti_contexts",
-        "lti_exchanges",
+        "exchanges",
         "lti_tool_keys",
         "lti_platforms",
     ):

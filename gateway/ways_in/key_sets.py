@@ -1,9 +1,10 @@
-"""The platforms' key sets: fetched when first needed, cached, refetched for a new ``kid``.
+"""The key sets of LMSs and identity providers: fetched when first needed, cached, and
+fetched again for a new ``kid``.
 
-A platform rotates its keys by publishing a new one and signing with it, so a token whose
+An issuer rotates its keys by publishing a new one and signing with it, so a token whose
 ``kid`` is not in the cached set makes one fresh fetch; but at most one per
 ``LTI_KEY_SET_REFRESH_FLOOR`` seconds per URL, so a stream of tokens with made-up kids
-cannot make the gateway hammer the platform (or be slowed by it).
+cannot make the gateway hammer the issuer (or be slowed by it).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import time
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from ...context import Gateway
-from ...errors import BadGateway, Unauthorized
-from . import platform_calls
+from ..context import Gateway
+from ..errors import BadGateway, Unauthorized
+from . import outbound
 
 #: A cached key set is refetched after this long even when every kid is known.
 MAX_AGE_S = 3600.0
@@ -25,19 +26,19 @@ _LOCKS_LOCK = threading.Lock()
 
 
 def _cache(gw: Gateway) -> dict:
-    return gw.memo.setdefault("lti_key_sets", {})  # url -> (fetched_at, KeySet)
+    return gw.memo.setdefault("key_sets", {})  # url -> (fetched_at, KeySet)
 
 
 def _fetch(gw: Gateway, url: str) -> KeySet:
-    document = platform_calls.get_json(url, "key set")
+    document = outbound.get_json(url, "key set")
     keys = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(keys, list):
-        raise BadGateway("the platform's key set is not a JWKS document")
+        raise BadGateway("the issuer's key set is not a JWKS document")
     usable = [k for k in keys if isinstance(k, dict) and k.get("kty") == "RSA" and k.get("kid")]
     try:
         key_set = KeySet.import_key_set({"keys": usable})
     except (JoseError, ValueError, TypeError):
-        raise BadGateway("the platform's key set holds a key that cannot be read") from None
+        raise BadGateway("the issuer's key set holds a key that cannot be read") from None
     _cache(gw)[url] = (time.monotonic(), key_set)
     return key_set
 
@@ -55,7 +56,7 @@ def _lock(url: str) -> threading.Lock:
 
 
 def key_for(gw: Gateway, url: str, kid) -> object:
-    """The platform's public key named ``kid``; Unauthorized when it has none by that name."""
+    """The issuer's public key named ``kid``; Unauthorized when it has none by that name."""
     if not isinstance(kid, str) or not kid or len(kid) > 255:
         raise Unauthorized("the id_token's header names no key (kid)")
     floor = float(gw.settings["LTI_KEY_SET_REFRESH_FLOOR"])
@@ -72,5 +73,5 @@ def key_for(gw: Gateway, url: str, kid) -> object:
         else:
             key = _find(_fetch(gw, url), kid)
     if key is None:
-        raise Unauthorized("the id_token is signed with a key the platform does not publish")
+        raise Unauthorized("the id_token is signed with a key its issuer does not publish")
     return key

@@ -1,4 +1,6 @@
-"""Exchanges in progress (``LtiExchange``): created with a random key, used once, short-lived.
+"""Exchanges in progress (``Exchange``): created with a random key, used once, short-lived.
+
+A sign-in (LTI or OpenID Connect) or a picker keeps its state here, on the server.
 
 Only the key's digest is stored. ``take`` uses an exchange up in one UPDATE, so of two
 requests with the same key (a replayed launch, a double-clicked picker) exactly one wins,
@@ -12,11 +14,10 @@ from datetime import timedelta
 
 from sqlalchemy import delete, insert, select, update
 
-from ...context import Gateway
-from ...launches.keys import digest, new_key
-from ...store.lti_tables import LtiExchange
-from ...store.models import utcnow
-from ...support.housekeeping import task
+from ..context import Gateway
+from ..launches.keys import digest, new_key
+from ..store.models import Exchange, utcnow
+from ..support.housekeeping import task
 
 LOGIN_LIFETIME = timedelta(minutes=5)
 #: Used exchanges are kept this long after they expired, then purged by housekeeping.
@@ -25,7 +26,7 @@ KEEP_USED = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class Taken:
-    platform_id: str | None
+    owner_id: str | None
     host_id: str | None
     nonce: str | None
     binding_digest: str | None
@@ -37,7 +38,7 @@ def create(
     kind: str,
     *,
     lifetime: timedelta = LOGIN_LIFETIME,
-    platform_id=None,
+    owner_id=None,
     host_id=None,
     nonce=None,
     binding=None,
@@ -49,14 +50,14 @@ def create(
     row = {
         "digest": digest(key),
         "kind": kind,
-        "platform_id": platform_id,
+        "owner_id": owner_id,
         "host_id": host_id,
         "nonce": nonce,
         "binding_digest": digest(binding) if binding else binding_digest,
         "data": data or {},
         "expires_at": utcnow() + lifetime,
     }
-    gw.db.write((insert(LtiExchange), row))
+    gw.db.write((insert(Exchange), row))
     return key
 
 
@@ -65,25 +66,25 @@ def take(gw: Gateway, kind: str, key) -> Taken | None:
     if not isinstance(key, str) or not 20 <= len(key) <= 100:
         return None
     where = (
-        LtiExchange.digest == digest(key),
-        LtiExchange.kind == kind,
-        LtiExchange.used_at.is_(None),
-        LtiExchange.expires_at > utcnow(),
+        Exchange.digest == digest(key),
+        Exchange.kind == kind,
+        Exchange.used_at.is_(None),
+        Exchange.expires_at > utcnow(),
     )
     with gw.db.engine.begin() as connection:
-        used = update(LtiExchange).where(*where).values(used_at=utcnow())
+        used = update(Exchange).where(*where).values(used_at=utcnow())
         if connection.execute(used).rowcount != 1:
             return None
         row = connection.execute(
             select(
-                LtiExchange.platform_id,
-                LtiExchange.host_id,
-                LtiExchange.nonce,
-                LtiExchange.binding_digest,
-                LtiExchange.data,
-            ).where(LtiExchange.digest == digest(key))
+                Exchange.owner_id,
+                Exchange.host_id,
+                Exchange.nonce,
+                Exchange.binding_digest,
+                Exchange.data,
+            ).where(Exchange.digest == digest(key))
         ).one()
-    return Taken(row.platform_id, row.host_id, row.nonce, row.binding_digest, row.data or {})
+    return Taken(row.owner_id, row.host_id, row.nonce, row.binding_digest, row.data or {})
 
 
 def peek(gw: Gateway, kind: str, key) -> Taken | None:
@@ -92,25 +93,25 @@ def peek(gw: Gateway, kind: str, key) -> Taken | None:
         return None
     row = gw.db.fetch(
         select(
-            LtiExchange.platform_id,
-            LtiExchange.host_id,
-            LtiExchange.nonce,
-            LtiExchange.binding_digest,
-            LtiExchange.data,
+            Exchange.owner_id,
+            Exchange.host_id,
+            Exchange.nonce,
+            Exchange.binding_digest,
+            Exchange.data,
         ).where(
-            LtiExchange.digest == digest(key),
-            LtiExchange.kind == kind,
-            LtiExchange.used_at.is_(None),
-            LtiExchange.expires_at > utcnow(),
+            Exchange.digest == digest(key),
+            Exchange.kind == kind,
+            Exchange.used_at.is_(None),
+            Exchange.expires_at > utcnow(),
         )
     )
     return Taken(*row) if row else None
 
 
-@task("purge LTI exchanges")
+@task("purge exchanges")
 def purge(gw: Gateway) -> int:
     """Housekeeping: forget exchanges that expired a while ago."""
     cutoff = utcnow() - KEEP_USED
     with gw.db.engine.begin() as connection:
-        expired = delete(LtiExchange).where(LtiExchange.expires_at < cutoff)
+        expired = delete(Exchange).where(Exchange.expires_at < cutoff)
         return connection.execute(expired).rowcount
