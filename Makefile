@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo test coverage lint format bench chromium clean
+.PHONY: install demo test coverage lint format bench bench-browser chromium peers clean
 
 $(BIN)/cocalc-gateway: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,16 +20,23 @@ chromium:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-demo: install
+# The test peers from npm: oidc-provider, the OpenID Provider of the SSO tests and the demo.
+OIDC_PEER := tests/peers/oidc
+peers: $(OIDC_PEER)/node_modules/.package-lock.json
+
+$(OIDC_PEER)/node_modules/.package-lock.json: $(OIDC_PEER)/package-lock.json
+	npm ci --prefix $(OIDC_PEER) --no-audit --no-fund --loglevel=error
+
+demo: install peers
 	$(BIN)/cocalc-gateway demo
 
-test: install chromium
+test: install chromium peers
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 # The suite under coverage; the report lists each module's uncovered lines.
-coverage: install chromium
+coverage: install chromium peers
 	$(BIN)/coverage run -m pytest
 	$(BIN)/coverage report --skip-covered --show-missing
 
@@ -41,9 +48,16 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install
+bench: install chromium
 	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.browser
+
+# Only the browser half: click to notebook, cold and warm, beside CoCalc alone.
+bench-browser: install chromium
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m bench.browser
 
 clean:
-	rm -rf $(VENV) dist build artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) dist build artifacts .pytest_cache .ruff_cache $(OIDC_PEER)/node_modules

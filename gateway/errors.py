@@ -31,6 +31,8 @@ class GatewayError(Exception):
         #: The origins of the host this request belongs to, when known: the error page may
         #: then be framed by them (and tell them what went wrong).
         self.host_origins = host_origins
+        #: Where the error page's "way back" link goes (e.g. to sign in again), if anywhere.
+        self.back_url = None
 
 
 class BadRequest(GatewayError):

@@ -52,7 +52,7 @@ def make_token(host_id: str, secret: str, user: str, path: str, context: str = "
     return jwt.encode({"alg": "HS256"}, claims, OctKey.import_key(secret.encode()))
 
 
-def host_site(gateway_url: str, host_id: str, secret: str) -> Flask:
+def host_site(gateway_url: str, host_id: str, secret: str, *, sso_url=None, lms_url=None) -> Flask:
     """A stand-in for a host's web site: signs tokens and asks the gateway for launches."""
     app = Flask(
         "demo_host", template_folder=resource_dir("templates"), static_folder=resource_dir("static")
@@ -61,7 +61,12 @@ def host_site(gateway_url: str, host_id: str, secret: str) -> Flask:
     @app.get("/")
     def page():
         return render_template(
-            "demo/host.html", gateway_url=gateway_url, users=DEMO_USERS, files=list(TEMPLATE_FILES)
+            "demo/host.html",
+            gateway_url=gateway_url,
+            users=DEMO_USERS,
+            files=list(TEMPLATE_FILES),
+            sso_url=sso_url,
+            lms_url=lms_url,
         )
 
     @app.post("/demo/launch")
@@ -101,12 +106,14 @@ def start_stack(
     gateway_port=0,
     simulator_port=0,
     lms_port=None,
+    oidc=False,
     settings=None,
 ) -> dict:
     """Start simulator, gateway and demo host site; each on its own port, so origins differ.
 
     With ``lms_port`` (0 for any), an LTI 1.3 platform too (``gateway.dev.lms``), registered
-    with the gateway for the same host, so its course pages launch notebooks."""
+    with the gateway for the same host, so its course pages launch notebooks. With ``oidc``,
+    the test OpenID Provider (npm oidc-provider) signs the host's users in."""
     # Bind all three ports first: each server's configuration names the others' origins.
     simulator = ThreadedServer(port=simulator_port)
     gateway_server = ThreadedServer(port=gateway_port)
@@ -120,28 +127,26 @@ def start_stack(
         dns=simulator.url,
     )
     simulator.start(create_simulator_app(sim_config))
-    workdir = Path(tempfile.mkdtemp(prefix="cocalc-gateway-demo-"))
-    app = create_app(
-        {
-            "COCALC_URL": simulator.url,
-            "COCALC_API_KEY": sim_config.admin_key,
-            "COCALC_API_DIALECT": "auto",
-            "DATABASE_URL": f"sqlite:///{workdir / 'demo.sqlite3'}",
-            "GATEWAY_SECRET_KEY": secrets.token_urlsafe(32),
-            "GATEWAY_PUBLIC_URL": gateway_server.url,
-            **(settings or {}),
-        }
-    )
+    app = _gateway_app(simulator.url, sim_config.admin_key, gateway_server.url, settings)
     with app.app_context():
         host, secret, lms_server, lms = _seed(
             gateway(), host_server.url, gateway_server.url, lms_port
         )
-        host_app = host_site(gateway_server.url, host.id, secret)
+        provider = _identity_provider(gateway(), host.id, gateway_server.url) if oidc else None
+        sso_url = f"{gateway_server.url}/sso/{host.id}/login?path=welcome.md" if provider else None
+        host_app = host_site(
+            gateway_server.url,
+            host.id,
+            secret,
+            sso_url=sso_url,
+            lms_url=lms.url if lms else None,
+        )
     gateway_server.start(app)
     host_server.start(host_app)
     return {
         "lms": lms_server,
         "lms_state": lms,
+        "oidc": provider,
         "simulator": simulator,
         "gateway": gateway_server,
         "host": host_server,
@@ -152,25 +157,59 @@ def start_stack(
     }
 
 
+def _gateway_app(cocalc_url: str, api_key: str, public_url: str, settings) -> Flask:
+    workdir = Path(tempfile.mkdtemp(prefix="cocalc-gateway-demo-"))
+    return create_app(
+        {
+            "COCALC_URL": cocalc_url,
+            "COCALC_API_KEY": api_key,
+            "COCALC_API_DIALECT": "auto",
+            "DATABASE_URL": f"sqlite:///{workdir / 'demo.sqlite3'}",
+            "GATEWAY_SECRET_KEY": secrets.token_urlsafe(32),
+            "GATEWAY_PUBLIC_URL": public_url,
+            **(settings or {}),
+        }
+    )
+
+
 def _seed(gw, host_url: str, gateway_url: str, lms_port):
     """The demo's data: a template project, the host, and the LMS registered for it."""
     migrate.upgrade(gw.db.engine)
     template = gw.cocalc.create_project(title="Course template", start=True).project_id
     for path, content in TEMPLATE_FILES.items():
         gw.cocalc.write_text_file_to_project(template, path, content)
-    lms_server, lms, origins = None, None, [host_url]
+    host, secret = hosts.add(gw, "Demo course", [host_url], template_project_id=template)
+    lms_server, lms = None, None
     if lms_port is not None:
+        from ..ways_in.lti import platforms
         from .lms import start_lms
 
+        # A host of its own: the LMS's pages frame the gateway, the course site's do not.
         lms_server, lms = start_lms(gateway_url, port=lms_port)
-        origins.append(lms.url)
-    host, secret = hosts.add(gw, "Demo course", origins, template_project_id=template)
-    if lms is not None:
-        from ..ways_in.lti import platforms
-
-        values = lms.gateway_commands(host.id)
+        lms_host, _ = hosts.add(gw, "Demo LMS course", [lms.url], template_project_id=template)
+        values = lms.gateway_commands(lms_host.id)
         platforms.add(gw, values.pop("host_id"), **values)
     return host, secret, lms_server, lms
+
+
+def _identity_provider(gw, host_id: str, gateway_url: str):
+    """The test OpenID Provider, registered for the host (None when npm's is not installed)."""
+    from ..ways_in.sso import providers
+    from .oidc_peer import ProviderMissing, start_provider
+
+    try:
+        provider = start_provider(gateway_url + "/sso/callback", gateway_url + "/sso/signed-out")
+    except ProviderMissing as exc:
+        click.echo(f"(no demo identity provider: {exc})", err=True)
+        return None
+    providers.add(
+        gw,
+        host_id,
+        issuer=provider.issuer,
+        client_id=provider.client_id,
+        client_secret=provider.client_secret,
+    )
+    return provider
 
 
 def run_demo(host_port: int = 5000, dialect: str = "current") -> None:
@@ -181,6 +220,7 @@ def run_demo(host_port: int = 5000, dialect: str = "current") -> None:
         gateway_port=host_port + 1,
         simulator_port=host_port + 2,
         lms_port=host_port + 3,
+        oidc=True,
     )
     click.echo(f"CoCalc simulator ({dialect} API): {stack['simulator'].url}")
     click.echo(f"Gateway:                      {stack['gateway'].url}")
@@ -193,3 +233,5 @@ def run_demo(host_port: int = 5000, dialect: str = "current") -> None:
     except KeyboardInterrupt:
         for name in ("lms", "host", "gateway", "simulator"):
             stack[name].stop()
+        if stack["oidc"]:
+            stack["oidc"].stop()

@@ -180,6 +180,21 @@ def load(gw: Gateway, key: str) -> EmbedPage:
     )
 
 
+class PageOwner(NamedTuple):
+    host_id: str
+    user_id: int
+
+
+def owner(gw: Gateway, key: str) -> PageOwner | None:
+    """Whose embed page ``key`` is (None when there is none)."""
+    row = gw.db.fetch(
+        select(Launch.host_id, Launch.user_id).where(
+            Launch.digest == digest(key), Launch.kind == "embed"
+        )
+    )
+    return PageOwner(*row) if row else None
+
+
 def signed_in(gw: Gateway, key: str) -> None:
     """The page's browser signed in (a positive signal): the page forgets its token, so a
     reload or a copied page URL carries none, and the token is revoked where the dialect

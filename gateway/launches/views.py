@@ -69,6 +69,12 @@ def redeem(key):
 
 @bp.get("/embed/<key>")
 def embed(key):
+    return embed_page(key)
+
+
+def embed_page(key: str, header: dict | None = None) -> Response:
+    """The embed page of ``key``; ``header`` (a signed-in user's name and links) makes it a
+    full-page notebook with a bar on top (the SSO way in)."""
     page = pages.load(gateway(), key)
     g.frame_ancestors = page.host_origins
     if not guard.may_show(request.headers, page.top_level):
@@ -103,7 +109,7 @@ def embed(key):
         "openAttemptMs": config["GATEWAY_OPEN_RETRY_MS"],
         "handInUrl": public_url("lti.hand_in", key=key) if page.gradable else None,
     }
-    html = render_template("embed.html", page=page, settings=settings)
+    html = render_template("embed.html", page=page, settings=settings, header=header)
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = embed_csp(page.cocalc_origin, page.host_origins)
     return response

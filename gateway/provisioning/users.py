@@ -125,6 +125,15 @@ def describe(user: HostUser, projects: list[UserProject]) -> dict:
     }
 
 
+def profile_of(gw: Gateway, user_id: int) -> UserProfile:
+    """What the gateway knows of one of its users, as a way in would say it."""
+    with gw.db.read() as session:
+        user = session.get(HostUser, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    return UserProfile(user.external_id, user.email, user.first_name, user.last_name)
+
+
 def find(gw: Gateway, host_id: str, external_id: str) -> tuple[HostUser, list[UserProject]]:
     with gw.db.begin() as session:
         user = session.scalar(

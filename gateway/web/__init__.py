@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import errors, health, metrics, openapi, pages, security
+from . import assets, errors, health, metrics, openapi, pages, security
 
 
 def init_app(app: Flask) -> None:
@@ -12,8 +12,10 @@ def init_app(app: Flask) -> None:
     from ..launches import views as launch_views
     from ..ways_in import views as ways_in_views
     from ..ways_in.lti import views as lti_views
+    from ..ways_in.sso import views as sso_views
 
     security.init_app(app)
+    assets.init_app(app)
     errors.init_app(app)
     if app.config.get("GATEWAY_BENCH_ENDPOINT"):
         # Dev-only code is imported only here, and only when the setting asks for it.
@@ -24,6 +26,7 @@ def init_app(app: Flask) -> None:
         pages.bp,
         ways_in_views.bp,
         lti_views.bp,
+        sso_views.bp,
         launch_views.bp,
         health.bp,
         metrics.bp,

@@ -38,7 +38,15 @@ def wants_json() -> bool:
 
 
 def render_error(
-    status: int, code: str, title: str, message: str, *, field=None, retry=False, host_origins=None
+    status: int,
+    code: str,
+    title: str,
+    message: str,
+    *,
+    field=None,
+    retry=False,
+    host_origins=None,
+    back_url=None,
 ):
     """Build the error response: JSON for APIs, a small HTML page for browsers.
 
@@ -58,6 +66,7 @@ def render_error(
         title=title,
         message=message,
         retry=retry,
+        back_url=back_url,
         notify=_notice(code, message, origins),
     )
     response = make_response(html, status)
@@ -86,6 +95,7 @@ def init_app(app: Flask) -> None:
             field=exc.field,
             retry=exc.status >= 500,
             host_origins=exc.host_origins,
+            back_url=exc.back_url,
         )
 
     @app.errorhandler(CoCalcError)

@@ -70,6 +70,7 @@ def stack(request):
     stack = start_stack(
         request.param,
         lms_port=0,
+        oidc=True,
         settings={
             "GATEWAY_BRIDGE_TIMEOUT_MS": 4000,
             "GATEWAY_OPEN_RETRY_MS": 2500,
@@ -81,6 +82,7 @@ def stack(request):
     concurrency.wait_idle()
     for name in ("lms", "host", "gateway", "simulator"):
         stack[name].stop()
+    stack["oidc"].stop()
     stack["app"].extensions["db"].dispose()
 
 

@@ -1,0 +1,167 @@
+"""Sign-in with OpenID Connect: the authorization request, and what its callback proves.
+
+The state row (an exchange, 10 minutes, used once) holds the nonce and the PKCE verifier
+(encrypted). The browser gets a first-party cookie with a signed reference to a random
+binding value (itsdangerous, salted, timed): the callback must come back to the browser
+that started it, so a callback URL replayed, or opened in another browser, is refused.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import requests
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from ... import hosts
+from ...context import Gateway
+from ...errors import BadGateway, BadRequest, Forbidden, Unauthorized
+from ...launches.keys import digest
+from ...provisioning.profile import UserProfile
+from ...store.models import Host
+from ...store.sso_tables import SsoProvider
+from .. import exchanges, outbound
+from ..identity import profile_from_claims
+from ..request import clean_path
+from . import providers, validation
+
+LIFETIME = timedelta(minutes=10)
+COOKIE_PREFIX = "sso_state_"
+ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
+
+
+def cookie_name(state: str) -> str:
+    return COOKIE_PREFIX + digest(state)[:16]
+
+
+def _signer(gw: Gateway) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(gw.settings["GATEWAY_SECRET_KEY"], salt="sso-state")
+
+
+@dataclass(frozen=True)
+class Started:
+    authorization_url: str
+    state: str
+    cookie: str  # the signed reference the browser keeps
+
+
+def start(gw: Gateway, host_id: str, path, *, redirect_uri: str, provider_id=None) -> Started:
+    provider = providers.for_host(gw, host_id, provider_id)
+    path = clean_path(path)
+    verifier, nonce, binding = (secrets.token_urlsafe(48) for _ in range(3))
+    state = exchanges.create(
+        gw,
+        "sso",
+        lifetime=LIFETIME,
+        owner_id=provider.id,
+        host_id=host_id,
+        nonce=nonce,
+        binding=binding,
+        data={"verifier": gw.box.encrypt(verifier), "path": path},
+    )
+    client = OAuth2Session(
+        provider.client_id,
+        scope=provider.scope,
+        redirect_uri=redirect_uri,
+        code_challenge_method="S256",
+    )
+    url, _ = client.create_authorization_url(
+        provider.endpoints["authorization_endpoint"],
+        state=state,
+        nonce=nonce,
+        code_verifier=verifier,
+    )
+    return Started(url, state, _signer(gw).dumps(binding))
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    host: Host
+    provider: SsoProvider
+    profile: UserProfile
+    path: str
+    id_token: str
+
+
+def _refused_by_provider(args) -> None:
+    error = args.get("error")
+    if error:
+        code = error if ERROR_CODE.match(error) else "an error"
+        if code == "access_denied":
+            raise Forbidden("sign-in was declined at the identity provider")
+        raise BadRequest(f"the identity provider did not sign you in ({code})")
+
+
+def _bound(gw: Gateway, state: str, cookies, binding_digest: str) -> None:
+    signed = cookies.get(cookie_name(state))
+    try:
+        binding = (
+            _signer(gw).loads(signed, max_age=int(LIFETIME.total_seconds())) if signed else None
+        )
+    except BadSignature:
+        binding = None
+    if not isinstance(binding, str) or not hmac.compare_digest(digest(binding), binding_digest):
+        raise Forbidden("this sign-in was started in another browser; sign in again here")
+
+
+def _tokens(provider: SsoProvider, secret: str, code, verifier: str, redirect_uri: str) -> dict:
+    if not isinstance(code, str) or not code or len(code) > 4096:
+        raise BadRequest("the provider sent no authorization code")
+    client = OAuth2Session(
+        provider.client_id,
+        secret,
+        token_endpoint_auth_method=provider.endpoints.get("token_auth", "client_secret_basic"),
+        redirect_uri=redirect_uri,
+    )
+    try:
+        return client.fetch_token(
+            provider.endpoints["token_endpoint"],
+            grant_type="authorization_code",
+            code=code,
+            code_verifier=verifier,
+            timeout=outbound.TIMEOUT,
+        )
+    except OAuthError:
+        raise Unauthorized("the provider did not accept this sign-in; sign in again") from None
+    except (requests.RequestException, ValueError):
+        raise BadGateway("the identity provider could not be reached") from None
+
+
+def _userinfo(provider: SsoProvider, access_token, subject: str) -> dict:
+    url = provider.endpoints.get("userinfo_endpoint")
+    if not url or not isinstance(access_token, str):
+        return {}
+    info = outbound.get_json(url, "userinfo", headers={"Authorization": f"Bearer {access_token}"})
+    if not isinstance(info, dict) or info.get("sub") != subject:
+        return {}  # a userinfo of someone else is ignored (OpenID Connect Core 5.3.2)
+    return info
+
+
+def finish(gw: Gateway, args, cookies, *, redirect_uri: str) -> SignedIn:
+    """Check a callback and return who signed in; raise a 4xx for anything else."""
+    _refused_by_provider(args)
+    state = args.get("state")
+    taken = exchanges.take(gw, "sso", state)
+    if taken is None:
+        raise Unauthorized("this sign-in was used already, has expired, or was not started here")
+    _bound(gw, state, cookies, taken.binding_digest or "")
+    provider = providers.get(gw, taken.owner_id)
+    secret = gw.box.decrypt(provider.client_secret_encrypted)
+    verifier = gw.box.decrypt(taken.data["verifier"])
+    tokens = _tokens(provider, secret, args.get("code"), verifier, redirect_uri)
+    claims = validation.verify(gw, provider, tokens.get("id_token"), taken.nonce)
+    if not (claims.get("email") and (claims.get("name") or claims.get("given_name"))):
+        claims = {**_userinfo(provider, tokens.get("access_token"), claims["sub"]), **claims}
+    return SignedIn(
+        host=hosts.get(gw, taken.host_id),
+        provider=provider,
+        profile=profile_from_claims("oidc", provider.issuer, claims["sub"], claims),
+        path=taken.data.get("path") or "",
+        id_token=tokens["id_token"],
+    )

@@ -1,0 +1,49 @@
+"""The checks an OpenID Connect ``id_token`` passes: the provider's key set (by ``kid``) and
+an asymmetric algorithm it announced, then ``iss``, ``aud`` (and ``azp``), ``exp`` and
+``iat`` with a small leeway, and the nonce of this very sign-in."""
+
+from __future__ import annotations
+
+from joserfc import jwt
+from joserfc.errors import BadSignatureError, ExpiredTokenError, JoseError
+
+from ...context import Gateway
+from ...errors import Unauthorized
+from ...store.sso_tables import SsoProvider
+from .. import key_sets
+from ..token import PARSE_ERRORS
+
+LEEWAY_S = 60
+
+
+def verify(gw: Gateway, provider: SsoProvider, id_token, nonce: str) -> dict:
+    if not isinstance(id_token, str) or not id_token:
+        raise Unauthorized("the provider answered without an id_token")
+    jwks = provider.endpoints["jwks_uri"]
+
+    def key(guest):
+        return key_sets.key_for(gw, jwks, guest.headers().get("kid"))
+
+    try:
+        claims = jwt.decode(id_token, key, algorithms=provider.endpoints["algorithms"]).claims
+        jwt.JWTClaimsRegistry(
+            leeway=LEEWAY_S,
+            iss={"essential": True, "value": provider.issuer},
+            aud={"essential": True, "value": provider.client_id},
+            sub={"essential": True},
+            exp={"essential": True},
+            iat={"essential": True},
+            nonce={"essential": True, "value": nonce},
+        ).validate(claims)
+    except BadSignatureError:
+        raise Unauthorized("the provider's id_token signature does not verify") from None
+    except ExpiredTokenError:
+        raise Unauthorized("the provider's id_token has expired; sign in again") from None
+    except (JoseError, *PARSE_ERRORS) as exc:
+        detail = getattr(exc, "description", None) or "not a valid JWT"
+        raise Unauthorized(f"the provider's id_token was refused ({detail})") from None
+    azp = claims.get("azp")
+    several = isinstance(claims["aud"], list) and len(claims["aud"]) > 1
+    if (several or azp is not None) and azp != provider.client_id:
+        raise Unauthorized("the provider's id_token was issued to another client (azp)")
+    return claims

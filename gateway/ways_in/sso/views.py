@@ -1,0 +1,212 @@
+"""HTTP views of OpenID Connect sign-in: login, callback, my notebooks, notebook, sign-out.
+
+These are top-level pages of the gateway's own origin (never framed). The sign-in is the
+top-level flow the login-CSRF rule allows: the callback proves that this browser signed
+in at the provider and started this very sign-in (its state cookie).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request
+
+from ... import provisioning
+from ...context import gateway
+from ...errors import Forbidden, GatewayError, NotFound
+from ...hosts import HOST_ID
+from ...hosts import get as get_host
+from ...launches import catalogue, embed, guard
+from ...launches.keys import digest
+from ...launches.views import embed_page, origin_of
+from ...provisioning import users
+from ...store.models import UserProject
+from ...support.counters import LAUNCHES
+from ...web.urls import public_url
+from .. import exchanges
+from ..request import clean_path
+from . import providers, sessions, signin
+
+bp = Blueprint("sso", __name__)
+
+
+def _cookie_path() -> str:
+    return urlsplit(public_url("sso.callback")).path.rsplit("/", 1)[0] + "/"
+
+
+def _cookie(response: Response, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=_cookie_path(),
+        secure=True,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _same_origin() -> None:
+    gateway_origin = origin_of(current_app.config["GATEWAY_PUBLIC_URL"])
+    if not guard.from_own_page(request.headers, gateway_origin):
+        raise Forbidden("this can be done only from the gateway's own pages")
+
+
+@bp.get("/sso/<host_id>/login")
+def login(host_id):
+    if request.method == "HEAD":
+        return Response(status=200)
+    started = signin.start(
+        gateway(),
+        host_id,
+        request.args.get("path"),
+        redirect_uri=public_url("sso.callback"),
+        provider_id=request.args.get("provider"),
+    )
+    response = redirect(started.authorization_url, 302)
+    _cookie(
+        response,
+        signin.cookie_name(started.state),
+        started.cookie,
+        int(signin.LIFETIME.total_seconds()),
+    )
+    return response
+
+
+@bp.get("/sso/callback")
+def callback():
+    gw = gateway()
+    if request.method == "HEAD":
+        return Response(status=200)
+    pending = exchanges.peek(gw, "sso", request.args.get("state"))
+    try:
+        done = signin.finish(
+            gw, request.args, request.cookies, redirect_uri=public_url("sso.callback")
+        )
+    except GatewayError as exc:  # a way back: sign in again
+        if pending is not None:
+            exc.back_url = public_url("sso.login", host_id=pending.host_id)
+        raise
+    try:
+        ready = provisioning.provision(gw, done.host, done.profile)
+    except Exception:
+        LAUNCHES.labels("sso", "failed").inc()
+        raise
+    LAUNCHES.labels("sso", "ok").inc()
+    key = sessions.create(gw, done.host.id, done.provider.id, ready.user_id, done.id_token)
+    if done.path:
+        page = embed.create(gw, done.host, ready, done.path, top_level=True)
+        sessions.add_page(gw, digest(key), page)
+        response = redirect(public_url("sso.notebook", key=page), 303)
+    else:
+        response = redirect(public_url("sso.notebooks", host_id=done.host.id), 303)
+    _cookie(response, sessions.COOKIE, key, int(sessions.LIFETIME.total_seconds()))
+    _cookie(response, signin.cookie_name(request.args["state"]), "", 0)
+    return response
+
+
+def _session_or_sign_in(host_id: str):
+    session = sessions.current(gateway(), request.cookies, host_id)
+    if session is None:
+        return None, redirect(public_url("sso.login", host_id=host_id), 303)
+    return session, None
+
+
+def _contexts(user_id: int) -> list[str]:
+    rows = gateway().db.fetch_all(
+        UserProject.__table__.select()
+        .with_only_columns(UserProject.context)
+        .where(UserProject.user_id == user_id)
+        .order_by(UserProject.id)
+    )
+    return [r.context for r in rows]
+
+
+@bp.get("/sso/<host_id>/notebooks")
+def notebooks(host_id):
+    session, answer = _session_or_sign_in(host_id)
+    if answer is not None:
+        return answer
+    host = get_host(gateway(), host_id)
+    return render_template(
+        "sso/notebooks.html",
+        host=host,
+        session=session,
+        items=catalogue.offer(gateway(), host),
+        contexts=_contexts(session.user_id),
+        open_url=public_url("sso.open_notebook", host_id=host_id),
+        sign_out_url=public_url("sso.sign_out"),
+    )
+
+
+@bp.post("/sso/<host_id>/open")
+def open_notebook(host_id):
+    _same_origin()
+    session, answer = _session_or_sign_in(host_id)
+    if answer is not None:
+        return answer
+    gw = gateway()
+    context = request.form.get("context") or ""
+    if context and context not in _contexts(session.user_id):
+        raise NotFound("you have no project for this context")  # no new projects at will
+    host = get_host(gw, host_id)
+    ready = provisioning.provision(gw, host, users.profile_of(gw, session.user_id), context)
+    page = embed.create(gw, host, ready, clean_path(request.form.get("path")), top_level=True)
+    sessions.add_page(gw, session.digest, page)
+    return redirect(public_url("sso.notebook", key=page), 303)
+
+
+@bp.get("/sso/notebook/<key>")
+def notebook(key):
+    gw = gateway()
+    owner = embed.owner(gw, key)
+    session = sessions.current(gw, request.cookies, owner.host_id) if owner else None
+    if owner is None or session is None or session.user_id != owner.user_id:
+        raise NotFound("this notebook page is not open in this browser; sign in again")
+    header = {
+        "host_name": get_host(gw, owner.host_id).name,
+        "user_name": session.user_name,
+        "notebooks_url": public_url("sso.notebooks", host_id=owner.host_id),
+        "sign_out_url": public_url("sso.sign_out"),
+    }
+    return embed_page(key, header=header)
+
+
+@bp.post("/sso/logout")
+def sign_out():
+    _same_origin()
+    gw = gateway()
+    session = sessions.current(gw, request.cookies)
+    target = public_url("sso.signed_out")
+    if session is not None:
+        sessions.end(gw, session)
+        provider = providers.get(gw, session.provider_id)
+        end_session = provider.endpoints.get("end_session_endpoint")
+        target = public_url("sso.signed_out", host=session.host_id)
+        if end_session and session.id_token_encrypted:
+            query = {
+                "id_token_hint": gw.box.decrypt(session.id_token_encrypted),
+                "post_logout_redirect_uri": public_url("sso.signed_out"),
+                "client_id": provider.client_id,
+                "state": session.host_id,  # comes back: the page links to this site's sign-in
+            }
+            # A page that moves on, not a redirect: the form that posted here may only
+            # send to the gateway itself (form-action 'self' also covers redirects).
+            target = end_session + ("&" if "?" in end_session else "?") + urlencode(query)
+            response = Response(render_template("sso/leaving.html", target=target))
+            _cookie(response, sessions.COOKIE, "", 0)
+            return response
+    response = redirect(target, 303)
+    _cookie(response, sessions.COOKIE, "", 0)
+    return response
+
+
+@bp.get("/sso/signed-out")
+def signed_out():
+    host_id = request.args.get("host") or request.args.get("state")
+    if host_id is not None and not HOST_ID.match(host_id):
+        host_id = None
+    return render_template(
+        "sso/signed_out.html",
+        again_url=public_url("sso.login", host_id=host_id) if host_id else None,
+    )
