@@ -5,10 +5,19 @@ from __future__ import annotations
 from flask.cli import FlaskGroup, NoAppException
 
 from ..config import ConfigError
-from . import db, dev, hosts, keys, lti, users
+from . import db, dev, hosts, keys, lti, operator, sso, users
 
 #: The command groups that need the app (its settings and database).
-APP_GROUPS = (db.db, db.housekeeping, hosts.hosts, users.users, keys.keys, lti.lti)
+APP_GROUPS = (
+    db.db,
+    db.housekeeping,
+    hosts.hosts,
+    users.users,
+    keys.keys,
+    lti.lti,
+    sso.sso,
+    operator.doctor,
+)
 
 
 def _create_app():
@@ -24,6 +33,7 @@ def _create_app():
 cli = FlaskGroup(create_app=_create_app, help="The CoCalc embedding gateway.")
 for _group in APP_GROUPS:
     cli.add_command(_group)  # found even when the app cannot load, to report why
+cli.add_command(operator.connect)  # needs no app: it helps set one up
 cli.add_command(dev.simulator)
 cli.add_command(dev.demo)
 

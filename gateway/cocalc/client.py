@@ -6,7 +6,7 @@ import abc
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode, urlsplit
 
-from .errors import CoCalcUnsupported
+from .errors import CoCalcProtocolError, CoCalcUnsupported
 from .transport import Transport
 from .types import (
     Account,
@@ -20,6 +20,20 @@ from .types import (
     Project,
     UserSearchResult,
 )
+
+
+def site_settings_of(reply, endpoint: str) -> dict[str, str]:
+    """The rows of a ``site_settings`` user query, as {name: value}."""
+    rows = reply.get("query", {}).get("site_settings") if isinstance(reply, dict) else None
+    if rows is None:
+        return {}
+    if not isinstance(rows, list):
+        raise CoCalcProtocolError("site_settings is not a list", endpoint=endpoint)
+    return {
+        str(r["name"]): "" if r.get("value") is None else str(r["value"])
+        for r in rows
+        if isinstance(r, dict) and "name" in r
+    }
 
 
 def creation_marker(key: str) -> str:
@@ -90,6 +104,15 @@ class CoCalcClient(abc.ABC):
     def key_is_admin(self) -> bool | None:
         """Tell whether the API key is a site admin's, where the dialect can tell; else None."""
         return None
+
+    @abc.abstractmethod
+    def site_settings(self) -> dict[str, str]:
+        """CoCalc's site settings that were set (admin keys only; a setting at its default
+        has no row, so it is absent)."""
+
+    @abc.abstractmethod
+    def set_site_setting(self, name: str, value: str) -> None:
+        """Set one site setting (admin keys only)."""
 
     def delete_account(self, account_id: str) -> None:
         """Delete a user's account; raises CoCalcUnsupported where the API cannot."""

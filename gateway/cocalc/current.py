@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from .client import CoCalcClient, creation_marker
+from .client import CoCalcClient, creation_marker, site_settings_of
 from .errors import CoCalcAPIError, CoCalcProtocolError, CoCalcUnsupported
 from .types import (
     Account,
@@ -244,6 +244,15 @@ class CurrentClient(CoCalcClient):
 
     def read_text_file_from_project(self, project_id, path) -> FileContent:
         raise CoCalcUnsupported("not offered by the current API", endpoint="read_text_file")
+
+    def site_settings(self) -> dict[str, str]:
+        query = {"site_settings": [{"name": None, "value": None}]}
+        reply = self._rest("user-query", {"query": query}, idempotent=True)
+        return site_settings_of(reply, "user-query")
+
+    def set_site_setting(self, name, value) -> None:
+        query = {"site_settings": {"name": name, "value": value}}
+        self._rest("user-query", {"query": query}, idempotent=True)
 
     def project_exec(self, project_id, command, *, args=None, timeout=10) -> ExecOutput:
         body = {"project_id": project_id, "command": command, "timeout": timeout}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from .client import CoCalcClient, creation_marker
+from .client import CoCalcClient, creation_marker, site_settings_of
 from .errors import CoCalcProtocolError
 from .types import (
     Account,
@@ -210,6 +210,15 @@ class V1Client(CoCalcClient):
             idempotent=True,
         )
         return FileContent(content=self._field(reply, "content", "read_text_file_from_project"))
+
+    def site_settings(self) -> dict[str, str]:
+        query = {"site_settings": [{"name": None, "value": None}]}
+        reply = self._call("query", {"query": query}, expect=("query",), idempotent=True)
+        return site_settings_of(reply, "query")
+
+    def set_site_setting(self, name, value) -> None:
+        query = {"site_settings": {"name": name, "value": value}}
+        self._call("query", {"query": query}, expect=("query",), idempotent=True)
 
     def project_exec(self, project_id, command, *, args=None, timeout=10) -> ExecOutput:
         reply = self._call(

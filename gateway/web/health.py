@@ -1,13 +1,13 @@
-"""``/healthz`` (the process is up) and ``/readyz`` (database and CoCalc answer)."""
+"""``/healthz`` (the process is up) and ``/readyz`` (database and CoCalc answer, and for
+operators what ``cocalc-gateway doctor`` finds)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from ..context import gateway
+from ..operator import doctor
 from .metrics import has_metrics_access
 
 bp = Blueprint("health", __name__)
@@ -42,17 +42,9 @@ def readyz():
     status = "ready" if ready else "unavailable"
     if not has_metrics_access():  # anyone may ask whether; only operators learn why
         return jsonify(status=status), (200 if ready else 503)
-    return jsonify(status=status, checks=checks, embedding=embedding_checklist()), (
+    # What `cocalc-gateway doctor` finds (all but its synthetic launch), cached a minute:
+    # the embedding settings that make pages silent long before anything is "down".
+    _, findings = doctor.for_readyz(gateway())
+    return jsonify(status=status, checks=checks, doctor=[f.as_dict() for f in findings]), (
         200 if ready else 503
     )
-
-
-def embedding_checklist() -> dict:
-    """What CoCalc's operator must allow for this gateway (the gateway cannot see it)."""
-    public = urlsplit(current_app.config["GATEWAY_PUBLIC_URL"])
-    return {
-        "gateway_origin": f"{public.scheme}://{public.netloc}",
-        "https_on_port_443": public.scheme == "https" and public.port in (None, 443),
-        "iframe_comm_hosts_must_list": public.hostname,
-        "samesite_remember_me": "none, unless host site, gateway and CoCalc share one site",
-    }

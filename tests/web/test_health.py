@@ -53,4 +53,7 @@ def test_readyz_tells_anonymous_callers_only_whether(sim, sqlite_url):
     outside = app.test_client().get("/readyz", environ_base={"REMOTE_ADDR": "192.0.2.7"})
     assert outside.status_code == 200 and outside.get_json() == {"status": "ready"}
     inside = app.test_client().get("/readyz", environ_base={"REMOTE_ADDR": "10.1.2.3"})
-    assert set(inside.get_json()) == {"status", "checks", "embedding"}
+    assert set(inside.get_json()) == {"status", "checks", "doctor"}
+    names = {f["name"] for f in inside.get_json()["doctor"]}
+    assert {"iframe_comm_hosts", "dns", "database"} <= names
+    assert "synthetic_launch" not in names

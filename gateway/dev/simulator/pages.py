@@ -31,6 +31,14 @@ from .state import FAULT_MODES, UUID_RE
 
 bp = Blueprint("sim_pages", __name__)
 
+
+@bp.before_request
+def _page_latency():
+    delay = sim().config.page_latency_ms
+    if delay > 0 and not request.path.startswith("/_sim/"):
+        time.sleep(delay / 1000)
+
+
 PIXEL = base64.b64decode("R0lGODlhAQABAAAAACw=")
 
 
@@ -65,6 +73,10 @@ def kiosk(project_id, path=""):
 
 @bp.get("/app")
 def app_redirect():
+    if request.args.get("get_api_key") and sim().config.dialect == "v1":
+        from .keys import get_api_key_page
+
+        return get_api_key_page()
     return _found("/static/app.html")
 
 
@@ -185,6 +197,7 @@ def faults():
 
 NUMBER_KNOBS = (
     "latency_ms",
+    "page_latency_ms",
     "open_delay_ms",
     "fault_sleep_s",
     "load_delay_ms",

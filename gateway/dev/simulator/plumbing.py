@@ -52,6 +52,9 @@ class SimulatorConfig:
     connect_delay_ms: float = 150.0
     #: CoCalc's site setting ``samesite_remember_me``: "strict" (the default) or "none".
     samesite_remember_me: str = "strict"
+    #: Added to every page the simulator serves (kiosk, sign-in, app, assets): a network
+    #: and server delay per page load, as ``latency_ms`` is per API call.
+    page_latency_ms: float = 0.0
     #: How long current CoCalc takes to answer ``POST /api/v1/ping`` with its 404 page (the
     #: first one on a cold server took over 10 s).
     v1_ping_delay_ms: float = 0.0

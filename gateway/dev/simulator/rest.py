@@ -7,7 +7,7 @@ import uuid
 from .current import body, bp, serve
 from .hub import add_collaborator
 from .plumbing import sim
-from .shared import copy_files, run_command
+from .shared import copy_files, run_command, site_settings_query
 from .state import UUID_RE, SimError
 
 
@@ -159,12 +159,11 @@ def rest_set_name():
 @bp.post("/api/v2/user-query")
 def rest_user_query():
     def run(caller):
-        setting = (body().get("query") or {}).get("site_settings") or {}
-        if not caller.admin:
-            raise SimError("only admins may change site settings")
-        if setting.get("name") == "iframe_comm_hosts":
-            sim().config.iframe_comm_hosts = str(setting.get("value", "")).split()
-        return {"query": {}}
+        asked = body().get("query") or {}
+        if not isinstance(asked, dict) or "site_settings" not in asked:
+            raise SimError("only the site_settings table is simulated on /api/v2/user-query")
+        found = site_settings_query(caller, asked["site_settings"])
+        return {"query": {"site_settings": found} if found != {} else {}}
 
     return serve("v2/user-query", run)
 

@@ -111,3 +111,33 @@ def run_command(project, command, args=None, path=None) -> dict:
     else:
         out = ("", f"bash: {name}: command not found\n", 127)
     return {"stdout": out[0], "stderr": out[1], "exit_code": out[2]}
+
+
+#: The site settings the simulator honours, with CoCalc's defaults.
+SITE_SETTINGS = {"iframe_comm_hosts": "", "dns": "", "samesite_remember_me": "strict"}
+
+
+def site_settings_query(caller, pattern) -> list | dict:
+    """The ``site_settings`` user query (admins only): a list asks for the rows that were
+    set (CoCalc keeps no row for a setting left at its default), an object sets one."""
+    if not caller.admin:
+        raise SimError("FATAL: you must be an admin to query site_settings")
+    config = sim().config
+    if isinstance(pattern, list):
+        rows = []
+        for name, default in SITE_SETTINGS.items():
+            value = getattr(config, name)
+            value = " ".join(value) if isinstance(value, list) else value
+            if value != default:
+                rows.append({"name": name, "value": value})
+        return rows
+    if not isinstance(pattern, dict) or pattern.get("name") not in SITE_SETTINGS:
+        raise SimError(f"setting name='{(pattern or {}).get('name')}' not allowed")
+    value = str(pattern.get("value") or "")
+    if pattern["name"] == "iframe_comm_hosts":
+        config.iframe_comm_hosts = value.split()
+    elif pattern["name"] == "dns":
+        config.dns = value
+    else:
+        config.samesite_remember_me = value or "strict"
+    return {}

@@ -7,7 +7,7 @@ import uuid
 
 from .api_v1 import handles, truthy
 from .plumbing import sim
-from .shared import authorize_user, copy_files, run_command, search_users
+from .shared import authorize_user, copy_files, run_command, search_users, site_settings_query
 from .state import EMAIL_RE, UUID_RE, SimError
 
 
@@ -172,8 +172,11 @@ def query(caller, body):
     """The documented user query on ``projects``: the caller's projects, filtered by the
     values given (``{"project_id": null, "description": "..."}``)."""
     asked = body["query"] if isinstance(body["query"], dict) else {}
+    if set(asked) == {"site_settings"}:
+        found = site_settings_query(caller, asked["site_settings"])
+        return "query", {"query": {"site_settings": found} if found != {} else {}}
     if set(asked) != {"projects"}:
-        raise SimError("only the projects table is simulated")
+        raise SimError("only the projects and site_settings tables are simulated")
     pattern = asked["projects"]
     many = isinstance(pattern, list)
     pattern = (pattern[0] if pattern else {}) if many else pattern

@@ -1,0 +1,98 @@
+"""``cocalc-gateway connect``: get an API key by signing in, the way the server supports.
+
+Current CoCalc: ``/api/v2/auth/sign-in`` (e-mail and password; it sets the sign-in cookie),
+then ``/api/v2/api-keys`` ``{"action": "create"}`` with that cookie, which answers the new
+key's secret once (``next/pages/api/v2/api-keys.ts``, ``server/api/manage.ts``). A server
+without those endpoints (the API v1 era) gets the seed documents' way: the sign-in of
+``/app?get_api_key=cocalc-gateway``, whose answer redirects to
+``https://authenticated/?api_key=…`` (read from the ``Location`` header, never followed).
+
+Only this command's own session holds the cookie; nothing is stored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html import unescape
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import requests
+
+APP_NAME = "cocalc-gateway"
+TIMEOUT = 20
+
+
+class ConnectError(Exception):
+    """Signing in or getting the key failed; the message says why (no secret in it)."""
+
+
+@dataclass(frozen=True)
+class Connected:
+    api_key: str
+    how: str  # "api-keys" (current) or "get_api_key" (v1 era)
+
+
+def _json(reply: requests.Response):
+    try:
+        return reply.json()
+    except ValueError:
+        return None
+
+
+def _current(http: requests.Session, base: str, email: str, password: str):
+    """The current API's way; None when the server has no such endpoints."""
+    reply = http.post(
+        f"{base}/api/v2/auth/sign-in", json={"email": email, "password": password}, timeout=TIMEOUT
+    )
+    answer = _json(reply)
+    if reply.status_code == 404 or not isinstance(answer, dict):
+        return None
+    if answer.get("error"):
+        raise ConnectError(f"CoCalc refused the sign-in: {answer['error']}")
+    made = http.post(
+        f"{base}/api/v2/api-keys", json={"action": "create", "name": APP_NAME}, timeout=TIMEOUT
+    )
+    answer = _json(made)
+    if made.status_code == 404 or not isinstance(answer, dict):
+        return None
+    if answer.get("error"):
+        raise ConnectError(f"CoCalc did not make a key: {answer['error']}")
+    try:
+        return Connected(answer["response"][0]["secret"], "api-keys")
+    except (KeyError, IndexError, TypeError):
+        raise ConnectError("CoCalc's answer held no key") from None
+
+
+FORM = re.compile(r'<form[^>]*method="post"[^>]*action="([^"]+)"', re.I)
+
+
+def _get_api_key(http: requests.Session, base: str, email: str, password: str) -> Connected:
+    page = http.get(f"{base}/app", params={"get_api_key": APP_NAME}, timeout=TIMEOUT)
+    found = FORM.search(page.text) if page.status_code == 200 else None
+    if found is None:
+        raise ConnectError("this CoCalc offers neither /api/v2/api-keys nor a get_api_key sign-in")
+    reply = http.post(
+        urljoin(page.url, unescape(found.group(1))),
+        data={"email": email, "password": password},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    location = reply.headers.get("Location", "")
+    if urlsplit(location).netloc != "authenticated":
+        raise ConnectError("CoCalc refused the sign-in (no key in its answer)")
+    key = parse_qs(urlsplit(location).query).get("api_key", [""])[0]
+    if not key:
+        raise ConnectError("CoCalc's answer held no key")
+    return Connected(key, "get_api_key")
+
+
+def obtain_key(base_url: str, email: str, password: str) -> Connected:
+    base = base_url.rstrip("/")
+    with requests.Session() as http:
+        try:
+            return _current(http, base, email, password) or _get_api_key(
+                http, base, email, password
+            )
+        except requests.RequestException as exc:
+            raise ConnectError(f"{base} cannot be reached ({type(exc).__name__})") from None

@@ -1,0 +1,77 @@
+"""``cocalc-gateway doctor``: every check, in the order an operator would fix them, and
+``--fix`` for the site settings an admin key may set. ``/readyz`` runs the same checks
+(all but the synthetic launch), cached for a minute."""
+
+from __future__ import annotations
+
+import time
+
+from ..cocalc import CoCalcError
+from ..context import Gateway
+from . import cocalc_checks as cocalc
+from . import gateway_checks as gateway
+from .findings import FAIL, OK, Finding
+
+#: What makes the gateway unable to serve at all (``/readyz`` answers 503 for these).
+CRITICAL = frozenset({"database", "dialect"})
+READYZ_CACHE_S = 60.0
+
+
+def _safe(name: str, check, *args) -> Finding:
+    """Run one check; one that breaks (the database is down, say) fails alone, by name."""
+    try:
+        return check(*args)
+    except Exception as exc:  # a doctor reports; it does not crash on what it diagnoses
+        return Finding(name, FAIL, f"could not be checked ({type(exc).__name__})")
+
+
+def run(gw: Gateway, *, synthetic: bool = True) -> list[Finding]:
+    findings = [_safe("cocalc_https", cocalc.reachable, gw), _safe("dialect", cocalc.dialect, gw)]
+    settings, read = cocalc.read_settings(gw)
+    findings += [
+        _safe("api_key", cocalc.admin_key, gw, settings),
+        read,
+        _safe("iframe_comm_hosts", cocalc.iframe_comm_hosts, gw, settings),
+        _safe("dns", cocalc.dns, gw, settings),
+        _safe("samesite_remember_me", cocalc.samesite, gw, settings),
+        _safe("gateway_https", gateway.public_url, gw),
+        _safe("database", gateway.database, gw),
+    ]
+    if synthetic:
+        findings.append(_safe("synthetic_launch", gateway.synthetic_launch, gw))
+    return findings
+
+
+def healthy(findings: list[Finding]) -> bool:
+    return not any(f.failed for f in findings)
+
+
+def fixes(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.failed and f.fix]
+
+
+def apply(gw: Gateway, finding: Finding) -> Finding:
+    """Set the site setting a finding names; say whether it took."""
+    name, value = finding.fix
+    try:
+        gw.cocalc.set_site_setting(name, value)
+    except CoCalcError as exc:
+        return Finding(name, FAIL, f"could not be set ({exc})", finding.action)
+    after = " (restart CoCalc's hub for it to take effect)" if finding.restart else ""
+    return Finding(name, OK, f"set to {value!r}{after}", restart=finding.restart)
+
+
+def for_readyz(gw: Gateway) -> tuple[bool, list[Finding]]:
+    """The checks of ``/readyz``: ready unless a critical one fails; cached per process."""
+    memo = gw.memo.setdefault("readyz", {})
+    cached = memo.get("findings")
+    if cached and time.monotonic() - cached[0] < READYZ_CACHE_S:
+        findings = cached[1]
+    else:
+        findings = run(gw, synthetic=False)
+        memo["findings"] = (time.monotonic(), findings)
+    ready = not any(f.failed and f.name in CRITICAL for f in findings)
+    return ready, findings
+
+
+__all__ = ["FAIL", "OK", "Finding", "apply", "fixes", "for_readyz", "healthy", "run"]
