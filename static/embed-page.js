@@ -30,6 +30,9 @@ function notifyHost(event, data) {
 
 function setState(name) {
   document.body.dataset.state = name;
+  // A User Timing mark per state ("cocalc-gateway:open" when the file is open): what the
+  // browser benchmark measures, and what a site's own real-user monitoring can read.
+  performance.mark(`cocalc-gateway:${name}`);
 }
 
 /** Show the problem overlay; `actions` lists the buttons it offers ("retry", "show"). */
@@ -223,15 +226,15 @@ if (verdict === "might") {
 // The current CoCalc API signs in only through /auth/impersonate, in the hidden frame: its
 // response sets CoCalc's cookie, then the kiosk page can load without a token. The frames
 // get their URLs only here, after the listeners are in place, so no load can be missed.
-// The sign-in counts as done only on a positive signal: the sign-in page's redirect to the
-// app (its second load; an error page never redirects), or a file opened in the kiosk.
+// Its first load means the response, and with it the cookie, has arrived: the frame goes at
+// once (left alone, it would go on to load CoCalc's whole app, competing with the kiosk for
+// nothing), and the kiosk starts. The sign-in counts as done only on a positive signal: a
+// file of the user's project opened in the kiosk (an error page sets no cookie).
 if (signIn) {
-  let signInLoads = 0;
   signIn.addEventListener("load", () => {
-    signInLoads += 1;
-    if (signInLoads === 1) kiosk.src = kiosk.dataset.src;
-    else reportSignedIn();
-  });
+    signIn.remove();
+    kiosk.src = kiosk.dataset.src;
+  }, { once: true });
   signIn.src = signIn.dataset.src;
 } else {
   kiosk.src = kiosk.dataset.src;  // API v1: the kiosk URL signs in itself

@@ -1,0 +1,76 @@
+"""Static files for speed: content-hashed URLs cached for a year, others revalidated, and
+text compressed.
+
+Templates link ``asset_url('embed-page.js')``: the URL carries the first characters of the
+file's SHA-256, so a browser may keep it a year (``immutable``) and a new release is a new
+URL. Files fetched without that hash (``cocalc-embed.js`` that host pages import by name,
+the modules the page scripts import) are revalidated on each use (``no-cache`` with an
+ETag: a 304 when unchanged). Scripts, styles and type files are sent gzipped to browsers
+that accept it; the compressed bytes are made once per file version.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+from pathlib import Path
+
+from flask import Flask, request, url_for
+
+YEAR_S = 365 * 24 * 3600
+COMPRESSED = (".js", ".css", ".ts", ".html", ".svg", ".json")
+MIN_COMPRESS_BYTES = 512
+
+
+@functools.lru_cache(maxsize=256)
+def _digest(path: str, mtime_ns: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def _file(app: Flask, filename: str) -> Path:
+    return Path(app.static_folder) / filename
+
+
+def version(app: Flask, filename: str) -> str | None:
+    path = _file(app, filename)
+    try:
+        return _digest(str(path), path.stat().st_mtime_ns)
+    except OSError:
+        return None
+
+
+@functools.lru_cache(maxsize=256)
+def _gzipped(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def init_app(app: Flask) -> None:
+    def asset_url(filename: str) -> str:
+        found = version(app, filename)
+        return url_for("static", filename=filename, **({"v": found} if found else {}))
+
+    app.jinja_env.globals["asset_url"] = asset_url
+
+    @app.after_request
+    def _static(response):
+        if request.endpoint != "static" or response.status_code not in (200, 304):
+            return response
+        filename = (request.view_args or {}).get("filename", "")
+        current = version(app, filename)
+        if current is not None and request.args.get("v") == current:
+            response.headers["Cache-Control"] = f"public, max-age={YEAR_S}, immutable"
+        else:
+            response.headers["Cache-Control"] = "no-cache"
+        if (
+            response.status_code == 200
+            and filename.endswith(COMPRESSED)
+            and "gzip" in request.headers.get("Accept-Encoding", "")
+        ):
+            response.direct_passthrough = False
+            data = response.get_data()
+            if len(data) >= MIN_COMPRESS_BYTES:
+                response.set_data(_gzipped(data))
+                response.headers["Content-Encoding"] = "gzip"
+        response.vary.add("Accept-Encoding")
+        return response
