@@ -22,6 +22,7 @@ from flask import (
 
 from ..context import gateway
 from ..errors import Forbidden
+from ..web import assets
 from ..web.security import embed_csp
 from ..web.urls import public_url
 from . import embed as pages
@@ -109,9 +110,14 @@ def embed_page(key: str, header: dict | None = None) -> Response:
         "openAttemptMs": config["GATEWAY_OPEN_RETRY_MS"],
         "handInUrl": public_url("lti.hand_in", key=key) if page.gradable else None,
     }
-    html = render_template("embed.html", page=page, settings=settings, header=header)
+    modules, modules_hash = assets.import_map(current_app)
+    html = render_template(
+        "embed.html", page=page, settings=settings, header=header, import_map=modules
+    )
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = embed_csp(page.cocalc_origin, page.host_origins)
+    response.headers["Content-Security-Policy"] = embed_csp(
+        page.cocalc_origin, page.host_origins, modules_hash
+    )
     return response
 
 

@@ -3,23 +3,29 @@ text compressed.
 
 Templates link ``asset_url('embed-page.js')``: the URL carries the first characters of the
 file's SHA-256, so a browser may keep it a year (``immutable``) and a new release is a new
-URL. Files fetched without that hash (``cocalc-embed.js`` that host pages import by name,
-the modules the page scripts import) are revalidated on each use (``no-cache`` with an
-ETag: a 304 when unchanged). Scripts, styles and type files are sent gzipped to browsers
-that accept it; the compressed bytes are made once per file version.
+URL. The modules that page scripts import by name (``./cocalc-bridge.js``) reach their hashed
+URLs through the page's import map, so a warm page loads every script from the cache without
+asking. Files fetched without the hash (``cocalc-embed.js``, which host pages import by name)
+are revalidated on each use (``no-cache`` with an ETag: a 304 when unchanged). Scripts,
+styles and type files are sent gzipped to browsers that accept it; the compressed bytes are
+made once per file version.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import gzip
 import hashlib
+import json
 from pathlib import Path
 
 from flask import Flask, request, url_for
 
 YEAR_S = 365 * 24 * 3600
 COMPRESSED = (".js", ".css", ".ts", ".html", ".svg", ".json")
+#: Modules that the page scripts import by relative name.
+IMPORTED_MODULES = ("cocalc-bridge.js", "messaging.js")
 MIN_COMPRESS_BYTES = 512
 
 
@@ -38,6 +44,24 @@ def version(app: Flask, filename: str) -> str | None:
         return _digest(str(path), path.stat().st_mtime_ns)
     except OSError:
         return None
+
+
+@functools.lru_cache(maxsize=64)
+def _import_map(pairs: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    text = json.dumps({"imports": dict(pairs)}, separators=(",", ":"))
+    digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    return text, f"'sha256-{digest}'"
+
+
+def import_map(app: Flask) -> tuple[str, str]:
+    """The import map that sends each imported module to its hashed URL, and the CSP source
+    (``'sha256-…'``) that allows this one inline script and nothing else."""
+    pairs = []
+    for filename in IMPORTED_MODULES:
+        found = version(app, filename)
+        plain = url_for("static", filename=filename)
+        pairs.append((plain, url_for("static", filename=filename, v=found) if found else plain))
+    return _import_map(tuple(pairs))
 
 
 @functools.lru_cache(maxsize=256)

@@ -16,11 +16,13 @@ DEFAULT_CSP = (
 )
 
 
-def embed_csp(cocalc_origin: str, frame_ancestors: list[str]) -> str:
-    """Policy of the embed page: framed only by the host's origins, framing only CoCalc."""
+def embed_csp(cocalc_origin: str, frame_ancestors: list[str], script_hash: str = "") -> str:
+    """Policy of the embed page: framed only by the host's origins, framing only CoCalc;
+    ``script_hash`` allows its import map (the one inline script)."""
     ancestors = " ".join(frame_ancestors) or "'none'"
+    scripts = f"'self' {script_hash}" if script_hash else "'self'"
     return (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; "
         f"frame-src {cocalc_origin}; connect-src 'self'; object-src 'none'; base-uri 'none'; "
         f"form-action 'self'; frame-ancestors {ancestors}"
     )

@@ -198,3 +198,18 @@ def test_an_expired_page_offers_no_show_cocalc_anyway(page, stack):
         embed.locator("#problem-show").is_hidden() and embed.locator("#problem-retry").is_hidden()
     )
     assert embed.locator("#cocalc").count() == 0
+
+
+def test_a_returning_users_page_takes_every_script_from_the_cache(page, stack):
+    """The import map sends the modules the page imports to their hashed URLs: on the second
+    launch no script or style is asked for again (not even a 304), and the file opens."""
+    launch_demo(page, stack)
+    launch_demo(page, stack)
+    kiosk(page).locator("#filename").wait_for()
+    entries = embed_frame(page, stack).evaluate(
+        "() => performance.getEntriesByType('resource').filter(e => e.name.includes('/static/'))"
+        ".map(e => [new URL(e.name).pathname + new URL(e.name).search, e.transferSize])"
+    )
+    names = {name.split("?")[0] for name, _ in entries}
+    assert {"/static/embed-page.js", "/static/cocalc-bridge.js", "/static/messaging.js"} <= names
+    assert all("?v=" in name and size == 0 for name, size in entries), entries
