@@ -107,7 +107,7 @@ class Embed {
     this.stopHello();
     clearTimeout(this.handshakeTimer);
     this.stopHello = repeatWithBackoff(() => this.post({ type: "request", id: "hello", method: "hello" }),
-      () => this.connected || this.destroyed, { first: 100, cap: 1000 });
+      () => this.connected || this.destroyed, { first: 50, steady: 3000, cap: 1000 });
     this.handshakeTimer = setTimeout(() => this.failHandshake(new BridgeError(ErrorCode.HANDSHAKE_TIMEOUT,
       `the gateway's page did not answer within ${this.handshakeTimeout} ms`)), this.handshakeTimeout);
   }

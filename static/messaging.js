@@ -59,7 +59,11 @@ export function deferred() {
  * Call `send` now and again with capped exponential backoff until `isDone()` or `deadline`.
  * Returns a function that stops the schedule.
  */
-export function repeatWithBackoff(send, isDone, { first = 100, cap = 2000, deadline = Infinity } = {}) {
+export function repeatWithBackoff(send, isDone, { first = 100, cap = 2000, deadline = Infinity, steady = 0 } = {}) {
+  // For `steady` ms the interval stays at `first`: the other side usually appears within
+  // that time, and a doubling interval would leave it waiting for the next send (a page
+  // that starts listening just after a send waited up to half the current interval).
+  const steadyUntil = Date.now() + steady;
   let delay = first;
   let timer = null;
   let stopped = false;
@@ -67,7 +71,7 @@ export function repeatWithBackoff(send, isDone, { first = 100, cap = 2000, deadl
     if (stopped || isDone() || Date.now() >= deadline) return;
     send();
     timer = setTimeout(tick, delay);
-    delay = Math.min(cap, delay * 2);
+    if (Date.now() >= steadyUntil) delay = Math.min(cap, delay * 2);
   };
   tick();
   return () => { stopped = true; clearTimeout(timer); };

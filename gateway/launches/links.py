@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import hosts, provisioning
@@ -64,11 +64,15 @@ def from_token(gw: Gateway, request: LaunchRequest, *, top_level: bool = False) 
     return key
 
 
+# Built once: building the expression cost more than running it.
+USED_JTI = select(UsedTokenId.jti).where(
+    UsedTokenId.host_id == bindparam("host_id"), UsedTokenId.jti == bindparam("jti")
+)
+
+
 def refuse_replay(gw: Gateway, host_id: str, jti: str, origins) -> None:
     """Refuse a launch token whose ``jti`` was used before, before any work is done."""
-    seen = gw.db.fetch(
-        select(UsedTokenId.jti).where(UsedTokenId.host_id == host_id, UsedTokenId.jti == jti)
-    )
+    seen = gw.db.fetch(USED_JTI, {"host_id": host_id, "jti": jti})
     if seen is not None:
         raise Unauthorized("this launch token has already been used", host_origins=origins)
 

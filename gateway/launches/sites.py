@@ -26,6 +26,7 @@ def _extractor() -> tldextract.TLDExtract:
     )
 
 
+@functools.lru_cache(maxsize=1024)  # a handful of origins, asked on every embed page
 def site(origin: str) -> str:
     """``scheme://registrable-domain`` of an origin or URL (an IP or a bare name: itself)."""
     parts = urlsplit(origin)

@@ -18,6 +18,7 @@ import functools
 import gzip
 import hashlib
 import json
+import time
 from pathlib import Path
 
 from flask import Flask, request, url_for
@@ -27,6 +28,10 @@ COMPRESSED = (".js", ".css", ".ts", ".html", ".svg", ".json")
 #: Modules that the page scripts import by relative name.
 IMPORTED_MODULES = ("cocalc-bridge.js", "messaging.js")
 MIN_COMPRESS_BYTES = 512
+#: A file's version is looked up again (a stat) at most this often: a page names five
+#: assets, and a stat and a URL build each cost more than the rest of the page's template.
+RECHECK_S = 2.0
+_versions: dict[str, tuple[float, str | None]] = {}
 
 
 @functools.lru_cache(maxsize=256)
@@ -39,11 +44,30 @@ def _file(app: Flask, filename: str) -> Path:
 
 
 def version(app: Flask, filename: str) -> str | None:
+    """The first characters of the file's SHA-256 (None when there is no such file)."""
+    key = f"{app.static_folder}/{filename}"
+    now = time.monotonic()
+    known = _versions.get(key)
+    if known is not None and now - known[0] < RECHECK_S:
+        return known[1]
     path = _file(app, filename)
     try:
-        return _digest(str(path), path.stat().st_mtime_ns)
+        found = _digest(str(path), path.stat().st_mtime_ns)
     except OSError:
-        return None
+        found = None
+    _versions[key] = (now, found)
+    return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _static_url(script_root: str, filename: str, found: str | None) -> str:
+    # The URL depends only on these (the app's static route is fixed): built once each.
+    return url_for("static", filename=filename, **({"v": found} if found else {}))
+
+
+def hashed_url(app: Flask, filename: str) -> str:
+    """``/static/<filename>?v=<version>`` under the request's script root."""
+    return _static_url(request.script_root, filename, version(app, filename))
 
 
 @functools.lru_cache(maxsize=64)
@@ -56,12 +80,11 @@ def _import_map(pairs: tuple[tuple[str, str], ...]) -> tuple[str, str]:
 def import_map(app: Flask) -> tuple[str, str]:
     """The import map that sends each imported module to its hashed URL, and the CSP source
     (``'sha256-…'``) that allows this one inline script and nothing else."""
-    pairs = []
-    for filename in IMPORTED_MODULES:
-        found = version(app, filename)
-        plain = url_for("static", filename=filename)
-        pairs.append((plain, url_for("static", filename=filename, v=found) if found else plain))
-    return _import_map(tuple(pairs))
+    pairs = tuple(
+        (_static_url(request.script_root, filename, None), hashed_url(app, filename))
+        for filename in IMPORTED_MODULES
+    )
+    return _import_map(pairs)
 
 
 @functools.lru_cache(maxsize=256)
@@ -70,11 +93,7 @@ def _gzipped(data: bytes) -> bytes:
 
 
 def init_app(app: Flask) -> None:
-    def asset_url(filename: str) -> str:
-        found = version(app, filename)
-        return url_for("static", filename=filename, **({"v": found} if found else {}))
-
-    app.jinja_env.globals["asset_url"] = asset_url
+    app.jinja_env.globals["asset_url"] = functools.partial(hashed_url, app)
 
     @app.after_request
     def _static(response):
