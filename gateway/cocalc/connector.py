@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two probes while the dialect is unknown (CoCalc down, or not CoCalc).
 PROBE_PAUSE_S = 5.0
+REMEMBER_FOR_S = 600.0  # how long a probed dialect is offered to a database not ready yet
 
 
 @dataclass
@@ -158,14 +159,28 @@ class CoCalcConnector:
                     continue
                 log.info("using the CoCalc %s API (probed)", dialect)
                 self._use(dialect)
-                if self.memory is not None:
-                    try:
-                        self.memory.save(dialect)
-                    except Exception as exc:
-                        log.warning("could not remember the dialect: %s", type(exc).__name__)
+                self._remember(dialect)
         finally:
             with self._lock:
                 self._probing = False
+
+    def _remember(self, dialect: str) -> None:
+        """Write the dialect down, trying again for a while: a process may start before the
+        database is migrated (the probe answers in milliseconds), and an unremembered dialect
+        would leave the next process unable to serve pages while CoCalc is down."""
+        if self.memory is None:
+            return
+        pause, deadline = 0.1, time.monotonic() + REMEMBER_FOR_S
+        while True:
+            try:
+                self.memory.save(dialect)
+                return
+            except Exception as exc:
+                if time.monotonic() + pause > deadline:
+                    log.warning("could not remember the dialect: %s", type(exc).__name__)
+                    return
+            time.sleep(pause)
+            pause = min(5.0, pause * 2)
 
     @property
     def client(self) -> CoCalcClient:
