@@ -14,5 +14,8 @@ from flask import current_app
 
 def public_url(endpoint: str, **values) -> str:
     """The absolute URL of ``endpoint`` under GATEWAY_PUBLIC_URL."""
-    adapter = current_app.url_map.bind("gateway.invalid", script_name="/")
+    adapter = current_app.extensions.get("public_url_adapter")
+    if adapter is None:  # bound once per app: an embed page builds four of these URLs
+        adapter = current_app.url_map.bind("gateway.invalid", script_name="/")
+        current_app.extensions["public_url_adapter"] = adapter
     return current_app.config["GATEWAY_PUBLIC_URL"] + adapter.build(endpoint, values)
