@@ -224,7 +224,7 @@ def warm(stack: Stack, seconds: int, connections: int, rounds: int) -> dict:
     # new spare is fetched in the background, so one user launched a thousand times a second
     # would measure the refills, not a returning user's launch.
     with ThreadPoolExecutor(8) as pool:
-        firsts = list(pool.map(lambda i: api_launch(stack, f"w{i}"), range(WARM_USERS)))
+        list(pool.map(lambda i: api_launch(stack, f"w{i}"), range(WARM_USERS)))
     first = requests.post(
         f"{stack.url}/launch",
         data={"token": mint(host_id, secret, sub="w0")},
@@ -239,7 +239,7 @@ def warm(stack: Stack, seconds: int, connections: int, rounds: int) -> dict:
             for i in range(TOKENS_PER_ROUND):
                 tokens.write(mint(host_id, secret, sub=f"w{i % WARM_USERS}") + "\n")
         token_files.append(tokens.name)
-    concurrency_settle(stack, firsts)
+    settle_background_work(stack)
     calls_before = stack.calls()
     # This machine's speed drifts by tens of percent over a minute. Short rounds, each
     # endpoint right after the bare one, and the median of each round's ratio cancel most of
@@ -266,7 +266,7 @@ def warm(stack: Stack, seconds: int, connections: int, rounds: int) -> dict:
     return results
 
 
-def concurrency_settle(stack: Stack, _done) -> None:
+def settle_background_work(stack: Stack) -> None:
     """Wait until the gateway's background work (spare tokens) has stopped calling CoCalc."""
     last, deadline = -1, time.monotonic() + 60
     while time.monotonic() < deadline:

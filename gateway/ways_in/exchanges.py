@@ -33,6 +33,20 @@ class Taken:
     data: dict
 
 
+#: What ``take`` and ``peek`` read of an exchange, in ``Taken``'s order.
+TAKEN_COLUMNS = (
+    Exchange.owner_id,
+    Exchange.host_id,
+    Exchange.nonce,
+    Exchange.binding_digest,
+    Exchange.data,
+)
+
+
+def _taken(row) -> Taken:
+    return Taken(row.owner_id, row.host_id, row.nonce, row.binding_digest, row.data or {})
+
+
 def create(
     gw: Gateway,
     kind: str,
@@ -75,16 +89,8 @@ def take(gw: Gateway, kind: str, key) -> Taken | None:
         used = update(Exchange).where(*where).values(used_at=utcnow())
         if connection.execute(used).rowcount != 1:
             return None
-        row = connection.execute(
-            select(
-                Exchange.owner_id,
-                Exchange.host_id,
-                Exchange.nonce,
-                Exchange.binding_digest,
-                Exchange.data,
-            ).where(Exchange.digest == digest(key))
-        ).one()
-    return Taken(row.owner_id, row.host_id, row.nonce, row.binding_digest, row.data or {})
+        row = connection.execute(select(*TAKEN_COLUMNS).where(Exchange.digest == digest(key))).one()
+    return _taken(row)
 
 
 def peek(gw: Gateway, kind: str, key) -> Taken | None:
@@ -92,20 +98,14 @@ def peek(gw: Gateway, kind: str, key) -> Taken | None:
     if not isinstance(key, str) or not 20 <= len(key) <= 100:
         return None
     row = gw.db.fetch(
-        select(
-            Exchange.owner_id,
-            Exchange.host_id,
-            Exchange.nonce,
-            Exchange.binding_digest,
-            Exchange.data,
-        ).where(
+        select(*TAKEN_COLUMNS).where(
             Exchange.digest == digest(key),
             Exchange.kind == kind,
             Exchange.used_at.is_(None),
             Exchange.expires_at > utcnow(),
         )
     )
-    return Taken(*row) if row else None
+    return _taken(row) if row else None
 
 
 @task("purge exchanges")

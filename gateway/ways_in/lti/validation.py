@@ -21,7 +21,7 @@ from joserfc.errors import (
 from ...context import Gateway
 from ...errors import BadRequest, Forbidden, Unauthorized
 from ...store.lti_tables import LtiPlatform
-from .. import key_sets
+from .. import id_tokens, key_sets
 from ..token import PARSE_ERRORS
 from . import claims as c
 
@@ -49,14 +49,8 @@ def _signed_claims(gw: Gateway, platform: LtiPlatform, id_token) -> dict:
 
 
 def _registered(gw: Gateway, platform: LtiPlatform, claims: dict, nonce: str) -> None:
-    registry = jwt.JWTClaimsRegistry(
-        leeway=int(gw.settings["LTI_CLOCK_LEEWAY"]),
-        iss={"essential": True, "value": platform.issuer},
-        aud={"essential": True, "value": platform.client_id},
-        sub={"essential": True},
-        exp={"essential": True},
-        iat={"essential": True},
-        nonce={"essential": True, "value": nonce},
+    registry = id_tokens.claims_registry(
+        platform.issuer, platform.client_id, nonce, int(gw.settings["LTI_CLOCK_LEEWAY"])
     )
     try:
         registry.validate(claims)
@@ -66,9 +60,7 @@ def _registered(gw: Gateway, platform: LtiPlatform, claims: dict, nonce: str) ->
         raise Unauthorized(f"the id_token lacks a required claim ({exc.description})") from None
     except (InvalidClaimError, JoseError) as exc:
         raise Unauthorized(f"the id_token has an invalid claim ({exc.description})") from None
-    audience, azp = claims["aud"], claims.get("azp")
-    several = isinstance(audience, list) and len(audience) > 1
-    if (several or azp is not None) and azp != platform.client_id:
+    if not id_tokens.issued_to(claims, platform.client_id):
         raise Unauthorized("the id_token's azp is not this tool's client id")
 
 

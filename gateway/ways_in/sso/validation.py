@@ -10,7 +10,7 @@ from joserfc.errors import BadSignatureError, ExpiredTokenError, JoseError
 from ...context import Gateway
 from ...errors import Unauthorized
 from ...store.sso_tables import SsoProvider
-from .. import key_sets
+from .. import id_tokens, key_sets
 from ..token import PARSE_ERRORS
 
 LEEWAY_S = 60
@@ -26,15 +26,9 @@ def verify(gw: Gateway, provider: SsoProvider, id_token, nonce: str) -> dict:
 
     try:
         claims = jwt.decode(id_token, key, algorithms=provider.endpoints["algorithms"]).claims
-        jwt.JWTClaimsRegistry(
-            leeway=LEEWAY_S,
-            iss={"essential": True, "value": provider.issuer},
-            aud={"essential": True, "value": provider.client_id},
-            sub={"essential": True},
-            exp={"essential": True},
-            iat={"essential": True},
-            nonce={"essential": True, "value": nonce},
-        ).validate(claims)
+        id_tokens.claims_registry(provider.issuer, provider.client_id, nonce, LEEWAY_S).validate(
+            claims
+        )
     except BadSignatureError:
         raise Unauthorized("the provider's id_token signature does not verify") from None
     except ExpiredTokenError:
@@ -42,8 +36,6 @@ def verify(gw: Gateway, provider: SsoProvider, id_token, nonce: str) -> dict:
     except (JoseError, *PARSE_ERRORS) as exc:
         detail = getattr(exc, "description", None) or "not a valid JWT"
         raise Unauthorized(f"the provider's id_token was refused ({detail})") from None
-    azp = claims.get("azp")
-    several = isinstance(claims["aud"], list) and len(claims["aud"]) > 1
-    if (several or azp is not None) and azp != provider.client_id:
+    if not id_tokens.issued_to(claims, provider.client_id):
         raise Unauthorized("the provider's id_token was issued to another client (azp)")
     return claims
