@@ -37,14 +37,18 @@ PROFILE_UNCHANGED = and_(
     )
 )
 
-READY = and_(
+#: The user's half of the rule (their own row), and the project's half.
+USER_READY = and_(
     HostUser.account_id.is_not(None),
     HostUser.deprovisioned_at.is_(None),
+    PROFILE_UNCHANGED,
+)
+PROJECT_READY = and_(
     UserProject.project_id.is_not(None),
     UserProject.collaborator_added,
     or_(UserProject.template_copied, not_(bindparam("needs_template"))),
-    PROFILE_UNCHANGED,
 )
+READY = and_(USER_READY, PROJECT_READY)
 
 #: A cached token a new page may take: more than the margin of life left.
 TOKEN_USABLE = CachedToken.expires_at > bindparam("usable_after")
