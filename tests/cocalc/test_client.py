@@ -332,3 +332,15 @@ def test_a_remembered_dialect_needs_no_probe(sim):
         memory=DialectMemory(load=lambda: None, save=saved.append),
     )
     assert found.wait_for_client(10).dialect == sim.dialect and saved == [sim.dialect]
+
+
+def test_the_proxy_settings_of_the_environment_are_honoured(sim, monkeypatch):
+    """Read once when the client is made (not on every call), but read."""
+    for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", sim.url)  # the simulator answers absolute URLs too
+    assert client_for(sim.__class__("http://cocalc.invalid", sim.dialect), sim.admin_key).ping()
+    monkeypatch.setenv("no_proxy", "cocalc.invalid")
+    bypassing = client_for(sim.__class__("http://cocalc.invalid", sim.dialect), sim.admin_key)
+    with pytest.raises(CoCalcUnavailable):
+        bypassing.ping()  # straight to a name that does not resolve
