@@ -7,10 +7,10 @@ all of that is one data-modifying statement, prepared on the server: one round t
 on its own, and no SQLAlchemy work per launch (which costs more than the query).
 
 The statement is built from the models with SQLAlchemy Core around the same readiness
-clause as the general path (``provisioning.readiness.READY``), and compiled once. It claims
-the ``jti`` only together with a page. When the user is not ready it changes nothing and
-returns no row, and the launch goes the general way (``provisioning.provision`` then
-``launches.service.create_embed``), which is also the only way on SQLite.
+look-up as the general path (``provisioning.readiness.ready_rows``), and compiled once. It
+claims the ``jti`` only together with a page. When the user is not ready it changes nothing
+and returns no row, and the launch goes the general way (``provisioning.provision`` then
+``launches.embed.create``), which is also the only way on SQLite.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
-    and_,
     bindparam,
     delete,
     exists,
@@ -35,42 +34,12 @@ from sqlalchemy import (
 
 from ..provisioning import readiness
 from ..store.database import CompiledStatement, Database
-from ..store.models import CachedToken, HostUser, Launch, UsedTokenId, UserProject, utcnow
+from ..store.models import CachedToken, Launch, UsedTokenId, utcnow
 
 
 def _ready_user():
-    """The ready user's rows and usable token (the general path's rule, in one CTE).
-
-    The user's own row is looked up first, by its unique (host, user id), behind a
-    MATERIALIZED fence: the statement is prepared once with a generic plan, and without the
-    fence that plan follows the tables' statistics at the time. Made while the tables were
-    small or not yet analysed (a new deployment, a bulk import), it read every project of
-    every user on each launch (measured: 2x the statement's cost at 200 users).
-    """
-    user = (
-        select(HostUser.id)
-        .where(readiness.IDENTITY, readiness.USER_READY)
-        .cte("ready_user")
-        .prefix_with("MATERIALIZED", dialect="postgresql")
-    )
-    return (
-        select(
-            user.c.id.label("user_id"),
-            UserProject.id.label("user_project_id"),
-            UserProject.project_id,
-            UserProject.started_at,
-            CachedToken.token_encrypted,
-            CachedToken.expires_at.label("token_expires_at"),
-        )
-        .select_from(user)
-        .join(
-            UserProject,
-            and_(UserProject.user_id == user.c.id, UserProject.context == bindparam("context")),
-        )
-        .join(CachedToken, and_(CachedToken.user_id == user.c.id, readiness.TOKEN_USABLE))
-        .where(readiness.PROJECT_READY)
-        .cte("warm")
-    )
+    """The ready user's rows and usable token (the general path's rule, in one CTE)."""
+    return readiness.ready_rows(token_required=True).cte("warm")
 
 
 def _take_token(warm):

@@ -78,7 +78,9 @@ def provision(
 ) -> Provisioned:
     """Make sure the user has an account, a project for ``context`` and a fresh token."""
     profile, context = validate(profile, context)
-    found = find_ready(gw, host, profile, context, with_token)
+    # With revocation, each page gets a token of its own (``tokens.for_page``): a ready user
+    # without a spare is still ready, and needs none of the set-up steps.
+    found = find_ready(gw, host, profile, context, with_token and not tokens.revocation_enabled(gw))
     LAUNCH_PATHS.labels("warm" if found else "cold").inc()
     if found is not None:
         ready, started_at = found

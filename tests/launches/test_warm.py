@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from gateway import create_app, hosts, provisioning
 from gateway.launches import warm
-from gateway.provisioning import UserProfile, tokens
+from gateway.provisioning import UserProfile, readiness, tokens
 from gateway.store.database import CompiledStatement, Database
 from gateway.store.models import (
     CachedToken,
@@ -126,6 +126,36 @@ def test_a_warm_launch_is_one_statement_and_no_cocalc_call(app, gw, host, sim, m
     concurrency.wait_idle()
     if tokens.revocation_enabled(gw):  # the warm page took the spare; the next is made
         assert sim.calls() == {"system.generateUserAuthToken": 1}
+
+
+def test_a_launch_before_the_refill_came_back_makes_one_call_and_no_set_up(app, gw, host, sim):
+    """With revocation: the user launched again before their spare came back. The launch
+    is not warm, but the user is set up: the page asks for its own token (one call) and
+    runs none of the set-up steps or their locks."""
+    if not tokens.revocation_enabled(gw):
+        pytest.skip("without revocation every page shares the cached token")
+    client = app.test_client()
+    signed_in_cold_launch(client, host)
+    with gw.db.begin() as session:  # the spare is still on its way
+        session.execute(delete(CachedToken))
+    sim.reset()
+    request_thread, sent = threading.current_thread(), []
+
+    def record(conn, cursor, statement, *args):
+        if threading.current_thread() is request_thread:
+            sent.append(statement)
+
+    event.listen(gw.db.engine, "before_cursor_execute", record)
+    try:
+        reply = post_launch(client, host, sub="w")
+    finally:
+        event.remove(gw.db.engine, "before_cursor_execute", record)
+    assert reply.status_code == 303
+    assert sim.calls() == {"system.generateUserAuthToken": 1}
+    assert not [s for s in sent if "advisory" in s or s.startswith("INSERT INTO host_users")]
+    concurrency.wait_idle()  # the refill: the next launch is warm again
+    assert sim.calls() == {"system.generateUserAuthToken": 2}
+    assert count(gw, CachedToken) == 1
 
 
 def test_the_page_of_a_warm_launch_is_like_a_cold_one(app, gw, host):
@@ -288,9 +318,8 @@ def test_simultaneous_warm_launches_each_get_a_page(app, gw, host, sim):
         assert len(set(page_tokens)) == 5  # never two pages with one token
 
 
-def warm_plan_reads(gw, host, users: int) -> int:
-    """Buffers the warm statement's user look-up reads under a generic plan (the plan a
-    prepared statement gets), with ``users`` ready users in freshly filled tables."""
+def ready_users(gw, host, users: int) -> None:
+    """``users`` ready users, written straight into tables not analysed yet."""
     future = utcnow() + timedelta(days=1)
     with gw.db.begin() as session:
         for i in range(users):
@@ -302,40 +331,47 @@ def warm_plan_reads(gw, host, users: int) -> int:
             session.flush()
             session.add(UserProject(user_id=user.id, project_id=f"p{i}", collaborator_added=True))
             session.add(CachedToken(user_id=user.id, token_encrypted="-", expires_at=future))
-    statement = warm.statement()
-    params = warm.parameters(
-        host=hosts.get(gw, host.id, fresh=True),
-        profile=UserProfile(f"u{users - 1}"),
-        context="",
-        path="",
-        jti="plan",
-        jti_expires_at=future,
-        digest="d-plan",
-        token_margin=tokens.margin(gw),
-        embed_lifetime=None,
-        take_token=False,
-    )
+
+
+def generic_plan(gw, sql: str, params: dict) -> dict:
+    """EXPLAIN ANALYZE under the generic plan a prepared statement gets (rolled back)."""
     connection = gw.db.single_statements.raw_connection()
     try:
         with connection.cursor() as cursor:
             cursor.execute("SET plan_cache_mode = force_generic_plan")
             cursor.execute("BEGIN")  # EXPLAIN ANALYZE runs the inserts: roll them back
-            cursor.execute(
-                "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement.sql, statement.bind(params)
-            )
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)
             plan = cursor.fetchone()[0][0]["Plan"]
             cursor.execute("ROLLBACK")
             cursor.execute("RESET plan_cache_mode")
     finally:
         connection.close()
-    (warm_cte,) = [p for p in plan["Plans"] if p.get("Subplan Name") == "CTE warm"]
-    return warm_cte["Shared Hit Blocks"] + warm_cte.get("Shared Read Blocks", 0)
+    return plan
 
 
-def test_the_warm_statement_finds_the_user_by_index_whatever_the_statistics(app, gw, host):
+def buffers(node: dict) -> int:
+    return node["Shared Hit Blocks"] + node.get("Shared Read Blocks", 0)
+
+
+def test_the_ready_look_ups_find_the_user_by_index_whatever_the_statistics(app, gw, host):
     """A generic plan made from tables not analysed yet once read every user's project on
-    each launch (800 buffers at 200 users): the user look-up comes first, by its index."""
-    assert warm_plan_reads(gw, host, 200) < 40
+    each launch (800 buffers at 200 users): the user's row comes first, by its index. Both
+    look-ups: the warm statement's and the general path's."""
+    ready_users(gw, host, 200)
+    fresh, last = hosts.get(gw, host.id, fresh=True), UserProfile("u199")
+    params = warm.parameters(
+        host=fresh, profile=last, context="", path="", jti="plan",
+        jti_expires_at=utcnow() + timedelta(days=1), digest="d-plan",
+        token_margin=tokens.margin(gw), embed_lifetime=None, take_token=False,
+    )  # fmt: skip
+    statement = warm.statement()
+    plan = generic_plan(gw, statement.sql, statement.bind(params))
+    (warm_cte,) = [p for p in plan["Plans"] if p.get("Subplan Name") == "CTE warm"]
+    assert buffers(warm_cte) < 40
+    find = CompiledStatement.of(readiness.FIND_READY)
+    params = readiness.parameters(fresh, last, "", tokens.margin(gw))
+    params["usable_after"] = params["usable_after"].replace(tzinfo=None)
+    assert buffers(generic_plan(gw, find.sql, find.bind(params))) < 40
 
 
 def test_run_reports_driver_errors_as_sqlalchemy_errors(postgres_url):

@@ -243,8 +243,21 @@ def test_stale_token_is_refreshed(pgw, host, sim):
     provisioning.provision(pgw, host, profile)
     pgw.settings["GATEWAY_TOKEN_MARGIN"] = 25 * 3600  # every token is now too old
     sim.reset()
-    provisioning.provision(pgw, host, profile)
-    assert sim.calls() == {sim.endpoint("user_auth", "system.generateUserAuthToken"): 1}
+    ready = provisioning.provision(pgw, host, profile)
+    token_call = sim.endpoint("user_auth", "system.generateUserAuthToken")
+    if not tokens.revocation_enabled(pgw):
+        assert sim.calls() == {token_call: 1}
+        return
+    # With revocation each page takes a token for itself: the user is ready without one,
+    # and the page never gets the stale one.
+    assert sim.calls() == {}
+    with pgw.db.begin() as session:
+        stale = pgw.box.decrypt(session.get(CachedToken, ready.user_id).token_encrypted)
+    assert tokens.for_page(pgw, ready.user_id).token != stale
+    concurrency.wait_idle()  # and the refill replaced the stale spare
+    assert sim.calls() == {token_call: 2}
+    with pgw.db.begin() as session:
+        assert pgw.box.decrypt(session.get(CachedToken, ready.user_id).token_encrypted) != stale
 
 
 def test_secrets_are_not_readable_in_the_database_file(sim, sqlite_url, tmp_path):
