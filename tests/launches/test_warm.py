@@ -128,7 +128,9 @@ def test_a_warm_launch_is_one_statement_and_no_cocalc_call(app, gw, host, sim, m
         assert sim.calls() == {"system.generateUserAuthToken": 1}
 
 
-def test_a_launch_before_the_refill_came_back_makes_one_call_and_no_set_up(app, gw, host, sim):
+def test_a_launch_before_the_refill_came_back_makes_one_call_and_no_set_up(
+    app, gw, host, sim, monkeypatch
+):
     """With revocation: the user launched again before their spare came back. The launch
     is not warm, but the user is set up: the page asks for its own token (one call) and
     runs none of the set-up steps or their locks."""
@@ -139,21 +141,28 @@ def test_a_launch_before_the_refill_came_back_makes_one_call_and_no_set_up(app, 
     with gw.db.begin() as session:  # the spare is still on its way
         session.execute(delete(CachedToken))
     sim.reset()
-    request_thread, sent = threading.current_thread(), []
+    request_thread, sent, asked = threading.current_thread(), [], []
+    client_of_cocalc = gw.cocalc
+    real_user_auth = client_of_cocalc.user_auth
 
     def record(conn, cursor, statement, *args):
         if threading.current_thread() is request_thread:
             sent.append(statement)
 
+    def user_auth(*args):
+        asked.append(threading.current_thread() is request_thread)
+        return real_user_auth(*args)
+
+    monkeypatch.setattr(client_of_cocalc, "user_auth", user_auth)
     event.listen(gw.db.engine, "before_cursor_execute", record)
     try:
         reply = post_launch(client, host, sub="w")
     finally:
         event.remove(gw.db.engine, "before_cursor_execute", record)
     assert reply.status_code == 303
-    assert sim.calls() == {"system.generateUserAuthToken": 1}
     assert not [s for s in sent if "advisory" in s or s.startswith("INSERT INTO host_users")]
-    concurrency.wait_idle()  # the refill: the next launch is warm again
+    concurrency.wait_idle()  # and the refill in the background: the next launch is warm
+    assert sorted(asked) == [False, True]  # one call for the page, one for the next spare
     assert sim.calls() == {"system.generateUserAuthToken": 2}
     assert count(gw, CachedToken) == 1
 
