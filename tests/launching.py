@@ -60,6 +60,12 @@ def launch(client, token):
     return client.post("/launch", data={"token": token})
 
 
+def page_settings(html: str) -> dict:
+    """The settings an embed page's script reads (its JSON script element)."""
+    match = re.search(r'<script id="settings" type="application/json">(.*?)</script>', html, re.S)
+    return json.loads(match.group(1))
+
+
 def iframe_src(html: str, element_id: str, attribute: str = "src") -> str:
     match = re.search(rf'<iframe id="{element_id}"[^>]*?\s{attribute}="([^"]*)"', html, re.S)
     return unescape(match.group(1)) if match else None

@@ -74,8 +74,9 @@ class ExecOutput:
 class BrowserSignIn:
     """How a browser gets signed in and shown a file in kiosk mode.
 
-    ``sign_in_url`` is loaded first (in a hidden frame) when the dialect needs it; the kiosk
-    URL is loaded afterwards. Both may contain the auth token, so neither goes into logs.
+    ``sign_in_url`` is requested first (its response sets CoCalc's cookie) when the dialect
+    needs it; the kiosk URL is loaded afterwards. Both may contain the auth token, so
+    neither goes into logs.
     """
 
     kiosk_url: str = field(repr=False)

@@ -93,6 +93,8 @@ def embed_page(key: str, header: dict | None = None) -> Response:
         "signedInUrl": public_url("launches.signed_in", key=key),
         "startUrl": public_url("launches.start_again", key=key),
         "dialect": page.dialect,
+        # The current API's sign-in (the kiosk URL signs in itself on API v1): see the page.
+        "signInUrl": page.sign_in.sign_in_url,
         "topLevel": page.top_level,
         "newTabUrl": public_url("launches.new_tab", key=key),
         # Whether CoCalc's sign-in cookie reaches a CoCalc frame under each host origin,

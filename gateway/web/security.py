@@ -17,14 +17,15 @@ DEFAULT_CSP = (
 
 
 def embed_csp(cocalc_origin: str, frame_ancestors: list[str], script_hash: str = "") -> str:
-    """Policy of the embed page: framed only by the host's origins, framing only CoCalc;
-    ``script_hash`` allows its import map (the one inline script)."""
+    """Policy of the embed page: framed only by the host's origins, framing only CoCalc and
+    requesting only the gateway and CoCalc (its sign-in); ``script_hash`` allows its import
+    map (the one inline script)."""
     ancestors = " ".join(frame_ancestors) or "'none'"
     scripts = f"'self' {script_hash}" if script_hash else "'self'"
     return (
         f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; "
-        f"frame-src {cocalc_origin}; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-        f"form-action 'self'; frame-ancestors {ancestors}"
+        f"frame-src {cocalc_origin}; connect-src 'self' {cocalc_origin}; object-src 'none'; "
+        f"base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
     )
 
 

@@ -13,7 +13,7 @@ from gateway import hosts
 from gateway.store.models import Launch, utcnow
 from gateway.support import concurrency
 from tests.conftest import make_app
-from tests.launching import HOST_ORIGIN, iframe_src, launch, mint
+from tests.launching import HOST_ORIGIN, launch, mint, page_settings
 
 
 def test_embed_page_headers(client, host, sim):
@@ -85,7 +85,7 @@ def test_current_dialect_revokes_the_token_after_sign_in(simulators, sqlite_url)
     client = app.test_client()
     location = launch(client, mint(host.id, secret, sub="r")).headers["Location"]
     html = client.get(location).get_data(as_text=True)
-    sign_in = iframe_src(html, "cocalc-sign-in", "data-src")
+    sign_in = page_settings(html)["signInUrl"]
     assert requests.get(sign_in, timeout=5).text.count("window.location") == 1  # token works
     assert client.post(f"{location}/signed-in").status_code == 204
     concurrency.wait_idle()

@@ -13,7 +13,7 @@ from gateway.provisioning import tokens
 from gateway.store.models import CachedToken, Launch, Revocation, utcnow
 from gateway.support import concurrency, housekeeping
 from tests.conftest import gateway_config, make_app, start_simulator
-from tests.launching import api, iframe_src, launch, mint
+from tests.launching import api, launch, mint, page_settings
 
 
 def count(gw, model):
@@ -66,7 +66,7 @@ def test_a_revocation_is_kept_until_cocalc_confirms(simulators, sqlite_url):
     client = app.test_client()
     page = launch(client, mint(host.id, secret, sub="r")).headers["Location"]
     page = page.removeprefix("http://127.0.0.1")
-    sign_in = iframe_src(client.get(page).get_data(as_text=True), "cocalc-sign-in", "data-src")
+    sign_in = page_settings(client.get(page).get_data(as_text=True))["signInUrl"]
     sim.fault("system.revokeUserAuthToken", "html502", count=10)
     assert client.post(f"{page}/signed-in").status_code == 204
     concurrency.wait_idle()
@@ -92,7 +92,7 @@ def test_the_token_of_a_page_that_never_signed_in_is_revoked_when_it_expires(
     client = app.test_client()
     page = launch(client, mint(host.id, secret, sub="never")).headers["Location"]
     html = client.get(page.removeprefix("http://127.0.0.1")).get_data(as_text=True)
-    sign_in = iframe_src(html, "cocalc-sign-in", "data-src")
+    sign_in = page_settings(html)["signInUrl"]
     with gw.db.begin() as session:
         session.execute(update(Launch).values(expires_at=utcnow() - timedelta(minutes=1)))
     assert housekeeping.run_once(gw)["revoke unused page tokens"] == 1

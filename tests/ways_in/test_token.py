@@ -14,7 +14,7 @@ from gateway import hosts
 from gateway.store.models import HostUser, Launch, UsedTokenId, UserProject
 from gateway.support import concurrency
 from tests.conftest import make_app
-from tests.launching import HOST_ORIGIN, iframe_src, launch, mint, rows, unsigned
+from tests.launching import HOST_ORIGIN, iframe_src, launch, mint, page_settings, rows, unsigned
 
 
 def test_post_launch_redirects_to_the_embed_page(client, host, gw, sim):
@@ -39,11 +39,11 @@ def test_post_launch_redirects_to_the_embed_page(client, host, gw, sim):
             f"{kiosk}?auth_token={token_text}&fullscreen=kiosk&session="
         )
     else:
-        assert iframe_src(html, "cocalc-sign-in", "data-src") == (
+        assert page_settings(html)["signInUrl"] == (
             f"{sim.url}/auth/impersonate?auth_token={token_text}"
         )
         assert iframe_src(html, "cocalc", "data-src") == f"{kiosk}?fullscreen=kiosk&session="
-    # the token appears in exactly one iframe URL and nowhere else in the page
+    # the token appears in exactly one URL (of the frame, or of the sign-in) and nowhere else
     assert html.count(token_text) == 1
     assert user.account_id
 
