@@ -108,7 +108,8 @@ def keys_rotate():
     echo_json({"kid": kid, "keys": tool_keys.describe_all(gateway())})
 
 
-@keys.command("remove")
+# A kid is a base64url thumbprint and may begin with "-": taken as the argument, not an option.
+@keys.command("remove", context_settings={"ignore_unknown_options": True})
 @click.argument("kid")
 @with_appcontext
 def keys_remove(kid):

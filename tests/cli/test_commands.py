@@ -260,3 +260,24 @@ def test_simulator_command():
     finally:
         simulator.terminate()
         simulator.wait(timeout=30)
+
+
+def test_a_tool_key_whose_kid_begins_with_a_dash_can_be_removed(app, runner):
+    """A kid is a base64url thumbprint: one in 64 begins with "-" (seen in a test run)."""
+    from sqlalchemy import update
+
+    from gateway.ways_in.lti import tool_keys
+
+    gw = app.extensions["gateway"]
+    old = json.loads(runner.invoke(args=["lti", "keys", "rotate"]).output)["kid"]
+    runner.invoke(args=["lti", "keys", "rotate"])
+    with gw.db.begin() as session:
+        session.execute(
+            update(tool_keys.LtiToolKey)
+            .where(tool_keys.LtiToolKey.kid == old)
+            .values(kid="-z" + old)
+        )
+    removed = runner.invoke(args=["lti", "keys", "remove", "-z" + old])
+    assert removed.exit_code == 0, removed.output
+    assert json.loads(removed.output) == {"removed": "-z" + old}
+    assert "-z" + old not in [k["kid"] for k in tool_keys.describe_all(gw)]
