@@ -49,6 +49,31 @@ def test_three_origins_open_status_closeall(page, stack, way):
     assert not any(after["open_files"].values())
 
 
+def test_the_sign_in_is_one_request_and_cocalc_loads_only_the_kiosk(page, stack):
+    """The current API signs in with a request for /auth/impersonate from the embed page:
+    no document is made for it, so its script never goes on to CoCalc's app; the only
+    CoCalc page is the kiosk. API v1 signs in on the kiosk URL itself."""
+    cocalc = stack["simulator"].url
+    seen = []
+    page.on(
+        "request",
+        lambda r: seen.append((r.resource_type, r.url)) if r.url.startswith(cocalc) else None,
+    )
+    launch_demo(page, stack)
+    embed_frame(page, stack).wait_for_function("() => document.body.dataset.state === 'open'")
+    sign_ins = [kind for kind, url in seen if "/auth/impersonate" in url]
+    documents = [url for kind, url in seen if kind == "document"]
+    assert not [url for url in documents if url.startswith(f"{cocalc}/app")]
+    assert all("/projects/" in url or "/static/app.html" in url for url in documents)
+    if stack["dialect"] == "current":
+        assert sign_ins == ["fetch"]
+        assert not any("auth_token" in url for url in documents)
+    else:
+        assert sign_ins == [] and "auth_token=" in documents[0]
+    cocalc_frames = [f for f in page.frames if f.url.startswith(cocalc)]
+    assert len(cocalc_frames) == 1  # the kiosk
+
+
 def test_demo_screenshot(page, stack):
     launch_demo(page, stack)
     kiosk(page).locator("#filename").wait_for()
