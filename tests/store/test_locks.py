@@ -63,3 +63,55 @@ def test_an_advisory_lock_dies_with_a_connection_whose_unlock_failed(postgres_ur
         pass  # free at once: nothing kept it held
     db.dispose()
     admin.dispose()
+
+
+def test_a_waiter_gets_an_advisory_lock_the_moment_it_is_released(postgres_url):
+    """Waiters queue in PostgreSQL: no backoff sleep between the release and the next holder
+    (polling slept up to 100 ms there, at each of a first launch's locks)."""
+    db = Database(postgres_url)
+    for _ in range(3):
+        acquired, released = [], []
+        holding = threading.Event()
+
+        def waiter(holding, acquired):
+            holding.wait()
+            with db_lock(db, "queue", wait=5):
+                acquired.append(time.monotonic())
+
+        thread = threading.Thread(target=waiter, args=(holding, acquired))
+        thread.start()
+        with db_lock(db, "queue"):
+            holding.set()
+            time.sleep(0.3)  # the waiter is queued by now
+            released.append(time.monotonic())
+        thread.join(10)
+        assert acquired and acquired[0] - released[0] < 0.03
+    db.dispose()
+
+
+def test_an_advisory_lock_held_too_long_gives_service_busy_and_resets_the_timeout(postgres_url):
+    db = Database(postgres_url)
+    with db_lock(db, "held"):
+        started = time.monotonic()
+
+        def wait_briefly():
+            with db_lock(db, "held", wait=0.3):
+                pass
+
+        outcome = []
+        thread = threading.Thread(target=lambda: outcome.append(_raised(wait_briefly)))
+        thread.start()
+        thread.join(10)
+        assert outcome == [ServiceBusy] and time.monotonic() - started < 3
+    with db.engine.connect() as connection:  # every pooled connection waits without limit again
+        timeouts = {connection.execute(text("SHOW lock_timeout")).scalar()}
+    assert timeouts == {"0"}
+    db.dispose()
+
+
+def _raised(fn):
+    try:
+        fn()
+    except Exception as exc:
+        return type(exc)
+    return None
