@@ -9,6 +9,8 @@ is served under, is the one source of every URL it builds.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import current_app
 
 
@@ -19,3 +21,9 @@ def public_url(endpoint: str, **values) -> str:
         adapter = current_app.url_map.bind("gateway.invalid", script_name="/")
         current_app.extensions["public_url_adapter"] = adapter
     return current_app.config["GATEWAY_PUBLIC_URL"] + adapter.build(endpoint, values)
+
+
+def public_folder(endpoint: str) -> str:
+    """The path of the folder ``endpoint``'s public URL is in (``/prefix/lti/``): the path
+    of a cookie that only the gateway's pages under it should get."""
+    return urlsplit(public_url(endpoint)).path.rsplit("/", 1)[0] + "/"

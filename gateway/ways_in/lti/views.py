@@ -9,8 +9,6 @@ page a launch ends on is framed only by the host's origins, as always.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 
 from ...context import gateway
@@ -19,7 +17,7 @@ from ...hosts import get as get_host
 from ...launches import guard
 from ...launches.views import embed_location, origin_of
 from ...web.security import DEFAULT_CSP
-from ...web.urls import public_url
+from ...web.urls import public_folder, public_url
 from .. import exchanges
 from . import claims as c
 from . import deep_linking, grades, launch, login, registration, tool_config, tool_keys
@@ -40,10 +38,6 @@ def _base() -> str:
     return current_app.config["GATEWAY_PUBLIC_URL"]
 
 
-def _cookie_path() -> str:
-    return urlsplit(public_url("lti.launch")).path.rsplit("/", 1)[0] + "/"
-
-
 def _page(template: str, **values) -> Response:
     return Response(render_template(template, **values), mimetype="text/html")
 
@@ -55,7 +49,7 @@ def _set_login_cookie(response: Response, state: str, value: str, max_age: int) 
         login.cookie_name(state),
         value,
         max_age=max_age,
-        path=_cookie_path(),
+        path=public_folder("lti.launch"),
         secure=True,
         httponly=True,
         samesite="None",

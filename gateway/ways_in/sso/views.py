@@ -7,7 +7,7 @@ in at the provider and started this very sign-in (its state cookie).
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 
@@ -22,7 +22,7 @@ from ...launches.views import embed_page, origin_of
 from ...provisioning import users
 from ...store.models import UserProject
 from ...support.counters import LAUNCHES
-from ...web.urls import public_url
+from ...web.urls import public_folder, public_url
 from .. import exchanges
 from ..request import clean_path
 from . import providers, sessions, signin
@@ -30,16 +30,12 @@ from . import providers, sessions, signin
 bp = Blueprint("sso", __name__)
 
 
-def _cookie_path() -> str:
-    return urlsplit(public_url("sso.callback")).path.rsplit("/", 1)[0] + "/"
-
-
 def _cookie(response: Response, name: str, value: str, max_age: int) -> None:
     response.set_cookie(
         name,
         value,
         max_age=max_age,
-        path=_cookie_path(),
+        path=public_folder("sso.callback"),
         secure=True,
         httponly=True,
         samesite="Lax",
