@@ -44,6 +44,10 @@ class Sim:
         return reply.json()
 
     def calls(self) -> dict[str, int]:
+        """CoCalc's call counts once the gateway's background work (a token refill after a
+        page, a revocation) has finished: a count taken while a refill is still in flight
+        would depend on the race, and the test with it."""
+        concurrency.wait_idle()
         return requests.get(f"{self.url}/_sim/calls", timeout=5).json()["calls"]
 
     def total_calls(self) -> int:

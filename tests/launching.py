@@ -5,14 +5,21 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 import time
 import uuid
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html import unescape
+from unittest import mock
 
+import requests
 from joserfc import jwt
 from joserfc.jwk import OctKey
 from sqlalchemy import func, select
+
+from gateway.support import concurrency
 
 HOST_ORIGIN = "https://lms.example.edu"
 
@@ -76,3 +83,25 @@ def api(client, secret, body, **headers):
     return client.post(
         "/api/v1/launches", json=body, headers={"Authorization": f"Bearer {secret}", **headers}
     )
+
+
+@contextmanager
+def calls_waited_on(base_url: str) -> Iterator[list[str]]:
+    """Record the paths of the calls to ``base_url`` that a request itself makes, that is
+    every call not made by the gateway's background workers (a refill, a revocation).
+
+    "The warm launch makes no CoCalc call" means the launch never waits on CoCalc; the
+    spare token it hands off is refilled in the background, at a moment no count taken
+    from the simulator can tell from the launch's own.
+    """
+    seen: list[str] = []
+    send = requests.Session.send
+
+    def recording(session, request, **kwargs):
+        background = threading.current_thread().name.startswith(concurrency.WORKER_NAME)
+        if request.url.startswith(base_url) and not background:
+            seen.append(request.path_url.split("?")[0])
+        return send(session, request, **kwargs)
+
+    with mock.patch.object(requests.Session, "send", recording):
+        yield seen

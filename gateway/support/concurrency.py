@@ -10,7 +10,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
 
-_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gateway-bg")
+WORKER_NAME = "gateway-bg"  # the workers' threads are named so (logs, tests tell them apart)
+_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix=WORKER_NAME)
 _pending: set[Future] = set()
 _lock = threading.Lock()
 
