@@ -54,6 +54,7 @@ class Sim:
         return sum(self.calls().values())
 
     def reset(self):
+        concurrency.wait_idle()  # a refill still in flight would be counted after the reset
         self.control("reset")
 
     def fault(self, endpoint: str, mode: str, count: int = 1):
