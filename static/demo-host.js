@@ -44,6 +44,10 @@ document.getElementById("launch-form").addEventListener("submit", async (event) 
   buttons.forEach((b) => { b.disabled = false; });
 });
 
+// The button starts disabled: a click before the SDK is loaded and the handler attached
+// would submit the form natively and reload the page (seen in CI, on a busy machine).
+document.getElementById("launch").disabled = false;
+
 document.getElementById("open").addEventListener("click", () =>
   call("open", embed.open({ path: document.getElementById("file").value }, { onAck: () => show("open", "ack") })));
 document.getElementById("closeall").addEventListener("click", () => call("closeAll", embed.closeAll()));

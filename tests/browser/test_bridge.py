@@ -29,6 +29,25 @@ def test_host_commands_carry_a_namespace_and_an_id(page, stack):
     assert seen and all(m["namespace"] == "cocalc-gateway" and m["id"] for m in seen)
 
 
+def test_the_demo_launch_waits_for_its_sdk(page, stack):
+    """A click before the host page's SDK is loaded must not submit the form natively (a
+    reload that launches nothing, seen in CI on a busy machine): the button is enabled
+    only once the script has the SDK and its handler is attached."""
+    held = []
+    page.route("**/static/cocalc-embed.js*", lambda route: held.append(route))
+    page.goto(stack["host"].url, wait_until="domcontentloaded")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the host page never asked for the SDK"
+    assert page.is_disabled("#launch")
+    held[0].continue_()
+    page.click("#launch")  # waits until the button is enabled
+    page.wait_for_function("() => window.demoEmbed !== undefined")
+    assert page.url.rstrip("/") == stack["host"].url.rstrip("/")  # no native submit
+
+
 def test_disallowed_host_origin_gets_no_relay(page, stack):
     # The same demo page served from another origin: not one of the host's origins.
     from gateway.dev.devserver import ThreadedServer
