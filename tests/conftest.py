@@ -174,7 +174,6 @@ def sim(simulators, dialect) -> Sim:
     handle = simulators[dialect]
     handle.reset()
     yield handle
-    concurrency.wait_idle()
     handle.reset()
 
 
