@@ -3,27 +3,28 @@
 The page key is random and only its digest is stored. The page row holds the CoCalc token
 its browser signs in with (encrypted); with revocation on, the token is revoked once the
 browser reported a positive sign-in, and the row forgets it.
+
+Each page has a place (``guard.Place``): framed, top-level (bound to one browser by a
+cookie whose digest the row keeps), or a sign-in session's. ``showing.view`` applies
+``guard``'s rule to every page view, so no route can show a page where its place does not
+allow it.
 """
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import hosts
 from ..cocalc.types import BrowserSignIn
 from ..context import Gateway
 from ..errors import Gone, NotFound, Unauthorized
-from ..provisioning import Provisioned, projects, tokens
-from ..store.database import CompiledStatement
-from ..store.lti_tables import LtiGradeLink
-from ..store.models import Host, HostUser, Launch, UsedTokenId, UserProject, utcnow
+from ..provisioning import projects, tokens
+from ..store.models import Host, Launch, UsedTokenId, UserProject, utcnow
 from ..support import concurrency
+from .guard import PAGE_KINDS, Place
 from .keys import digest, new_key
 
 
@@ -39,10 +40,25 @@ class EmbedPage:
     expires_at: datetime
     cocalc_origin: str
     dialect: str
-    #: The page may sign in outside a frame (see ``guard``).
-    top_level: bool = False
+    #: Where the page may be shown (see ``guard``).
+    place: Place = Place.FRAMED
     #: The launch carries grades (LTI): the page offers "Hand in".
     gradable: bool = False
+
+    @property
+    def top_level(self) -> bool:
+        return self.place is not Place.FRAMED
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A page just recorded: its key and, for a top-level page, the value of the binding
+    cookie that must be set in the same response that hands out the key."""
+
+    key: str
+    place: Place
+    binding: str | None = field(default=None, repr=False)
+    expires_at: datetime | None = None
 
 
 def lifetime(gw: Gateway) -> timedelta | None:
@@ -54,30 +70,61 @@ class LinkUsed(Exception):
     """The one-time link that asked for this page was used by another request meanwhile."""
 
 
-def create(
-    gw: Gateway, host: Host, provisioned, path: str, *, used=None, claim=None, top_level=False
-) -> str:
-    """Record an embed page and return its key.
+REPLAYED_TOKEN = "this launch token has already been used"  # noqa: S105 (a message)
 
-    In the same transaction: the launch token's ``jti`` (``used``: its primary key refuses
-    a second use), or the one-time link's claim (``claim``: an UPDATE that must hit its
-    row). A warm launch on PostgreSQL does all of it in ``warm.py`` instead.
+
+def seconds_left(issued: Issued) -> int:
+    """How long a page just issued lives: its binding cookie lives as long."""
+    return max(1, int((issued.expires_at - utcnow()).total_seconds()))
+
+
+def binding_for(place: Place, session_digest: str | None = None) -> tuple[str | None, str | None]:
+    """A new page's binding: (the cookie value to hand out, the digest to store)."""
+    if place is Place.TOP:
+        value = new_key()
+        return value, digest(value)
+    if place is Place.SSO:
+        if not session_digest:
+            raise ValueError("an SSO page needs the session that opens it")
+        return None, session_digest
+    return None, None
+
+
+def create(
+    gw: Gateway,
+    host: Host,
+    provisioned,
+    path: str,
+    *,
+    place: Place = Place.FRAMED,
+    session_digest: str | None = None,
+    used=None,
+    claim=None,
+    replayed: str = REPLAYED_TOKEN,
+) -> Issued:
+    """Record an embed page and return it.
+
+    In the same transaction: a one-time value's use (``used``: a launch token's ``jti``, or
+    the new-tab offer's proof; the primary key refuses a second use, with ``replayed`` as
+    the error), or the one-time link's claim (``claim``: an UPDATE that must hit its row).
+    A warm launch on PostgreSQL does all of it in ``warm.py`` instead.
     """
     token = tokens.for_page(gw, provisioned.user_id, provisioned.token)
     expires_at, cap = token.expires_at, lifetime(gw)
     if cap:
         expires_at = min(expires_at, utcnow() + cap)
     key = new_key()
+    binding, binding_digest = binding_for(place, session_digest)
     page = {
         "digest": digest(key),
-        "kind": "embed",
+        "kind": place.value,
         "host_id": host.id,
         "user_id": provisioned.user_id,
         "user_project_id": provisioned.user_project_id,
         "path": path,
         "expires_at": expires_at,
         "token_encrypted": gw.box.encrypt(token.token),
-        "top_level": top_level,
+        "binding_digest": binding_digest,
     }
     try:
         with gw.db.engine.begin() as connection:
@@ -94,112 +141,15 @@ def create(
                 "this launch link was already used; ask the site for a new one",
                 host_origins=host.origins,
             ) from None
-        raise Unauthorized(
-            "this launch token has already been used", host_origins=host.origins
-        ) from None
-    return key
-
-
-EMBED_QUERY = (
-    select(
-        Launch.expires_at,
-        Launch.path,
-        Launch.token_encrypted,
-        Host.origins,
-        UserProject.project_id,
-        Launch.top_level,
-        # The kill switch: a removed host or a deprovisioned user stops every open page.
-        and_(Host.removed_at.is_(None), HostUser.deprovisioned_at.is_(None)).label("active"),
-        # An LTI launch with grades: the page offers "Hand in".
-        LtiGradeLink.launch_digest.is_not(None).label("gradable"),
-    )
-    .join(Host, Host.id == Launch.host_id)
-    .join(HostUser, HostUser.id == Launch.user_id)
-    .join(UserProject, UserProject.id == Launch.user_project_id)
-    .outerjoin(LtiGradeLink, LtiGradeLink.launch_digest == Launch.digest)
-    .where(Launch.digest == bindparam("digest"), Launch.kind == "embed")
-)
-
-
-@functools.cache
-def embed_statement() -> CompiledStatement:
-    """EMBED_QUERY compiled once for ``Database.run``: every page view runs it."""
-    return CompiledStatement.of(EMBED_QUERY)
-
-
-class _EmbedRow(NamedTuple):
-    expires_at: datetime
-    path: str
-    token_encrypted: str | None
-    origins: list
-    project_id: str
-    top_level: bool
-    active: bool
-    gradable: bool
-
-
-def _row(gw: Gateway, page_digest: str) -> _EmbedRow | None:
-    if not gw.db.is_postgres:
-        row = gw.db.fetch(EMBED_QUERY, {"digest": page_digest})
-        return _EmbedRow(*row) if row else None
-    row = gw.db.run(embed_statement(), {"digest": page_digest})
-    if row is None:
-        return None
-    expires_at, *rest = row  # psycopg parses the JSON column; the time is UTC without a zone
-    return _EmbedRow(expires_at.replace(tzinfo=UTC), *rest)
-
-
-def load(gw: Gateway, key: str) -> EmbedPage:
-    row = _row(gw, digest(key))
-    if row is None:
-        raise NotFound("this embed page does not exist")
-    if row.expires_at <= utcnow():
-        raise Gone(
-            "this launch has expired; reload the page you came from to start again",
-            host_origins=row.origins,
-        )
-    if not row.active:
-        raise Gone("access to these notebooks was removed", host_origins=row.origins)
-    client = gw.cocalc
-    if row.token_encrypted:
-        token = gw.box.decrypt(row.token_encrypted)
-        sign_in = client.browser_sign_in(token, row.project_id, row.path)
-    else:  # the token was revoked after the first sign-in; the browser keeps CoCalc's cookie
-        sign_in = BrowserSignIn(kiosk_url=client.kiosk_url(row.project_id, row.path))
-    return EmbedPage(
-        key=key,
-        host_origins=list(row.origins),
-        project_id=row.project_id,
-        path=row.path,
-        sign_in=sign_in,
-        expires_at=row.expires_at,
-        cocalc_origin=client.origin,
-        dialect=client.dialect,
-        top_level=row.top_level,
-        gradable=bool(row.gradable),
-    )
-
-
-class PageOwner(NamedTuple):
-    host_id: str
-    user_id: int
-
-
-def owner(gw: Gateway, key: str) -> PageOwner | None:
-    """Whose embed page ``key`` is (None when there is none)."""
-    row = gw.db.fetch(
-        select(Launch.host_id, Launch.user_id).where(
-            Launch.digest == digest(key), Launch.kind == "embed"
-        )
-    )
-    return PageOwner(*row) if row else None
+        raise Unauthorized(replayed, host_origins=host.origins) from None
+    return Issued(key, place, binding, expires_at)
 
 
 def signed_in(gw: Gateway, key: str) -> None:
     """The page's browser signed in (a positive signal): the page forgets its token, so a
     reload or a copied page URL carries none, and the token is revoked where the dialect
     allows (recorded in the same transaction, then tried until CoCalc confirms)."""
-    page = (Launch.digest == digest(key), Launch.kind == "embed")
+    page = (Launch.digest == digest(key), Launch.kind.in_(PAGE_KINDS))
     with gw.db.engine.begin() as connection:
         row = connection.execute(select(Launch.token_encrypted).where(*page)).first()
         if row is None or row.token_encrypted is None:
@@ -223,7 +173,7 @@ def restart_project(gw: Gateway, key: str) -> bool:
     row = gw.db.fetch(
         select(Launch.user_project_id, Launch.expires_at, UserProject.project_id)
         .join(UserProject, UserProject.id == Launch.user_project_id)
-        .where(Launch.digest == digest(key), Launch.kind == "embed")
+        .where(Launch.digest == digest(key), Launch.kind.in_(PAGE_KINDS))
     )
     if row is None or row.expires_at <= utcnow():
         raise NotFound("this embed page does not exist or has expired")
@@ -235,33 +185,3 @@ def restart_project(gw: Gateway, key: str) -> bool:
     project_id = row.project_id
     concurrency.submit("start project again", lambda: gw.cocalc.start_project(project_id))
     return True
-
-
-def copy_for_new_tab(gw: Gateway, key: str) -> str:
-    """A new page of the same launch, allowed to sign in at top level (the new-tab offer),
-    with a token of its own; the page it came from must still be live."""
-    source = gw.db.fetch(
-        select(
-            Launch.host_id,
-            Launch.user_id,
-            Launch.user_project_id,
-            Launch.path,
-            HostUser.account_id,
-            UserProject.project_id,
-        )
-        .join(HostUser, HostUser.id == Launch.user_id)
-        .join(UserProject, UserProject.id == Launch.user_project_id)
-        .where(
-            Launch.digest == digest(key),
-            Launch.kind == "embed",
-            Launch.expires_at > utcnow(),
-            HostUser.deprovisioned_at.is_(None),
-        )
-    )
-    if source is None:
-        raise NotFound("this embed page does not exist or has expired")
-    host = hosts.get(gw, source.host_id)
-    provisioned = Provisioned(
-        source.user_id, source.user_project_id, source.account_id, source.project_id, False
-    )
-    return create(gw, host, provisioned, source.path, top_level=True)

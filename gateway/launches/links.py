@@ -24,6 +24,8 @@ from ..store.models import HostUser, Launch, UsedTokenId, UserProject, utcnow
 from ..support.counters import LAUNCH_PATHS, LAUNCHES
 from ..ways_in.request import LaunchRequest
 from . import embed, warm
+from .embed import Issued
+from .guard import Place
 from .keys import digest, new_key
 
 HANDOFF_LIFETIME = timedelta(seconds=60)
@@ -39,10 +41,10 @@ class HandoffLink:
     project_id: str
 
 
-def from_token(gw: Gateway, request: LaunchRequest, *, top_level: bool = False) -> str:
-    """Provision a verified token's user and return a new embed page key (token used once).
+def from_token(gw: Gateway, request: LaunchRequest, *, place: Place = Place.FRAMED) -> Issued:
+    """Provision a verified token's user and return a new embed page (token used once).
 
-    ``top_level``: the page may sign in outside a frame (see ``guard``).
+    ``place``: where the page may be shown (see ``guard``).
     """
     used = {
         "host_id": request.host.id,
@@ -50,18 +52,18 @@ def from_token(gw: Gateway, request: LaunchRequest, *, top_level: bool = False) 
         "expires_at": datetime.fromtimestamp(request.expires_at or 0, UTC) + KEEP_USED_IDS,
     }
     try:
-        key = _warm(gw, request, used, top_level)
-        if key is None:
+        issued = _warm(gw, request, used, place)
+        if issued is None:
             refuse_replay(gw, request.host.id, request.jti, request.host.origins)
             provisioned = provisioning.provision(gw, request.host, request.profile, request.context)
-            key = embed.create(
-                gw, request.host, provisioned, request.path, used=used, top_level=top_level
+            issued = embed.create(
+                gw, request.host, provisioned, request.path, used=used, place=place
             )
     except Exception:
         LAUNCHES.labels("token", "failed").inc()
         raise
     LAUNCHES.labels("token", "ok").inc()
-    return key
+    return issued
 
 
 # Built once: building the expression cost more than running it.
@@ -77,12 +79,13 @@ def refuse_replay(gw: Gateway, host_id: str, jti: str, origins) -> None:
         raise Unauthorized("this launch token has already been used", host_origins=origins)
 
 
-def _warm(gw: Gateway, request: LaunchRequest, used: dict, top_level: bool) -> str | None:
+def _warm(gw: Gateway, request: LaunchRequest, used: dict, place: Place) -> Issued | None:
     """The whole launch in one statement, for a user who is set up (PostgreSQL only)."""
     if not gw.db.is_postgres:
         return None
     profile, context = provisioning.validate(request.profile, request.context)
     key = new_key()
+    binding, binding_digest = embed.binding_for(place)
     try:
         found = warm.launch(
             gw.db,
@@ -96,7 +99,8 @@ def _warm(gw: Gateway, request: LaunchRequest, used: dict, top_level: bool) -> s
             token_margin=tokens.margin(gw),
             embed_lifetime=embed.lifetime(gw),
             take_token=tokens.revocation_enabled(gw),
-            top_level=top_level,
+            kind=place.value,
+            binding_digest=binding_digest,
         )
     except IntegrityError:
         raise Unauthorized(
@@ -108,7 +112,7 @@ def _warm(gw: Gateway, request: LaunchRequest, used: dict, top_level: bool) -> s
     if tokens.revocation_enabled(gw):
         tokens.refill(gw, found.user_id)  # the page took the spare: make the next one now
     provisioning.maybe_start_project(gw, found.user_project_id, found.project_id, found.started_at)
-    return key
+    return Issued(key, place, binding, found.expires_at)
 
 
 def from_api(gw: Gateway, request: LaunchRequest) -> HandoffLink:
@@ -166,8 +170,8 @@ def peek_handoff(gw: Gateway, key: str) -> PendingLink:
     return PendingLink(row.digest, host, profile, provisioned, row.path)
 
 
-def redeem_handoff(gw: Gateway, key: str, top_level: bool = False) -> str:
-    """Use a one-time launch link and return a new embed page key.
+def redeem_handoff(gw: Gateway, key: str, place: Place = Place.FRAMED) -> Issued:
+    """Use a one-time launch link and return a new embed page.
 
     The link is marked used in the transaction that records the page, so a failure on the
     way (CoCalc down while a token is fetched) leaves it usable for "Try again".
@@ -178,6 +182,4 @@ def redeem_handoff(gw: Gateway, key: str, top_level: bool = False) -> str:
         .where(Launch.digest == link.digest, Launch.used_at.is_(None), Launch.expires_at > utcnow())
         .values(used_at=utcnow())
     )
-    return embed.create(
-        gw, link.host, link.provisioned, link.path, claim=claim, top_level=top_level
-    )
+    return embed.create(gw, link.host, link.provisioned, link.path, claim=claim, place=place)

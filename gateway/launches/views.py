@@ -1,8 +1,8 @@
 """HTTP views of launches: one-time links, embed pages, and what the embed page reports.
 
-Every view that could sign a browser in asks ``guard.judge`` first (login CSRF), and none
-of them does anything for ``HEAD``: mail scanners and link previewers send it, and a
-launch link or token must survive them.
+Every view that could sign a browser in asks ``guard`` first (login CSRF, the page
+binding), and none of them does anything for ``HEAD``: mail scanners and link previewers
+send it, and a launch link or token must survive them.
 """
 
 from __future__ import annotations
@@ -22,11 +22,15 @@ from flask import (
 
 from ..context import gateway
 from ..errors import Forbidden
-from ..web import assets
+from ..web import assets, cookies
 from ..web.security import embed_csp
 from ..web.urls import public_url
 from . import embed as pages
-from . import guard, links, sites
+from . import guard, links, new_tab, showing, sites
+from .embed import EmbedPage, Issued
+from .guard import Admission, Place
+from .keys import digest, proof, proven
+from .showing import PageView
 
 bp = Blueprint("launches", __name__)
 
@@ -36,15 +40,50 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def gateway_origin() -> str:
+    return origin_of(current_app.config["GATEWAY_PUBLIC_URL"])
+
+
 def embed_location(key: str) -> str:
     return public_url("launches.embed", key=key)
 
 
-def arrival_or_answer(host, profile, *, form: dict):
-    """Judge how a launch arrived: (arrival, None) to go ahead, or (_, a response)."""
+def to_page(issued: Issued, location: str | None = None) -> Response:
+    """Send the browser to a page just issued; a top-level page's binding cookie is set in
+    this same response, so the page works only in the browser that gets it."""
+    response = redirect(location or embed_location(issued.key), 303)
+    if issued.binding is not None:
+        seconds = pages.seconds_left(issued)
+        cookies.set_cookie(
+            response,
+            guard.BINDING_COOKIE,
+            issued.binding,
+            max_age=seconds,
+            # The page's own URL: the cookie goes to this page only, and a browser with many
+            # pages does not send them all on every request.
+            path=urlsplit(embed_location(issued.key)).path,
+            samesite="Lax",
+            partitioned=False,
+        )
+    return response
+
+
+def arrival_or_answer(host, profile, *, form: dict, subject: str):
+    """Judge how a launch arrived: (arrival, None) to go ahead, or (_, a response).
+
+    ``subject`` names the launch (its token's id, or its link): the confirmation page holds
+    the proof for it, so its "continue" is the only same-origin request that counts.
+    """
     if request.method == "HEAD":
         return None, Response(status=200)  # a preview of the link uses nothing up
-    arrival = guard.judge(request.headers, request.method, host.origins)
+    secret = current_app.config["GATEWAY_SECRET_KEY"]
+    arrival = guard.judge(
+        request.headers,
+        request.method,
+        host.origins,
+        gateway_origin=gateway_origin(),
+        proven=proven(secret, request.form.get("proof"), "confirm", subject),
+    )
     if arrival is guard.Arrival.REFUSED:
         raise Forbidden(
             "a launch must be opened in a page of the site you came from",
@@ -52,7 +91,10 @@ def arrival_or_answer(host, profile, *, form: dict):
         )
     if arrival is guard.Arrival.CONFIRM:
         action = public_url(request.endpoint, **(request.view_args or {}))
-        page = render_template("confirm.html", host=host, profile=profile, action=action, form=form)
+        fields = {**form, "proof": proof(secret, "confirm", subject)}
+        page = render_template(
+            "confirm.html", host=host, profile=profile, action=action, form=fields
+        )
         return arrival, Response(page, mimetype="text/html")
     return arrival, None
 
@@ -61,29 +103,41 @@ def arrival_or_answer(host, profile, *, form: dict):
 def redeem(key):
     link = links.peek_handoff(gateway(), key)
     g.frame_ancestors = link.host.origins
-    arrival, answer = arrival_or_answer(link.host, link.profile, form={})
+    arrival, answer = arrival_or_answer(
+        link.host, link.profile, form={}, subject="link\0" + digest(key)
+    )
     if answer is not None:
         return answer
-    top_level = arrival is guard.Arrival.TOP_LEVEL
-    return redirect(embed_location(links.redeem_handoff(gateway(), key, top_level)), 303)
+    return to_page(links.redeem_handoff(gateway(), key, guard.place_of(arrival)))
 
 
 @bp.get("/embed/<key>")
 def embed(key):
-    return embed_page(key)
+    binding = request.cookies.get(guard.BINDING_COOKIE)
+    shown = showing.view(
+        gateway(),
+        key,
+        request.headers,
+        places=(Place.FRAMED, Place.TOP),
+        binding=digest(binding) if binding else None,
+    )
+    return render_view(shown)
 
 
-def embed_page(key: str, header: dict | None = None) -> Response:
-    """The embed page of ``key``; ``header`` (a signed-in user's name and links) makes it a
-    full-page notebook with a bar on top (the SSO way in)."""
-    page = pages.load(gateway(), key)
+def render_view(shown: PageView, header: dict | None = None) -> Response:
+    """The response to a page view: the page, or the page that names whose it is."""
+    if shown.admission is Admission.OTHER_BROWSER:
+        html = render_template("other_browser.html", owner=shown.owner, host_name=shown.host_name)
+        return Response(html, status=403, mimetype="text/html")
+    return render_page(shown.page, header)
+
+
+def render_page(page: EmbedPage, header: dict | None = None) -> Response:
+    """The embed page; ``header`` (a signed-in user's name and links) makes it a full-page
+    notebook with a bar on top (the SSO way in)."""
     g.frame_ancestors = page.host_origins
-    if not guard.may_show(request.headers, page.top_level):
-        raise Forbidden(
-            "this page works only inside the site you came from; open the launch there again",
-            host_origins=page.host_origins,
-        )
     config = current_app.config
+    key = page.key
     settings = {
         "cocalcOrigin": page.cocalc_origin,
         "projectId": page.project_id,
@@ -96,12 +150,11 @@ def embed_page(key: str, header: dict | None = None) -> Response:
         # The current API's sign-in (the kiosk URL signs in itself on API v1): see the page.
         "signInUrl": page.sign_in.sign_in_url,
         "topLevel": page.top_level,
-        "newTabUrl": public_url("launches.new_tab", key=key),
         # Whether CoCalc's sign-in cookie reaches a CoCalc frame under each host origin,
         # and under the gateway's own page (a new tab): "works", "might" or "cannot".
         "cookies": sites.verdicts(
             page.host_origins,
-            origin_of(config["GATEWAY_PUBLIC_URL"]),
+            gateway_origin(),
             page.cocalc_origin,
             config["COCALC_SAMESITE_REMEMBER_ME"],
         ),
@@ -112,9 +165,21 @@ def embed_page(key: str, header: dict | None = None) -> Response:
         "openAttemptMs": config["GATEWAY_OPEN_RETRY_MS"],
         "handInUrl": public_url("lti.hand_in", key=key) if page.gradable else None,
     }
+    # Only a framed page offers a new tab; its forms carry the one-time proofs.
+    offer = None
+    if page.place is Place.FRAMED:
+        offer = {
+            "url": public_url("launches.new_tab", key=key),
+            "proofs": new_tab.proofs(gateway(), key),
+        }
     modules, modules_hash = assets.import_map(current_app)
     html = render_template(
-        "embed.html", page=page, settings=settings, header=header, import_map=modules
+        "embed.html",
+        page=page,
+        settings=settings,
+        header=header,
+        new_tab=offer,
+        import_map=modules,
     )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = embed_csp(
@@ -123,15 +188,14 @@ def embed_page(key: str, header: dict | None = None) -> Response:
     return response
 
 
-@bp.post("/embed/<key>/new-tab")
-def new_tab(key):
+@bp.post("/embed/<key>/new-tab", endpoint="new_tab")
+def open_new_tab(key):
     """The framed page's "Open in a new tab" (a form posted into ``_blank``): a new page of
-    the same launch that may sign in at top level. Only the gateway's own page may ask."""
-    if not guard.from_own_page(
-        request.headers, origin_of(current_app.config["GATEWAY_PUBLIC_URL"])
-    ):
+    the same launch that signs in at top level, in this browser only. Only the framed page
+    may ask: same-origin, and with one of the one-time proofs only that page holds."""
+    if not guard.from_own_page(request.headers, gateway_origin()):
         raise Forbidden("a new tab can be opened only from the notebook's own page")
-    return redirect(embed_location(pages.copy_for_new_tab(gateway(), key)), 303)
+    return to_page(new_tab.copy_for_new_tab(gateway(), key, request.form.get("proof")))
 
 
 @bp.post("/embed/<key>/signed-in")

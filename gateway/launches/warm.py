@@ -25,7 +25,6 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    literal,
     not_,
     or_,
     select,
@@ -77,11 +76,11 @@ def _record_page(go, claimed):
     """The embed page, with the token and an expiry capped by the lifetime setting."""
     columns = [
         "digest", "kind", "host_id", "user_id", "user_project_id", "path", "expires_at",
-        "token_encrypted", "top_level",
+        "token_encrypted", "binding_digest",
     ]  # fmt: skip
     values = select(
         bindparam("digest"),
-        literal("embed"),
+        bindparam("kind"),
         bindparam("host_id"),
         go.c.user_id,
         go.c.user_project_id,
@@ -89,9 +88,14 @@ def _record_page(go, claimed):
         # LEAST ignores NULL: no cap when there is no lifetime setting.
         func.least(go.c.token_expires_at, bindparam("expires_cap")),
         go.c.token_encrypted,
-        bindparam("top_level"),
+        bindparam("binding_digest"),
     ).select_from(go.join(claimed, true()))
-    return insert(Launch).from_select(columns, values).returning(Launch.digest).cte("page")
+    return (
+        insert(Launch)
+        .from_select(columns, values)
+        .returning(Launch.digest, Launch.expires_at)
+        .cte("page")
+    )
 
 
 @functools.cache
@@ -100,7 +104,7 @@ def statement() -> CompiledStatement:
     go = _take_token(_ready_user())
     page = _record_page(go, _claim_jti(go))
     final = select(
-        go.c.user_id, go.c.user_project_id, go.c.project_id, go.c.started_at
+        go.c.user_id, go.c.user_project_id, go.c.project_id, go.c.started_at, page.c.expires_at
     ).select_from(go.join(page, true()))
     return CompiledStatement.of(final)
 
@@ -111,6 +115,7 @@ class WarmLaunch:
     user_project_id: int
     project_id: str
     started_at: datetime | None
+    expires_at: datetime
 
 
 def _naive(moment: datetime | None) -> datetime | None:
@@ -130,7 +135,8 @@ def parameters(
     token_margin: timedelta,
     embed_lifetime: timedelta | None,
     take_token: bool,
-    top_level: bool = False,
+    kind: str = "embed",
+    binding_digest: str | None = None,
 ) -> dict:
     """The values ``statement()`` binds for one launch."""
     params = readiness.parameters(host, profile, context, token_margin)
@@ -141,7 +147,8 @@ def parameters(
         jti_expires_at=_naive(jti_expires_at),
         digest=digest,
         path=path,
-        top_level=top_level,
+        kind=kind,
+        binding_digest=binding_digest,
         expires_cap=_naive(utcnow() + embed_lifetime) if embed_lifetime else None,
     )
     return params
@@ -156,7 +163,11 @@ def launch(db: Database, **launch) -> WarmLaunch | None:
     row = db.run(statement(), parameters(**launch))
     if row is None:
         return None
-    user_id, user_project_id, project_id, started_at = row
+    user_id, user_project_id, project_id, started_at, expires_at = row
     return WarmLaunch(
-        user_id, user_project_id, project_id, started_at.replace(tzinfo=UTC) if started_at else None
+        user_id,
+        user_project_id,
+        project_id,
+        started_at.replace(tzinfo=UTC) if started_at else None,
+        expires_at.replace(tzinfo=UTC),
     )

@@ -192,8 +192,7 @@ def drain_revocations(gw: Gateway, limit: int = 200) -> int:
 @task("revoke unused page tokens")
 def revoke_unused_page_tokens(gw: Gateway) -> int:
     """Pages that expired without a sign-in never used their token: revoke it."""
-    expired = (
-        Launch.kind == "embed",
+    expired = (  # one-time links hold no token: every row with one is a page
         Launch.token_encrypted.is_not(None),
         Launch.expires_at <= utcnow(),
     )

@@ -118,11 +118,15 @@ class CachedToken(Base):
 
 
 class Launch(Base):
-    """A one-time launch URL ("handoff") or an embed page, found by the digest of its URL key."""
+    """A one-time launch URL ("handoff") or an embed page, found by the digest of its URL key.
+
+    A page's ``kind`` says where it may be shown (``launches.guard.Place``): "embed" (framed),
+    "top" (top level, bound to one browser) or "sso" (under the sign-in session that opened
+    it)."""
 
     __tablename__ = "launches"
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "handoff" or "embed"
+    kind: Mapped[str] = mapped_column(String(16))
     host_id: Mapped[str] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("host_users.id", ondelete="CASCADE"))
     user_project_id: Mapped[int] = mapped_column(ForeignKey("user_projects.id", ondelete="CASCADE"))
@@ -130,10 +134,12 @@ class Launch(Base):
     # The CoCalc token this embed page signs in with (encrypted); cleared once revoked.
     token_encrypted: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: A one-time link: when it was redeemed; a top-level page: when its sign-in was handed
+    #: out (it is, once).
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: Whether the page may sign in at top level (not framed): only when the host's own page
-    #: or the gateway started it there (see ``launches.guard``).
-    top_level: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: What binds a top-level page to one browser: the digest of its cookie ("top"), or of
+    #: the sign-in session that opened it ("sso"). Framed pages have none.
+    binding_digest: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class Revocation(Base):

@@ -35,8 +35,6 @@ class SsoSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("host_users.id", ondelete="CASCADE"))
     #: Kept (encrypted) for RP-initiated logout's ``id_token_hint``.
     id_token_encrypted: Mapped[str | None] = mapped_column(Text)
-    #: The embed pages this session opened: sign-out revokes their tokens.
-    pages: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

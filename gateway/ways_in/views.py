@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, redirect, request
+from flask import Blueprint, g, jsonify, request
 
 from .. import hosts
 from ..context import gateway
-from ..launches import links
-from ..launches.guard import Arrival
-from ..launches.views import arrival_or_answer, embed_location
+from ..launches import guard, links
+from ..launches.views import arrival_or_answer, to_page
 from ..web.inputs import json_body
 from ..web.urls import public_url
 from . import api, token
@@ -22,11 +21,15 @@ def launch_with_token():
     raw = request.form.get("token") if request.method == "POST" else request.args.get("token")
     launch = token.read_token(gateway(), raw)
     g.frame_ancestors = launch.host.origins
-    arrival, answer = arrival_or_answer(launch.host, launch.profile, form={"token": raw})
+    arrival, answer = arrival_or_answer(
+        launch.host,
+        launch.profile,
+        form={"token": raw},
+        subject=f"token\0{launch.host.id}\0{launch.jti}",
+    )
     if answer is not None:
         return answer
-    key = links.from_token(gateway(), launch, top_level=arrival is Arrival.TOP_LEVEL)
-    return redirect(embed_location(key), 303)
+    return to_page(links.from_token(gateway(), launch, place=guard.place_of(arrival)))
 
 
 @bp.post("/api/v1/launches")

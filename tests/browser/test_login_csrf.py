@@ -3,7 +3,11 @@ browser into the attacker's CoCalc account; the host's own framed flows still wo
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
+import requests
 from flask import Flask
 
 from gateway.dev.devserver import ThreadedServer
@@ -130,4 +134,41 @@ def test_a_framed_post_from_a_stranger_is_refused(page, stack, attacker):
     page.wait_for_timeout(1500)
     calls = page.request.get(f"{stack['simulator'].url}/_sim/calls").json()["calls"]
     assert not calls  # no account, no project, no token for a stranger's frame
+    assert not signed_in_at_cocalc(page, stack)
+
+
+def minted_new_tab(stack) -> str:
+    """The attacker's plain HTTP client: his own launch redeemed "framed", then the new-tab
+    handoff with forged same-origin headers and the framed page's own proof."""
+    gateway = stack["gateway"].url
+    http = requests.Session()
+    framed = http.post(
+        f"{gateway}/launch",
+        data={"token": attackers_token(stack, sub="mallory-tab")},
+        headers={"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "cross-site"},
+        allow_redirects=False,
+    )
+    location = framed.headers["Location"]
+    html = http.get(location, headers={"Sec-Fetch-Dest": "iframe"}, timeout=10).text
+    proof = re.search(r'name="proof" value="([^"]+)"', html).group(1)
+    minted = http.post(
+        location + "/new-tab",
+        data={"proof": proof},
+        headers={"Origin": gateway, "Sec-Fetch-Site": "same-origin", "Sec-Fetch-Dest": "document"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert minted.status_code == 303
+    return minted.headers["Location"]
+
+
+def test_a_victim_sent_to_a_minted_new_tab_page_is_not_signed_in(page, stack, attacker):
+    target = minted_new_tab(stack)
+    attacker.app.config["PAGE"] = f"<script>location.href = {json.dumps(target)};</script>"
+    page.goto(attacker.site)
+    page.wait_for_url(target)
+    text = page.locator("body").inner_text()
+    assert "another browser" in text and "Mallory Attacker" in text
+    assert page.locator("#cocalc").count() == 0  # no kiosk frame, no sign-in request
+    page.wait_for_timeout(500)
     assert not signed_in_at_cocalc(page, stack)

@@ -1,14 +1,24 @@
 """Step 2 of a launch: the platform's form post of ``id_token`` and ``state``.
 
-The order is the security: the state is used up first (one UPDATE; a replayed launch stops
-here, before any other work and any CoCalc call), then the token is verified against the
-nonce of that state, then the browser binding is checked (the state cookie, or platform
-storage through one more round trip in the page). Only then is anyone provisioned.
+The order is the security. The state is read first (a replayed launch finds it used and
+stops there, before any other work and any CoCalc call); then the token is verified
+against the nonce of that state, and the browser binding is checked (the state cookie, or
+platform storage through one more round trip in the page). Only then is the state used up,
+in one UPDATE that only one of two requests wins: so garbage posted with a state seen in a
+platform's log, or a moment when the platform's keys cannot be fetched, does not spoil the
+user's launch. Only then is anyone provisioned.
+
+An LTI page is a framed page (``guard.Place.FRAMED``). The one exception is a launch the
+platform sent at top level (a tool opened in a window of its own) into the browser that
+holds the login's cookie: its page is a top-level page bound to that browser. A launch
+bound through platform storage is always framed, and its continuation counts only when
+the gateway's own storage page posts it.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,6 +28,8 @@ from ... import provisioning
 from ...context import Gateway
 from ...errors import BadRequest, Forbidden, Unauthorized
 from ...launches import embed
+from ...launches.embed import Issued
+from ...launches.guard import Place
 from ...launches.keys import digest
 from ...provisioning import staff
 from ...store.lti_tables import LtiGradeLink, LtiPlatform
@@ -36,6 +48,8 @@ PLATFORM_ERROR_CODES = frozenset(
 class Verified:
     platform: LtiPlatform
     claims: dict
+    #: The browser binding was the login's cookie (not platform storage).
+    by_cookie: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,14 +69,17 @@ def _platform_error(form) -> None:
         raise Unauthorized(f"the platform did not sign you in ({code}); reload the course page")
 
 
+USED_OR_EXPIRED = (
+    "this launch was used already or its login expired; open the link in the LMS again"
+)
+
+
 def receive(gw: Gateway, form, cookies, *, gateway_base: str) -> Verified | StorageCheck:
     _platform_error(form)
     state = form.get("state")
-    login_row = exchanges.take(gw, "login", state)
+    login_row = exchanges.peek(gw, "login", state)
     if login_row is None:
-        raise Unauthorized(
-            "this launch was used already or its login expired; open the link in the LMS again"
-        )
+        raise Unauthorized(USED_OR_EXPIRED)
     platform = platforms.get(gw, login_row.owner_id)
     claims = validation.verify(
         gw, platform, form.get("id_token"), nonce=login_row.nonce, gateway_base=gateway_base
@@ -70,42 +87,60 @@ def receive(gw: Gateway, form, cookies, *, gateway_base: str) -> Verified | Stor
     if claims.get(c.TARGET_LINK_URI) != login_row.data.get("target_link_uri"):
         raise BadRequest("the launch's target_link_uri is not the one its login asked for")
     cookie = cookies.get(login.cookie_name(state))
-    if cookie and hmac.compare_digest(digest(cookie), login_row.binding_digest or ""):
-        return Verified(platform, claims)
-    if login_row.data.get("storage"):
-        continuation = exchanges.create(
-            gw,
-            "bound",
-            lifetime=STORAGE_CHECK_LIFETIME,
-            owner_id=platform.id,
-            binding_digest=login_row.binding_digest,
-            data={"claims": claims, "state_key": login.storage_key(state)},
+    by_cookie = bool(cookie) and hmac.compare_digest(digest(cookie), login_row.binding_digest or "")
+    if not by_cookie and not login_row.data.get("storage"):
+        raise Forbidden(
+            "this browser did not start this launch (its login cookie is missing); "
+            "open the link in the LMS again, or allow cookies for the gateway"
         )
-        return StorageCheck(
-            continuation,
-            login.storage_key(state),
-            login_row.data.get("storage_target") or "_parent",
-            login_row.data.get("platform_origin") or "",
-        )
-    raise Forbidden(
-        "this browser did not start this launch (its login cookie is missing); "
-        "open the link in the LMS again, or allow cookies for the gateway"
+    # Everything checked: now use the state up (of two requests, one wins).
+    if exchanges.take(gw, "login", state) is None:
+        raise Unauthorized(USED_OR_EXPIRED)
+    if by_cookie:
+        return Verified(platform, claims, by_cookie=True)
+    # Platform storage: the claims wait (encrypted: names, e-mail and roles are personal
+    # data) until the gateway's storage page posts the value it reads back.
+    continuation = exchanges.create(
+        gw,
+        "bound",
+        lifetime=STORAGE_CHECK_LIFETIME,
+        owner_id=platform.id,
+        binding_digest=login_row.binding_digest,
+        data={"claims": gw.box.encrypt(json.dumps(claims))},
+    )
+    return StorageCheck(
+        continuation,
+        login.storage_key(state),
+        login_row.data["storage_target"],
+        login_row.data.get("platform_origin") or "",
     )
 
 
-def complete_storage(gw: Gateway, form) -> Verified:
-    """The page read the binding value back from platform storage: check it."""
+def complete_storage(gw: Gateway, form, *, from_own_page: bool) -> Verified:
+    """The gateway's storage page read the binding value back from the platform's storage
+    (``lti.get_data``) and posts it: check it. Only that page may post it (same-origin):
+    a continuation and a value posted by another site's page, or at top level, are
+    refused before they are used."""
+    if not from_own_page:
+        raise Forbidden("this launch can go on only from the gateway's own page in the LMS")
     bound = exchanges.take(gw, "bound", form.get("continuation"))
     if bound is None:
         raise Unauthorized("this launch was used already or took too long; open it again")
     value = form.get("value")
     if not value or not hmac.compare_digest(digest(value), bound.binding_digest or ""):
         raise Forbidden("this browser did not start this launch (platform storage differs)")
-    return Verified(platforms.get(gw, bound.owner_id), bound.data["claims"])
+    claims = json.loads(gw.box.decrypt(bound.data["claims"]))
+    return Verified(platforms.get(gw, bound.owner_id), claims)
 
 
-def resource_link(gw: Gateway, verified: Verified) -> str:
-    """Provision the launch's user like every way in; return the new embed page's key."""
+def place_for(verified: Verified, *, at_top_level: bool) -> Place:
+    """Where the launch's page may be shown: framed, but for a launch the platform sent at
+    top level into the browser that holds the login's cookie (see above)."""
+    return Place.TOP if verified.by_cookie and at_top_level else Place.FRAMED
+
+
+def resource_link(gw: Gateway, verified: Verified, place: Place = Place.FRAMED) -> Issued:
+    """Provision the launch's user like every way in; return the new embed page."""
     platform, claims = verified.platform, verified.claims
     try:
         request = identity.launch_request(gw, platform, claims)
@@ -115,19 +150,17 @@ def resource_link(gw: Gateway, verified: Verified) -> str:
             staff.note_staff(gw, request.host.id, request.context, provisioned.user_id)
         else:
             staff.note_learner(gw, request.host.id, request.context, provisioned.user_project_id)
-        # The signed id_token and the browser binding prove where this launch came from, so
-        # its page may sign in at top level too (an LMS may open tools in a new window).
-        key = embed.create(gw, request.host, provisioned, request.path, top_level=True)
+        issued = embed.create(gw, request.host, provisioned, request.path, place=place)
         link = grades.link_values(claims)
         if link is not None:
             gw.db.write(
                 (
                     insert(LtiGradeLink),
-                    {"launch_digest": digest(key), "platform_id": platform.id, **link},
+                    {"launch_digest": digest(issued.key), "platform_id": platform.id, **link},
                 )
             )
     except Exception:
         LAUNCHES.labels("lti", "failed").inc()
         raise
     LAUNCHES.labels("lti", "ok").inc()
-    return key
+    return issued

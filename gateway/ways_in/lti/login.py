@@ -7,6 +7,12 @@ partitioned cookie is kept inside an LMS's frame even where third-party cookies 
 blocked), and, when the platform offers ``lti_storage_target``, in the platform's storage
 (``lti.put_data``). At the launch either one proves it is the same browser: an attacker
 who forwards their own launch to a victim has neither in the victim's browser.
+
+``lti_storage_target`` is honoured only as a platform sends it: in a login that arrived in
+a frame (platform storage is the storage of the window that frames the tool; a login at
+top level has none). Anyone can add it to a login of their own, which is why what it
+leads to, the storage continuation, counts only when the gateway's own page posts it, and
+only ever opens a framed page (``launch``).
 """
 
 from __future__ import annotations
@@ -62,8 +68,11 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def start(gw: Gateway, params, *, launch_url: str, gateway_base: str) -> LoginAnswer:
-    """Check a login request, record its state, and say where the browser goes next."""
+def start(gw: Gateway, params, *, launch_url: str, gateway_base: str, framed: bool) -> LoginAnswer:
+    """Check a login request, record its state, and say where the browser goes next.
+
+    ``framed``: the login arrived in a frame (Fetch Metadata, or a browser without it).
+    """
     platform = platforms.find(gw, _text(params, "iss", required=True), params.get("client_id"))
     login_hint = _text(params, "login_hint", required=True)
     target = _text(params, "target_link_uri", required=True)
@@ -75,6 +84,8 @@ def start(gw: Gateway, params, *, launch_url: str, gateway_base: str) -> LoginAn
     storage_target = _text(params, "lti_storage_target", limit=64)
     if storage_target is not None and not STORAGE_TARGET.match(storage_target):
         raise BadRequest("lti_storage_target is not a frame name", field="lti_storage_target")
+    if not framed:
+        storage_target = None  # no platform window to keep it: the cookie binds alone
     nonce, binding = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     state = exchanges.create(
         gw,

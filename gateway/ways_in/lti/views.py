@@ -15,7 +15,8 @@ from ...context import gateway
 from ...errors import Forbidden
 from ...hosts import get as get_host
 from ...launches import guard
-from ...launches.views import embed_location, origin_of
+from ...launches.views import gateway_origin, origin_of, to_page
+from ...web import cookies
 from ...web.security import DEFAULT_CSP
 from ...web.urls import public_folder, public_url
 from .. import exchanges
@@ -45,16 +46,20 @@ def _page(template: str, **values) -> Response:
 def _set_login_cookie(response: Response, state: str, value: str, max_age: int) -> None:
     # The first cookie the gateway sets. Partitioned (CHIPS): kept inside the LMS's frame
     # even where third-party cookies are blocked, and readable only there.
-    response.set_cookie(
+    cookies.set_cookie(
+        response,
         login.cookie_name(state),
         value,
         max_age=max_age,
         path=public_folder("lti.launch"),
-        secure=True,
-        httponly=True,
         samesite="None",
         partitioned=True,
     )
+
+
+def _framed() -> bool:
+    """The request arrived in a frame (or from a browser without Fetch Metadata)."""
+    return request.headers.get("Sec-Fetch-Dest", "iframe") in guard.FRAME_DESTINATIONS
 
 
 @bp.route("/lti/login", methods=["GET", "POST"], endpoint="login")
@@ -63,7 +68,11 @@ def start_login():
         return Response(status=200)  # a link preview starts no login
     params = request.form if request.method == "POST" else request.args
     answer = login.start(
-        gateway(), params, launch_url=public_url("lti.launch"), gateway_base=_base()
+        gateway(),
+        params,
+        launch_url=public_url("lti.launch"),
+        gateway_base=_base(),
+        framed=_framed(),
     )
     if answer.storage_target:
         settings = {
@@ -101,7 +110,8 @@ def receive_launch():
 
 @bp.post("/lti/launch/storage")
 def storage():
-    return _go_on(launch.complete_storage(gateway(), request.form))
+    own = guard.from_own_page(request.headers, gateway_origin())
+    return _go_on(launch.complete_storage(gateway(), request.form, from_own_page=own))
 
 
 def _go_on(verified: launch.Verified) -> Response:
@@ -112,7 +122,9 @@ def _go_on(verified: launch.Verified) -> Response:
         return _page(
             "lti/picker.html", key=key, items=items, host=host, action=public_url("lti.deep_link")
         )
-    return redirect(embed_location(launch.resource_link(gw, verified)), 303)
+    at_top_level = request.headers.get("Sec-Fetch-Dest") == "document"
+    place = launch.place_for(verified, at_top_level=at_top_level)
+    return to_page(launch.resource_link(gw, verified, place))
 
 
 @bp.post("/lti/deep-link")
@@ -172,7 +184,7 @@ def register():
 
 @bp.post("/embed/<key>/hand-in")
 def hand_in(key):
-    if not guard.from_own_page(request.headers, origin_of(_base())):
+    if not guard.from_own_page(request.headers, gateway_origin()):
         raise Forbidden("work can be handed in only from the notebook's own page")
     done = grades.hand_in(gateway(), key)
     return jsonify(path=done.path, handed_in_at=done.handed_in_at), 201

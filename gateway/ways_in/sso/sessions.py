@@ -1,23 +1,42 @@
 """Signed-in browsers: a session per sign-in, found by the digest of its cookie's random
-key, ended by sign-out (which revokes the CoCalc tokens its pages still hold)."""
+key, ended by sign-out (which revokes the CoCalc tokens its pages still hold).
+
+Each host has a cookie of its own (``gw_session_<host>``): a browser signed in to two hosts
+holds two sessions side by side, and signing in to one never orphans the other. The pages
+a session opened are rows of their own (``Launch.binding_digest`` is the session's), so
+sign-out finds every one of them, however many were opened at once.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from ...context import Gateway
+from ...hosts import HOST_ID
+from ...launches.guard import Place
 from ...launches.keys import digest, new_key
 from ...provisioning import tokens
 from ...store.models import HostUser, Launch, utcnow
 from ...store.sso_tables import SsoSession
 from ...support.housekeeping import task
 
-COOKIE = "gw_session"
+COOKIE_PREFIX = "gw_session_"
 LIFETIME = timedelta(hours=8)
 KEEP_ENDED = timedelta(days=1)
+
+
+def cookie_name(host_id: str) -> str:
+    """The session cookie of one host (host ids are ``host_<16 hex digits>``)."""
+    return COOKIE_PREFIX + host_id.removeprefix("host_")
+
+
+def hosts_signed_in(cookies) -> list[str]:
+    """The hosts this browser holds a session cookie of (live or not)."""
+    found = ("host_" + name.removeprefix(COOKIE_PREFIX) for name in cookies)
+    return [host_id for host_id in found if HOST_ID.match(host_id)]
 
 
 @dataclass(frozen=True)
@@ -38,7 +57,6 @@ def create(gw: Gateway, host_id: str, provider_id: str, user_id: int, id_token: 
         provider_id=provider_id,
         user_id=user_id,
         id_token_encrypted=gw.box.encrypt(id_token),
-        pages=[],
         created_at=utcnow(),
         expires_at=utcnow() + LIFETIME,
     )
@@ -47,9 +65,9 @@ def create(gw: Gateway, host_id: str, provider_id: str, user_id: int, id_token: 
     return key
 
 
-def current(gw: Gateway, cookies, host_id: str | None = None) -> Session | None:
-    """The browser's live session (of ``host_id``, if given), or None."""
-    key = cookies.get(COOKIE)
+def current(gw: Gateway, cookies, host_id: str) -> Session | None:
+    """The browser's live session with ``host_id``, or None."""
+    key = cookies.get(cookie_name(host_id))
     if not key or len(key) > 100:
         return None
     row = gw.db.fetch(
@@ -62,19 +80,12 @@ def current(gw: Gateway, cookies, host_id: str | None = None) -> Session | None:
             HostUser.deprovisioned_at.is_(None),
         )
     )
-    if row is None or (host_id is not None and row.host_id != host_id):
+    if row is None or row.host_id != host_id:
         return None
     name = " ".join(n for n in (row.first_name, row.last_name) if n) or row.email or "Signed in"
     return Session(
         row.digest, row.host_id, row.provider_id, row.user_id, name, row.id_token_encrypted
     )
-
-
-def add_page(gw: Gateway, session_digest: str, page_key: str) -> None:
-    """Remember a page this session opened (sign-out ends it)."""
-    with gw.db.begin() as db:
-        row = db.get(SsoSession, session_digest)
-        row.pages = [*row.pages, digest(page_key)][-200:]
 
 
 def end(gw: Gateway, session: Session) -> None:
@@ -87,22 +98,16 @@ def end(gw: Gateway, session: Session) -> None:
         ).rowcount
         if not ended:
             return
-        pages = connection.execute(
-            select(SsoSession.pages).where(SsoSession.digest == session.digest)
-        ).scalar_one()
+        pages = (Launch.kind == Place.SSO.value, Launch.binding_digest == session.digest)
         held = (
             connection.execute(
-                select(Launch.token_encrypted).where(
-                    Launch.digest.in_(pages), Launch.token_encrypted.is_not(None)
-                )
+                select(Launch.token_encrypted).where(*pages, Launch.token_encrypted.is_not(None))
             )
             .scalars()
             .all()
         )
         connection.execute(
-            update(Launch)
-            .where(Launch.digest.in_(pages))
-            .values(token_encrypted=None, expires_at=utcnow())
+            update(Launch).where(*pages).values(token_encrypted=None, expires_at=utcnow())
         )
         tokens.revoke_all(gw, list(held), connection)
     tokens.revoke_soon(gw)
@@ -110,6 +115,8 @@ def end(gw: Gateway, session: Session) -> None:
 
 @task("purge SSO sessions")
 def purge(gw: Gateway) -> int:
+    """Housekeeping: forget sessions a day after they expired or were signed out."""
     cutoff = utcnow() - KEEP_ENDED
+    gone = or_(SsoSession.expires_at < cutoff, SsoSession.ended_at < cutoff)
     with gw.db.engine.begin() as connection:
-        return connection.execute(delete(SsoSession).where(SsoSession.expires_at < cutoff)).rowcount
+        return connection.execute(delete(SsoSession).where(gone)).rowcount

@@ -2,26 +2,30 @@
 
 These are top-level pages of the gateway's own origin (never framed). The sign-in is the
 top-level flow the login-CSRF rule allows: the callback proves that this browser signed
-in at the provider and started this very sign-in (its state cookie).
+in at the provider and started this very sign-in (its state cookie). Its notebook pages
+are SSO pages (``guard.Place.SSO``): bound to the session that opened them, shown only
+under ``/sso/notebook/<key>`` to the browser holding that session, never under ``/embed/``.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request
 
 from ... import provisioning
 from ...context import gateway
 from ...errors import Forbidden, GatewayError, NotFound
 from ...hosts import HOST_ID
 from ...hosts import get as get_host
-from ...launches import catalogue, embed, guard
+from ...launches import catalogue, embed, guard, showing
+from ...launches.guard import Admission, Place
 from ...launches.keys import digest
-from ...launches.views import embed_page, origin_of
+from ...launches.views import gateway_origin, render_view
 from ...provisioning import users
 from ...store.models import UserProject
 from ...support.counters import LAUNCHES
+from ...web import cookies
 from ...web.urls import public_folder, public_url
 from .. import exchanges
 from ..request import clean_path
@@ -31,20 +35,19 @@ bp = Blueprint("sso", __name__)
 
 
 def _cookie(response: Response, name: str, value: str, max_age: int) -> None:
-    response.set_cookie(
+    cookies.set_cookie(
+        response,
         name,
         value,
         max_age=max_age,
         path=public_folder("sso.callback"),
-        secure=True,
-        httponly=True,
         samesite="Lax",
+        partitioned=False,
     )
 
 
 def _same_origin() -> None:
-    gateway_origin = origin_of(current_app.config["GATEWAY_PUBLIC_URL"])
-    if not guard.from_own_page(request.headers, gateway_origin):
+    if not guard.from_own_page(request.headers, gateway_origin()):
         raise Forbidden("this can be done only from the gateway's own pages")
 
 
@@ -91,12 +94,14 @@ def callback():
     LAUNCHES.labels("sso", "ok").inc()
     key = sessions.create(gw, done.host.id, done.provider.id, ready.user_id, done.id_token)
     if done.path:
-        page = embed.create(gw, done.host, ready, done.path, top_level=True)
-        sessions.add_page(gw, digest(key), page)
-        response = redirect(public_url("sso.notebook", key=page), 303)
+        page = embed.create(
+            gw, done.host, ready, done.path, place=Place.SSO, session_digest=digest(key)
+        )
+        response = redirect(public_url("sso.notebook", key=page.key), 303)
     else:
         response = redirect(public_url("sso.notebooks", host_id=done.host.id), 303)
-    _cookie(response, sessions.COOKIE, key, int(sessions.LIFETIME.total_seconds()))
+    cookie = sessions.cookie_name(done.host.id)
+    _cookie(response, cookie, key, int(sessions.LIFETIME.total_seconds()))
     _cookie(response, signin.cookie_name(request.args["state"]), "", 0)
     return response
 
@@ -147,35 +152,48 @@ def open_notebook(host_id):
         raise NotFound("you have no project for this context")  # no new projects at will
     host = get_host(gw, host_id)
     ready = provisioning.provision(gw, host, users.profile_of(gw, session.user_id), context)
-    page = embed.create(gw, host, ready, clean_path(request.form.get("path")), top_level=True)
-    sessions.add_page(gw, session.digest, page)
-    return redirect(public_url("sso.notebook", key=page), 303)
+    path = clean_path(request.form.get("path"))
+    page = embed.create(gw, host, ready, path, place=Place.SSO, session_digest=session.digest)
+    return redirect(public_url("sso.notebook", key=page.key), 303)
 
 
 @bp.get("/sso/notebook/<key>")
 def notebook(key):
     gw = gateway()
-    owner = embed.owner(gw, key)
+    owner = showing.owner(gw, key, Place.SSO)
     session = sessions.current(gw, request.cookies, owner.host_id) if owner else None
-    if owner is None or session is None or session.user_id != owner.user_id:
+    shown = None
+    if session is not None:
+        shown = showing.view(gw, key, request.headers, places=(Place.SSO,), binding=session.digest)
+    if shown is None or shown.admission is Admission.OTHER_BROWSER:
         raise NotFound("this notebook page is not open in this browser; sign in again")
     header = {
+        "host_id": owner.host_id,
         "host_name": get_host(gw, owner.host_id).name,
         "user_name": session.user_name,
         "notebooks_url": public_url("sso.notebooks", host_id=owner.host_id),
         "sign_out_url": public_url("sso.sign_out"),
     }
-    return embed_page(key, header=header)
+    return render_view(shown, header)
 
 
 @bp.post("/sso/logout")
 def sign_out():
+    """Sign out of the host named in the form (the notebook bar's button), or of every
+    host this browser holds a session of."""
     _same_origin()
     gw = gateway()
-    session = sessions.current(gw, request.cookies)
-    target = public_url("sso.signed_out")
-    if session is not None:
+    named = request.form.get("host")
+    host_ids = (
+        [named] if named and HOST_ID.match(named) else sessions.hosts_signed_in(request.cookies)
+    )
+    ended = [s for s in (sessions.current(gw, request.cookies, h) for h in host_ids) if s]
+    for session in ended:
         sessions.end(gw, session)
+    target = public_url("sso.signed_out", **({"host": host_ids[0]} if len(host_ids) == 1 else {}))
+    # RP-initiated logout at the provider of the (first) session that ended, if it has it.
+    session = ended[0] if ended else None
+    if session is not None:
         provider = providers.get(gw, session.provider_id)
         end_session = provider.endpoints.get("end_session_endpoint")
         target = public_url("sso.signed_out", host=session.host_id)
@@ -190,11 +208,16 @@ def sign_out():
             # send to the gateway itself (form-action 'self' also covers redirects).
             target = end_session + ("&" if "?" in end_session else "?") + urlencode(query)
             response = Response(render_template("sso/leaving.html", target=target))
-            _cookie(response, sessions.COOKIE, "", 0)
+            _forget_sessions(response, host_ids)
             return response
     response = redirect(target, 303)
-    _cookie(response, sessions.COOKIE, "", 0)
+    _forget_sessions(response, host_ids)
     return response
+
+
+def _forget_sessions(response: Response, host_ids) -> None:
+    for host_id in host_ids:
+        _cookie(response, sessions.cookie_name(host_id), "", 0)
 
 
 @bp.get("/sso/signed-out")

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
+from html import unescape
+
 import pytest
+import requests
 from sqlalchemy import select
 
 from gateway.store.models import Exchange, HostUser, UserProject
 from gateway.ways_in.lti import identity
 from tests.launching import rows
+from tests.ways_in.lti.conftest import FORM, INPUT, Agent
 
 
 def test_a_launch_provisions_the_user_and_ends_on_the_embed_page(lti, agent):
@@ -65,8 +71,6 @@ def test_someone_elses_launch_does_not_work_in_this_browser(lti, agent):
     reply = attacker.http.get(lti.course_launch(user="attacker"), allow_redirects=False)
     login = attacker.http.get(reply.headers["Location"], allow_redirects=False)
     form = attacker.http.get(login.headers["Location"])
-    from tests.ways_in.lti.conftest import FORM, INPUT, Agent
-
     action, inputs = FORM.search(form.text).groups()
     victim = Agent()
     refused = victim.http.post(action, data=dict(INPUT.findall(inputs)))
@@ -148,3 +152,105 @@ def test_the_platform_s_own_error_is_shown(lti, agent):
     reply = agent.http.post(lti.url + "/lti/launch", data={"error": "login_required"})
     assert reply.status_code == 401
     assert "login_required" in reply.text
+
+
+FRAMED = {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "cross-site"}
+SETTINGS = re.compile(r'<script id="lti-storage" type="application/json">(.*?)</script>', re.S)
+
+
+def _storage_settings(reply) -> dict:
+    return json.loads(SETTINGS.search(reply.text).group(1))
+
+
+def attackers_continuation(lti) -> tuple[str, str]:
+    """The attacker's own login with ``lti_storage_target`` added by hand, framed; he reads
+    the binding value off the storage page, and posts his own id_token and state without
+    the login's cookie: (continuation, value)."""
+    attacker = Agent()
+    course = attacker.http.get(
+        lti.course_launch(user="mallory", storage="_parent"), allow_redirects=False
+    )
+    put = attacker.http.get(course.headers["Location"], headers=FRAMED)
+    put_settings = _storage_settings(put)
+    assert put_settings["mode"] == "put"
+    form = requests.get(put_settings["next"], timeout=10)  # no cookie from here on
+    action, inputs = FORM.search(form.text).groups()
+    get = requests.post(unescape(action), data=dict(INPUT.findall(inputs)), timeout=10)
+    get_settings = _storage_settings(get)
+    assert get_settings["mode"] == "get"
+    return get_settings["continuation"], put_settings["value"]
+
+
+def test_a_storage_continuation_posted_from_another_site_is_refused(lti):
+    continuation, value = attackers_continuation(lti)
+    cross_site = {
+        "Sec-Fetch-Site": "cross-site",
+        "Sec-Fetch-Dest": "document",
+        "Origin": "https://evil.example",
+    }
+    victim = Agent()
+    refused = victim.http.post(
+        lti.url + "/lti/launch/storage",
+        data={"continuation": continuation, "value": value},
+        headers=cross_site,
+        allow_redirects=False,
+    )
+    assert refused.status_code == 403
+    assert rows(lti.gw, HostUser) == 0 and lti.sim.total_calls() == 0
+    # Forged same-origin headers from a plain client get a framed page, in that client: a
+    # victim's browser at top level is refused it, and it names nobody's sign-in there.
+    forged = victim.http.post(
+        lti.url + "/lti/launch/storage",
+        data={"continuation": continuation, "value": value},
+        headers={**cross_site, "Sec-Fetch-Site": "same-origin", "Origin": lti.url},
+        allow_redirects=False,
+    )
+    assert forged.status_code == 303
+    page = Agent().http.get(forged.headers["Location"], headers={"Sec-Fetch-Dest": "document"})
+    assert page.status_code == 403 and "auth_token" not in page.text
+
+
+def test_a_login_at_top_level_ignores_lti_storage_target(lti):
+    """Platform storage is the framing window's: a login that is not framed binds with its
+    cookie alone, and shows no binding value in a page."""
+    agent = Agent()
+    course = lti.course_launch(user="stu-1", storage="_parent")
+    reply = agent.http.get(course, allow_redirects=False)
+    login = agent.http.get(
+        reply.headers["Location"], headers={"Sec-Fetch-Dest": "document"}, allow_redirects=False
+    )
+    assert login.status_code == 302 and "lti-storage" not in login.text
+
+
+def test_a_launch_the_platform_sent_at_top_level_is_bound_to_this_browser(lti):
+    """A tool opened in a window of its own: the page signs in at top level in the browser
+    holding the login's cookie, and in no other."""
+    agent = Agent()
+    top = {"Sec-Fetch-Dest": "document", "Sec-Fetch-Site": "cross-site"}
+    reply = agent.http.get(lti.course_launch(user="stu-1"), allow_redirects=False)
+    login = agent.http.get(reply.headers["Location"], headers=top, allow_redirects=False)
+    form = agent.http.get(login.headers["Location"])
+    action, inputs = FORM.search(form.text).groups()
+    launched = agent.http.post(
+        unescape(action), data=dict(INPUT.findall(inputs)), headers=top, allow_redirects=False
+    )
+    assert launched.status_code == 303 and "gw_page=" in launched.headers["Set-Cookie"]
+    page = agent.http.get(launched.headers["Location"], headers=top)
+    assert page.status_code == 200 and '"topLevel": true' in page.text
+    other = Agent().http.get(launched.headers["Location"], headers=top)
+    assert other.status_code == 403 and "auth_token" not in other.text
+
+
+def test_garbage_posted_with_a_seen_state_does_not_spoil_the_launch(lti, agent):
+    """Someone who saw ``state`` (a platform's log) posts garbage with it first: the state
+    is used up only by a launch that checks out, so the real one still works."""
+    reply = agent.http.get(lti.course_launch(user="stu-1"), allow_redirects=False)
+    login = agent.http.get(reply.headers["Location"], allow_redirects=False)
+    form = agent.http.get(login.headers["Location"])
+    action, inputs = FORM.search(form.text).groups()
+    fields = dict(INPUT.findall(inputs))
+    spoiled = requests.post(
+        unescape(action), data={"state": fields["state"], "id_token": "a.b.c"}, timeout=10
+    )
+    assert spoiled.status_code == 401
+    assert "/embed/" in agent.post(unescape(action), fields).url

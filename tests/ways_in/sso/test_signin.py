@@ -13,6 +13,7 @@ from sqlalchemy import select
 from gateway.store.models import HostUser
 from gateway.store.sso_tables import SsoSession
 from gateway.ways_in.identity import external_id
+from gateway.ways_in.sso import sessions
 from tests.ways_in.lti.conftest import Agent
 
 
@@ -149,16 +150,15 @@ def test_sign_out_ends_the_session_and_the_pages(fresh):
     assert out.status_code == 200  # a page that moves on to the provider's end_session
     target = unescape(re.search(r'href="([^"]+)" id="continue"', out.text).group(1))
     assert target.startswith(fresh.op.issuer + "/session/end") and "id_token_hint=" in target
-    assert (
-        "gw_session=;" in out.headers["Set-Cookie"] or 'gw_session=""' in out.headers["Set-Cookie"]
-    )
+    cookie = sessions.cookie_name(fresh.host.id)
+    assert f"{cookie}=;" in out.headers["Set-Cookie"]
     confirm = agent.open(target)  # the provider's own logout form
     action = re.search(r'action="([^"]+)"', confirm.text).group(1)
     fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', confirm.text))
     landed = agent.post(action, {**fields, "logout": "yes"})  # what its script submits
     assert landed.status_code == 200 and "You are signed out" in landed.text
     assert 'id="sign-in-again"' in landed.text
-    assert agent.http.get(fresh.url + f"/embed/{key}").status_code == 410
+    assert agent.http.get(fresh.url + f"/embed/{key}").status_code == 404  # never an embed page
     assert agent.http.get(fresh.url + f"/sso/notebook/{key}").status_code == 404
     assert (
         agent.http.get(
@@ -214,3 +214,29 @@ def test_the_cli_manages_providers(fresh):
         ]
     )
     assert bad.exit_code != 0 and "could not be reached" in bad.output
+
+
+TOP_LEVEL = {"Sec-Fetch-Dest": "document", "Sec-Fetch-Site": "cross-site"}
+
+
+def test_an_sso_notebook_key_opens_nowhere_but_under_its_session(fresh):
+    """The same key on /embed/ opens in no browser (it did, at top level, with the sign-in);
+    another browser gets nothing under /sso/notebook/ either."""
+    agent = Agent()
+    page = sign_in(fresh, agent)
+    key = page.url.rsplit("/", 1)[1]
+    for browser in (agent, Agent()):
+        reply = browser.http.get(fresh.url + f"/embed/{key}", headers=TOP_LEVEL)
+        assert reply.status_code == 404
+        assert "auth_token" not in reply.text and 'id="settings"' not in reply.text
+    other = Agent().http.get(fresh.url + f"/sso/notebook/{key}", headers=TOP_LEVEL)
+    assert other.status_code == 404 and "auth_token" not in other.text
+
+
+def test_the_notebook_page_hands_out_its_sign_in_once(fresh):
+    agent = Agent()
+    page = sign_in(fresh, agent)
+    assert "auth_token" in page.text  # the first view signs this browser in
+    again = agent.http.get(page.url, headers=TOP_LEVEL)
+    assert again.status_code == 200 and 'id="sign-out"' in again.text
+    assert "auth_token" not in again.text  # a reload: CoCalc's own cookie is in the browser
