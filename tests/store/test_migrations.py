@@ -44,3 +44,53 @@ def test_a_host_s_template_path_becomes_a_list(sqlite_url):
         found = dict(connection.execute(text("SELECT id, template_paths FROM hosts")).all())
     engine.dispose()
     assert found == {"host_0000000000000001": '["course"]', "host_0000000000000002": "[]"}
+
+
+def test_pages_get_their_place_and_sessions_their_pages_as_rows(sqlite_url):
+    """0006: a framed page stays framed; a top-level page of before (bound to nothing)
+    becomes a top-level page no browser can open; a session's pages become SSO pages."""
+    from sqlalchemy import text
+
+    engine = create_engine(sqlite_url)
+    migrate.upgrade(engine, "0005")
+    rows = [
+        "INSERT INTO hosts (id, name, secret_encrypted, secret_digest, origins, template_paths,"
+        " created_at) VALUES ('host_0000000000000001', 'n', 'x', 'd', '[]', '[]',"
+        " '2026-01-01 00:00:00')",
+        "INSERT INTO host_users (id, host_id, external_id, cocalc_email, first_name, last_name,"
+        " password_encrypted, created_at) VALUES (1, 'host_0000000000000001', 'u', 'e@x', 'A',"
+        " 'B', 'p', '2026-01-01 00:00:00')",
+        "INSERT INTO user_projects (id, user_id, context, template_copied, collaborator_added)"
+        " VALUES (1, 1, '', false, false)",
+        "INSERT INTO sso_providers (id, host_id, issuer, client_id, client_secret_encrypted,"
+        " scope, endpoints, created_at) VALUES ('sso_1', 'host_0000000000000001', 'i', 'c', 's',"
+        " 'openid', '{}', '2026-01-01 00:00:00')",
+        "INSERT INTO sso_sessions (digest, host_id, provider_id, user_id, pages, created_at,"
+        " expires_at) VALUES ('session', 'host_0000000000000001', 'sso_1', 1, '[\"sso-page\"]',"
+        " '2026-01-01 00:00:00', '2026-01-01 08:00:00')",
+    ]
+    pages = {"framed": False, "top": True, "sso-page": True}
+    with engine.begin() as connection:
+        for statement in rows:
+            connection.execute(text(statement))
+        for page, top_level in pages.items():
+            connection.execute(
+                text(
+                    "INSERT INTO launches (digest, kind, host_id, user_id, user_project_id, path,"
+                    " expires_at, top_level) VALUES (:d, 'embed', 'host_0000000000000001', 1, 1,"
+                    " '', '2026-01-01 01:00:00', :t)"
+                ),
+                {"d": page, "t": top_level},
+            )
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        found = {
+            row.digest: (row.kind, row.binding_digest)
+            for row in connection.execute(text("SELECT digest, kind, binding_digest FROM launches"))
+        }
+    engine.dispose()
+    assert found == {
+        "framed": ("embed", None),
+        "top": ("top", None),
+        "sso-page": ("sso", "session"),
+    }
