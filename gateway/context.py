@@ -11,6 +11,7 @@ from .store import state
 from .store.database import Database
 from .support.crypto import SecretBox
 from .support.housekeeping import Scheduler
+from .support.outbound import Outbound, Policy
 
 
 @dataclass
@@ -21,6 +22,8 @@ class Gateway:
     connector: CoCalcConnector
     box: SecretBox
     settings: dict
+    #: The client of every call to an LMS or identity provider.
+    outbound: Outbound
     #: Per-app memo tables of services (hosts keep theirs here), never shared between apps.
     memo: dict = field(default_factory=dict)
     #: Runs the housekeeping tasks in this process (started by the first request).
@@ -59,7 +62,11 @@ def build(settings: dict, db: Database, *, observer=None, headers=None) -> Gatew
         memory=dialect_memory(db, settings["COCALC_URL"]),
     )
     gw = Gateway(
-        db=db, connector=connector, box=SecretBox.from_settings(settings), settings=settings
+        db=db,
+        connector=connector,
+        box=SecretBox.from_settings(settings),
+        settings=settings,
+        outbound=Outbound(Policy.from_settings(settings)),
     )
     gw.housekeeping = Scheduler(gw, float(settings["GATEWAY_HOUSEKEEPING_INTERVAL"]))
     return gw

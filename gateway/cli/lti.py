@@ -79,13 +79,15 @@ def platforms_remove(platform_id):
 
 @platforms.command("register-url")
 @click.option("--host", "host_id", required=True, help="The host the LMS will launch for.")
-@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 30))
+@click.option(
+    "--hours", default=2, show_default=True, type=click.IntRange(1, 48), help="How long it works."
+)
 @with_appcontext
-def platforms_register_url(host_id, days):
+def platforms_register_url(host_id, hours):
     """Print a one-time LTI Dynamic Registration URL to paste into the LMS."""
     with clear_errors():
-        code = registration.new_code(gateway(), host_id, timedelta(days=days))
-    echo_json({"url": public_url("lti.register", code=code), "expires_in_days": days})
+        code = registration.new_code(gateway(), host_id, timedelta(hours=hours))
+    echo_json({"url": public_url("lti.register", code=code), "expires_in_hours": hours})
 
 
 @lti.group("keys")

@@ -8,13 +8,13 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.cookiejar import CookiePolicy
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
+from ..support.cookieless import NoCookies
 from .errors import (
     AccountCreationFailed,
     CoCalcAPIError,
@@ -143,27 +143,6 @@ def from_environment(session: requests.Session, base_url: str) -> requests.Sessi
         session.verify = bundle
     session.trust_env = False
     return session
-
-
-class NoCookies(CookiePolicy):
-    """Keep and send no cookie. CoCalc's sign-up signs the caller in when an account with the
-    same e-mail and password exists, and on ``/api/v2`` a sign-in cookie beats the API key: a
-    client that kept it would act as that user from then on."""
-
-    netscape = True
-    rfc2965 = hide_cookie2 = False
-
-    def set_ok(self, cookie, request):
-        return False
-
-    def return_ok(self, cookie, request):
-        return False
-
-    def domain_return_ok(self, domain, request):
-        return False
-
-    def path_return_ok(self, path, request):
-        return False
 
 
 class Transport:

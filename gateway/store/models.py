@@ -193,6 +193,18 @@ class Exchange(Base):
     data: Mapped[dict | None] = mapped_column(JSON)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: How often the exchange was tried (a registration code allows a few attempts).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class RateCount(Base):
+    """Requests of one client (or one host) in the current window: a limit that every
+    gateway process sharing the database sees."""
+
+    __tablename__ = "rate_counts"
+    bucket: Mapped[str] = mapped_column(String(255), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    count: Mapped[int] = mapped_column(Integer)
 
 
 class Lock(Base):

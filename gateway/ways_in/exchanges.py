@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 
 from ..context import Gateway
 from ..launches.keys import digest, new_key
@@ -91,6 +91,45 @@ def take(gw: Gateway, kind: str, key) -> Taken | None:
             return None
         row = connection.execute(select(*TAKEN_COLUMNS).where(Exchange.digest == digest(key))).one()
     return _taken(row)
+
+
+def attempt(gw: Gateway, kind: str, key, *, subject: str, limit: int) -> Taken | None:
+    """Count one attempt of a live exchange, bound to ``subject`` by its first attempt;
+    None if unknown, used, expired, out of attempts, or tried before with another subject.
+
+    One UPDATE: of any number of requests at once, at most ``limit`` ever count."""
+    if not isinstance(key, str) or not 20 <= len(key) <= 100:
+        return None
+    subject_digest = digest(subject)
+    counted = (
+        update(Exchange)
+        .where(
+            Exchange.digest == digest(key),
+            Exchange.kind == kind,
+            Exchange.used_at.is_(None),
+            Exchange.expires_at > utcnow(),
+            Exchange.attempts < limit,
+            or_(Exchange.binding_digest.is_(None), Exchange.binding_digest == subject_digest),
+        )
+        .values(attempts=Exchange.attempts + 1, binding_digest=subject_digest)
+    )
+    with gw.db.engine.begin() as connection:
+        if connection.execute(counted).rowcount != 1:
+            return None
+        row = connection.execute(select(*TAKEN_COLUMNS).where(Exchange.digest == digest(key))).one()
+    return _taken(row)
+
+
+def release(gw: Gateway, kind: str, key) -> None:
+    """Undo ``take`` after the step it guarded failed (its attempts still count)."""
+    gw.db.write(
+        (
+            update(Exchange)
+            .where(Exchange.digest == digest(key), Exchange.kind == kind)
+            .values(used_at=None),
+            None,
+        )
+    )
 
 
 def peek(gw: Gateway, kind: str, key) -> Taken | None:

@@ -17,7 +17,6 @@ from joserfc.jwk import KeySet
 
 from ..context import Gateway
 from ..errors import BadGateway, Unauthorized
-from . import outbound
 
 #: A cached key set is refetched after this long even when every kid is known.
 MAX_AGE_S = 3600.0
@@ -30,7 +29,7 @@ def _cache(gw: Gateway) -> dict:
 
 
 def _fetch(gw: Gateway, url: str) -> KeySet:
-    document = outbound.get_json(url, "key set")
+    document = gw.outbound.get_json(url, "key set")
     keys = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(keys, list):
         raise BadGateway("the issuer's key set is not a JWKS document")

@@ -22,7 +22,6 @@ from ...launches.keys import digest
 from ...provisioning.projects import copy_and_wait
 from ...store.lti_tables import LtiGradeLink
 from ...store.models import HostUser, Launch, UserProject, utcnow
-from .. import outbound
 from . import claims as c
 from . import platforms, service_tokens
 
@@ -71,7 +70,7 @@ def _line_item(gw: Gateway, platform, link: LtiGradeLink, title: str) -> str:
         return link.lineitem_url
     token = service_tokens.access_token(gw, platform, [c.SCOPE_LINEITEM])
     auth = {"Authorization": f"Bearer {token}"}
-    found = outbound.get_json(
+    found = gw.outbound.get_json(
         link.lineitems_url,
         "line item service",
         params={"resource_link_id": link.resource_link_id or ""},
@@ -83,7 +82,7 @@ def _line_item(gw: Gateway, platform, link: LtiGradeLink, title: str) -> str:
     body = {"scoreMaximum": SCORE_MAXIMUM, "label": title[:255] or "CoCalc notebook"}
     if link.resource_link_id:
         body["resourceLinkId"] = link.resource_link_id
-    _, created = outbound.call(
+    _, created = gw.outbound.call(
         "POST",
         link.lineitems_url,
         "line item service",
@@ -106,7 +105,7 @@ def post_submission(gw: Gateway, platform, link: LtiGradeLink, title: str) -> No
         "gradingProgress": "PendingManual",
         "timestamp": utcnow().isoformat(timespec="milliseconds"),
     }
-    outbound.call(
+    gw.outbound.call(
         "POST",
         _service_url(lineitem, "/scores"),
         "score service",

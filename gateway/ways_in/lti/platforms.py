@@ -15,7 +15,7 @@ from ... import hosts
 from ...context import Gateway
 from ...errors import BadRequest, Conflict, NotFound
 from ...store.lti_tables import LtiPlatform
-from ..outbound import check_url
+from ...support.outbound import check_url
 
 
 def _check_id(value, name: str) -> str:

@@ -7,6 +7,12 @@ that host. The LMS opens the URL with ``openid_configuration`` (its configuratio
 and ``registration_token``; the administrator confirms, the gateway fetches the document,
 posts its tool configuration to the registration endpoint, records the platform, and the
 last page tells the LMS with ``org.imsglobal.lti.close``.
+
+Whoever holds the code makes the gateway fetch a URL, so a code is no general fetcher: it
+lives hours, not days; its first attempt binds it to one configuration URL (no other is
+ever fetched with it); it allows ``MAX_ATTEMPTS`` attempts; and the first registration that
+completes uses it up. Every fetch goes through ``gw.outbound`` (no private addresses in
+production, no unchecked redirect, a deadline, one message for every failure).
 """
 
 from __future__ import annotations
@@ -20,17 +26,22 @@ from ... import hosts
 from ...context import Gateway
 from ...errors import BadGateway, BadRequest, Gone
 from ...store.lti_tables import LtiPlatform
-from .. import exchanges, outbound
+from .. import exchanges
 from . import platforms, tool_config
 
-CODE_LIFETIME = timedelta(days=7)
+CODE_LIFETIME = timedelta(hours=2)
+MAX_CODE_LIFETIME = timedelta(hours=48)
+#: Fetches one code may make (the confirmation page, then the registration; a few retries).
+MAX_ATTEMPTS = 5
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 
 
 def new_code(gw: Gateway, host_id: str, lifetime: timedelta = CODE_LIFETIME) -> str:
     hosts.get(gw, host_id)
-    return exchanges.create(gw, "register", lifetime=lifetime, host_id=host_id)
+    return exchanges.create(
+        gw, "register", lifetime=min(lifetime, MAX_CODE_LIFETIME), host_id=host_id
+    )
 
 
 @dataclass(frozen=True)
@@ -44,10 +55,10 @@ class PlatformConfiguration:
     product: str | None
 
 
-def read_configuration(url) -> PlatformConfiguration:
+def read_configuration(gw: Gateway, url) -> PlatformConfiguration:
     """Fetch and check the platform's OpenID configuration document."""
     url = platforms.check_url(url, "openid_configuration")
-    document = outbound.get_json(url, "configuration document")
+    document = gw.outbound.get_json(url, "configuration document")
     if not isinstance(document, dict):
         raise BadGateway("the platform's configuration document is not a JSON object")
     try:
@@ -78,18 +89,33 @@ def read_configuration(url) -> PlatformConfiguration:
     )
 
 
-def check_code(gw: Gateway, code) -> str:
-    """The host a registration code belongs to (without using the code up)."""
-    found = exchanges.peek(gw, "register", code)
+CODE_REFUSED = (
+    "this registration link was used, has expired, or was tried too often or with another "
+    "platform; make a new one"
+)
+
+
+def attempt(gw: Gateway, code, configuration_url) -> str:
+    """Count one attempt of a registration code for ``configuration_url`` (the only URL it
+    ever works for, from its first attempt on); return the host it belongs to."""
+    url = str(configuration_url or "")
+    found = exchanges.attempt(gw, "register", code, subject=url, limit=MAX_ATTEMPTS)
     if found is None:
-        raise Gone("this registration link was used or has expired; make a new one")
+        raise Gone(CODE_REFUSED)
     return found.host_id
 
 
+def confirm(gw: Gateway, code, configuration_url) -> tuple[str, PlatformConfiguration]:
+    """The confirmation page's view of a registration: the host, and what the platform says."""
+    host_id = attempt(gw, code, configuration_url)
+    return host_id, read_configuration(gw, configuration_url)
+
+
 def register(gw: Gateway, code, configuration_url, registration_token) -> LtiPlatform:
-    """Register the gateway with the platform and record the platform (code used once)."""
-    host_id = check_code(gw, code)
-    config = read_configuration(configuration_url)
+    """Register the gateway with the platform and record the platform (code used once, by
+    the first registration that completes)."""
+    host_id = attempt(gw, code, configuration_url)
+    config = read_configuration(gw, configuration_url)
     host = hosts.get(gw, host_id)
     request = tool_config.registration_request(host.name, config.scopes)
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -97,19 +123,23 @@ def register(gw: Gateway, code, configuration_url, registration_token) -> LtiPla
         headers["Authorization"] = f"Bearer {registration_token}"
     if exchanges.take(gw, "register", code) is None:
         raise Gone("this registration link was used meanwhile; make a new one")
-    _, body = outbound.call(
-        "POST",
-        config.registration_endpoint,
-        "registration endpoint",
-        ok=(200, 201),
-        data=json.dumps(request),
-        headers=headers,
-    )
     try:
+        _, body = gw.outbound.call(
+            "POST",
+            config.registration_endpoint,
+            "registration endpoint",
+            ok=(200, 201),
+            data=json.dumps(request),
+            headers=headers,
+        )
         answer = json.loads(body)
         client_id = answer["client_id"]
     except (ValueError, KeyError, TypeError):
+        exchanges.release(gw, "register", code)
         raise BadGateway("the platform's registration answer has no client_id") from None
+    except BadGateway:
+        exchanges.release(gw, "register", code)  # not registered: the code may try again
+        raise
     tool = answer.get(TOOL_CONFIGURATION) if isinstance(answer, dict) else None
     deployment = tool.get("deployment_id") if isinstance(tool, dict) else None
     return platforms.add(

@@ -16,7 +16,6 @@ from ...errors import BadGateway
 from ...provisioning import staff
 from ...provisioning.users import ImportSummary, import_users
 from ...store.models import HostUser, UserProject
-from .. import outbound
 from . import claims as c
 from . import contexts, identity, platforms, service_tokens
 
@@ -29,7 +28,7 @@ def _pages(gw: Gateway, platform, url: str):
     token = service_tokens.access_token(gw, platform, [c.SCOPE_MEMBERSHIPS])
     headers = {"Authorization": f"Bearer {token}", "Accept": MEMBERSHIPS_TYPE}
     for _ in range(MAX_PAGES):
-        reply, body = outbound.call("GET", url, "roster service", headers=headers)
+        reply, body = gw.outbound.call("GET", url, "roster service", headers=headers)
         try:
             document = json.loads(body)
         except (ValueError, RecursionError):

@@ -14,11 +14,9 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 
-from ...cocalc.transport import NoCookies
 from ...context import Gateway
 from ...errors import BadGateway
 from ...store.lti_tables import LtiPlatform
-from .. import outbound
 from . import tool_keys
 
 log = logging.getLogger(__name__)
@@ -30,27 +28,27 @@ ASSERTION_LIFETIME_S = 300
 _LOCK = threading.Lock()
 
 
-def _fetch(platform: LtiPlatform, signing, scopes: list[str]) -> tuple[str, float]:
+def _fetch(gw: Gateway, platform: LtiPlatform, signing, scopes: list[str]) -> tuple[str, float]:
     method = PrivateKeyJWT(
         platform.token_url,
         claims={"exp": int(time.time()) + ASSERTION_LIFETIME_S},
         headers={"kid": signing.kid},
         alg=tool_keys.ALGORITHM,
     )
-    with OAuth2Session(
+    client = OAuth2Session(
         client_id=platform.client_id,
         client_secret=signing,
         token_endpoint_auth_method=method,
         scope=" ".join(scopes),
-    ) as session:
-        session.cookies.set_policy(NoCookies())
-        try:
-            token = session.fetch_token(
-                platform.token_url, grant_type="client_credentials", timeout=outbound.TIMEOUT
-            )
-        except (OAuthError, requests.RequestException, ValueError, KeyError) as exc:
-            log.warning("LTI token request failed: %s %s", platform.id, type(exc).__name__)
-            raise BadGateway("the platform's token endpoint did not grant access") from None
+    )
+    try:
+        with gw.outbound.session("LTI token endpoint", client) as session:
+            token = session.fetch_token(platform.token_url, grant_type="client_credentials")
+    except (OAuthError, requests.RequestException, ValueError, KeyError) as exc:
+        log.warning("LTI token request failed: %s %s", platform.id, type(exc).__name__)
+        raise BadGateway("the platform's token endpoint did not grant access") from None
+    finally:
+        client.close()
     access = token.get("access_token")
     if not isinstance(access, str) or not access:
         raise BadGateway("the platform's token endpoint answered without an access token")
@@ -70,7 +68,7 @@ def access_token(gw: Gateway, platform: LtiPlatform, scopes: list[str]) -> str:
         hit = cache.get(key)
         if hit and hit[1] - MARGIN_S > time.time():
             return hit[0]
-        token, expires_at = _fetch(platform, tool_keys.current(gw).signing, scopes)
+        token, expires_at = _fetch(gw, platform, tool_keys.current(gw).signing, scopes)
         cache[key] = (token, expires_at)
     return token
 

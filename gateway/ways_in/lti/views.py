@@ -162,9 +162,8 @@ def register():
         return Response(status=200)
     values = request.form if request.method == "POST" else request.args
     code = values.get("code")
-    host_id = registration.check_code(gw, code)
     if request.method == "GET":
-        found = registration.read_configuration(values.get("openid_configuration"))
+        host_id, found = registration.confirm(gw, code, values.get("openid_configuration"))
         return _page(
             "lti/register.html",
             host=get_host(gw, host_id),

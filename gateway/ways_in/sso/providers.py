@@ -15,17 +15,17 @@ from ... import hosts
 from ...context import Gateway
 from ...errors import BadGateway, BadRequest, NotFound
 from ...store.sso_tables import SsoProvider
-from .. import outbound
+from ...support import outbound
 
 DEFAULT_SCOPE = "openid email profile"
 REQUIRED = ("authorization_endpoint", "token_endpoint", "jwks_uri")
 OPTIONAL = ("userinfo_endpoint", "end_session_endpoint")
 
 
-def discover(issuer: str) -> dict:
+def discover(gw: Gateway, issuer: str) -> dict:
     """The provider's endpoints, from its discovery document."""
     issuer = outbound.check_url(issuer, "issuer").rstrip("/")
-    document = outbound.get_json(issuer + "/.well-known/openid-configuration", "discovery")
+    document = gw.outbound.get_json(issuer + "/.well-known/openid-configuration", "discovery")
     if not isinstance(document, dict) or document.get("issuer", "").rstrip("/") != issuer:
         raise BadGateway("the provider's discovery document names another issuer")
     try:
@@ -57,7 +57,7 @@ def add(gw: Gateway, host_id: str, *, issuer, client_id, client_secret, scope=DE
     words = scope.split() if isinstance(scope, str) else []
     if "openid" not in words:
         raise BadRequest("the scope must include openid")
-    endpoints = discover(issuer)
+    endpoints = discover(gw, issuer)
     provider = SsoProvider(
         id="sso_" + secrets.token_hex(8),
         host_id=host_id,

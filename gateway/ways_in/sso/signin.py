@@ -26,7 +26,7 @@ from ...launches.keys import digest
 from ...provisioning.profile import UserProfile
 from ...store.models import Host
 from ...store.sso_tables import SsoProvider
-from .. import exchanges, outbound
+from .. import exchanges
 from ..identity import profile_from_claims
 from ..request import clean_path
 from . import providers, validation
@@ -110,7 +110,9 @@ def _bound(gw: Gateway, state: str, cookies, binding_digest: str) -> None:
         raise Forbidden("this sign-in was started in another browser; sign in again here")
 
 
-def _tokens(provider: SsoProvider, secret: str, code, verifier: str, redirect_uri: str) -> dict:
+def _tokens(
+    gw: Gateway, provider: SsoProvider, secret: str, code, verifier: str, redirect_uri: str
+) -> dict:
     if not isinstance(code, str) or not code or len(code) > 4096:
         raise BadRequest("the provider sent no authorization code")
     client = OAuth2Session(
@@ -120,24 +122,27 @@ def _tokens(provider: SsoProvider, secret: str, code, verifier: str, redirect_ur
         redirect_uri=redirect_uri,
     )
     try:
-        return client.fetch_token(
-            provider.endpoints["token_endpoint"],
-            grant_type="authorization_code",
-            code=code,
-            code_verifier=verifier,
-            timeout=outbound.TIMEOUT,
-        )
+        with gw.outbound.session("SSO token endpoint", client) as session:
+            return session.fetch_token(
+                provider.endpoints["token_endpoint"],
+                grant_type="authorization_code",
+                code=code,
+                code_verifier=verifier,
+            )
     except OAuthError:
         raise Unauthorized("the provider did not accept this sign-in; sign in again") from None
     except (requests.RequestException, ValueError):
         raise BadGateway("the identity provider could not be reached") from None
+    finally:
+        client.close()
 
 
-def _userinfo(provider: SsoProvider, access_token, subject: str) -> dict:
+def _userinfo(gw: Gateway, provider: SsoProvider, access_token, subject: str) -> dict:
     url = provider.endpoints.get("userinfo_endpoint")
     if not url or not isinstance(access_token, str):
         return {}
-    info = outbound.get_json(url, "userinfo", headers={"Authorization": f"Bearer {access_token}"})
+    auth = {"Authorization": f"Bearer {access_token}"}
+    info = gw.outbound.get_json(url, "userinfo", headers=auth)
     if not isinstance(info, dict) or info.get("sub") != subject:
         return {}  # a userinfo of someone else is ignored (OpenID Connect Core 5.3.2)
     return info
@@ -154,10 +159,10 @@ def finish(gw: Gateway, args, cookies, *, redirect_uri: str) -> SignedIn:
     provider = providers.get(gw, taken.owner_id)
     secret = gw.box.decrypt(provider.client_secret_encrypted)
     verifier = gw.box.decrypt(taken.data["verifier"])
-    tokens = _tokens(provider, secret, args.get("code"), verifier, redirect_uri)
+    tokens = _tokens(gw, provider, secret, args.get("code"), verifier, redirect_uri)
     claims = validation.verify(gw, provider, tokens.get("id_token"), taken.nonce)
     if not (claims.get("email") and (claims.get("name") or claims.get("given_name"))):
-        claims = {**_userinfo(provider, tokens.get("access_token"), claims["sub"]), **claims}
+        claims = {**_userinfo(gw, provider, tokens.get("access_token"), claims["sub"]), **claims}
     return SignedIn(
         host=hosts.get(gw, taken.host_id),
         provider=provider,

@@ -7,6 +7,7 @@ import re
 import uuid
 from html import unescape
 
+import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import select
@@ -277,3 +278,65 @@ def test_the_configuration_documents(lti, agent):
     jwks = agent.http.get(lti.url + "/lti/jwks")
     assert jwks.json()["keys"][0]["kty"] == "RSA"
     assert uuid  # (imported for ids above)
+
+
+def _register_url(lti, *extra) -> str:
+    made = lti.app.test_cli_runner().invoke(
+        args=["lti", "platforms", "register-url", "--host", lti.host.id, *extra]
+    )
+    return __import__("json").loads(made.output)["url"]
+
+
+@pytest.fixture
+def counting_server():
+    """A server that counts what it is asked for (a stranger's URLs)."""
+    from flask import Flask
+
+    from gateway.dev.devserver import ThreadedServer
+
+    app = Flask("stranger")
+    app.config["HITS"] = []
+
+    @app.get("/<path:anything>")
+    def anything(anything):
+        app.config["HITS"].append(anything)
+        return {"hello": "world"}
+
+    server = ThreadedServer(app).start()
+    yield server, app.config["HITS"]
+    server.stop()
+
+
+def test_a_registration_code_fetches_one_url_a_few_times_at_most(lti, agent, counting_server):
+    server, hits = counting_server
+    url = _register_url(lti)
+    for n in range(5):  # five different URLs with one code: only the first is ever fetched
+        reply = agent.http.get(url, params={"openid_configuration": f"{server.url}/c{n}"})
+        assert reply.status_code == (502 if n == 0 else 410), reply.text
+    assert hits == ["c0"]
+    for _ in range(4):  # the same URL: attempts 2 to 5 fetch, the sixth does not
+        agent.http.get(url, params={"openid_configuration": f"{server.url}/c0"})
+    assert hits == ["c0"] * 5
+    assert (
+        agent.http.get(url, params={"openid_configuration": f"{server.url}/c0"}).status_code == 410
+    )
+    assert hits == ["c0"] * 5
+
+
+def test_a_registration_code_lives_hours(lti):
+    from datetime import timedelta
+
+    from gateway.store.models import Exchange, utcnow
+
+    _register_url(lti)
+    _register_url(lti, "--hours", "48")
+    with lti.gw.db.read() as session:
+        ends = sorted(session.scalars(select(Exchange.expires_at)).all())
+    assert ends[0] - utcnow() <= timedelta(hours=2)
+    assert ends[1] - utcnow() <= timedelta(hours=48)
+    assert (
+        lti.app.test_cli_runner()
+        .invoke(args=["lti", "platforms", "register-url", "--host", lti.host.id, "--hours", "49"])
+        .exit_code
+        != 0
+    )

@@ -1,0 +1,356 @@
+"""Calls from the gateway to a host's services: an LMS or an identity provider (key sets,
+token endpoints, grades, rosters, configuration and discovery documents).
+
+Their URLs come from LMS administrators, from platforms' own documents, and for Dynamic
+Registration from whoever holds a registration code: the gateway must not be anyone's
+fetcher of its own network. So every call here, through one client (``Outbound``):
+
+- goes only to addresses that the policy allows, checked after DNS resolution, on the
+  address the connection really uses (a name that resolves to a public address at the check
+  and to ``10.0.0.1`` at the connect cannot slip through): in production (a public
+  ``GATEWAY_PUBLIC_URL``) private, loopback, link-local and other non-global addresses are
+  refused unless ``GATEWAY_OUTBOUND_ALLOW`` names the host or its network;
+- follows no redirect (a redirect would be a new, unchecked URL);
+- ends within ``GATEWAY_OUTBOUND_DEADLINE`` seconds in all, however slowly the other side
+  drips its answer, and reads at most ``MAX_BYTES``;
+- keeps and sends no cookie; and fails with one message per service, whatever went wrong
+  (an open port and a closed one look alike), the details going to the log only.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, PoolManager
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from ..errors import BadGateway, BadRequest
+from .cookieless import NoCookies
+
+log = logging.getLogger(__name__)
+
+MAX_URL = 2048
+MAX_BYTES = 2 * 1024 * 1024
+MAX_HOPS = 3
+#: The one message of every failure (an open port and a closed one look alike).
+FAILED = "could not be reached or did not answer as it should"
+LOOPBACK_NAMES = ("localhost",)
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname in LOOPBACK_NAMES or hostname.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url, name: str) -> str:
+    """An absolute https URL (http only on a loopback address, for local testing)."""
+    if not isinstance(url, str) or not url or len(url) > MAX_URL:
+        raise BadRequest(f"{name} must be a URL of at most {MAX_URL} characters", field=name)
+    parts = urlsplit(url)
+    if not parts.hostname or parts.scheme not in ("https", "http") or parts.username:
+        raise BadRequest(f"{name} must be an absolute https URL", field=name)
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise BadRequest(f"{name} must use https (http only on localhost)", field=name)
+    return url
+
+
+# -- which addresses may be called -------------------------------------------------------------
+@dataclass(frozen=True)
+class Policy:
+    """Where outbound calls may go, and how long they may take."""
+
+    #: Only global addresses (production); False where the gateway itself is on loopback.
+    global_only: bool
+    allowed_hosts: frozenset = frozenset()
+    allowed_networks: tuple = ()
+    deadline_s: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> Policy:
+        hosts, networks = set(), []
+        for item in str(settings.get("GATEWAY_OUTBOUND_ALLOW") or "").split(","):
+            item = item.strip().lower()
+            if not item:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                hosts.add(item.rstrip("."))
+        public = urlsplit(settings["GATEWAY_PUBLIC_URL"]).hostname or ""
+        return cls(
+            global_only=not _is_loopback(public),
+            allowed_hosts=frozenset(hosts),
+            allowed_networks=tuple(networks),
+            deadline_s=float(settings.get("GATEWAY_OUTBOUND_DEADLINE") or 5.0),
+        )
+
+    def allows(self, host: str, address: str) -> bool:
+        """Whether a connection to ``host`` may use the resolved ``address``."""
+        if not self.global_only or host.lower().rstrip(".") in self.allowed_hosts:
+            return True
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        if any(ip in network for network in self.allowed_networks):
+            return True
+        return ip.is_global and not ip.is_multicast
+
+
+class Refused(OSError):
+    """A connection the policy does not allow (the address is named in the log only)."""
+
+
+class _Call:
+    """One outbound call: its deadline, and the sockets to cut when the deadline passes."""
+
+    def __init__(self, policy: Policy):
+        self.policy = policy
+        self.ends_at = time.monotonic() + policy.deadline_s
+        self.expired = False
+        self.refused: str | None = None
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(policy.deadline_s, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self) -> float:
+        return max(0.01, self.ends_at - time.monotonic())
+
+    def connect(self, host: str, port: int, timeout, options) -> socket.socket:
+        """Resolve ``host``, refuse any address the policy does not allow, and connect to
+        an allowed one: the address checked is the address used."""
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        for *_, sockaddr in found:
+            if not self.policy.allows(host, sockaddr[0]):
+                self.refused = f"{host} resolves to {sockaddr[0]}"
+                raise Refused(f"the address of {host} is not allowed")
+        error: OSError | None = None
+        for family, kind, proto, _, sockaddr in found:
+            sock = socket.socket(family, kind, proto)
+            try:
+                for option in options or ():
+                    sock.setsockopt(*option)
+                limit = self.remaining() if timeout is None else min(timeout, self.remaining())
+                sock.settimeout(limit)
+                sock.connect(sockaddr)
+            except OSError as exc:
+                sock.close()
+                error = exc
+                continue
+            with self._lock:
+                # A duplicate: TLS takes the original over; cutting the duplicate cuts both.
+                self._sockets.append(sock.dup())
+            return sock
+        raise error or OSError(f"{host} could not be reached")
+
+    def _expire(self) -> None:
+        self.expired = True
+        with self._lock:
+            for sock in self._sockets:
+                with suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+
+class _Checked:
+    """A urllib3 connection that connects through the call's checks."""
+
+    def __init__(self, *args, call: _Call, **kwargs):
+        self._call = call
+        super().__init__(*args, **kwargs)
+
+    def _new_conn(self):
+        from urllib3.exceptions import NewConnectionError
+
+        try:
+            return self._call.connect(self._dns_host, self.port, self.timeout, self.socket_options)
+        except OSError as exc:
+            raise NewConnectionError(self, f"no connection: {type(exc).__name__}") from exc
+
+
+class _CheckedHTTP(_Checked, HTTPConnection):
+    pass
+
+
+class _CheckedHTTPS(_Checked, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTP
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPS
+
+
+class _Pools(PoolManager):
+    def __init__(self, call: _Call, **kwargs):
+        super().__init__(**kwargs)
+        self._call = call
+        self.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+    def _new_pool(self, scheme, host, port, request_context=None):
+        context = dict(self.connection_pool_kw if request_context is None else request_context)
+        context["call"] = self._call  # handed on to each connection the pool makes
+        return super()._new_pool(scheme, host, port, context)
+
+
+class TooLarge(requests.RequestException):
+    """The answer is longer than ``MAX_BYTES``."""
+
+
+class _Adapter(HTTPAdapter):
+    """Every request of the call through its pools; every answer read whole, within the
+    deadline and the size limit (so no caller can forget either)."""
+
+    def __init__(self, call: _Call):
+        self._call = call
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, connections, maxsize, block=False, **kwargs):
+        self.poolmanager = _Pools(
+            self._call, num_pools=connections, maxsize=maxsize, block=block, **kwargs
+        )
+
+    def send(self, request, stream=False, timeout=None, **kwargs):
+        limit = self._call.remaining()
+        reply = super().send(request, stream=True, timeout=(min(3.05, limit), limit), **kwargs)
+        try:
+            length = reply.headers.get("Content-Length")
+            if length and length.isdigit() and int(length) > MAX_BYTES:
+                raise TooLarge("the answer is too large")
+            body = reply.raw.read(MAX_BYTES + 1, decode_content=True)
+        except (Urllib3Error, OSError) as exc:
+            raise requests.ConnectionError(f"the answer broke off: {type(exc).__name__}") from None
+        finally:
+            reply.close()
+        if len(body) > MAX_BYTES:
+            raise TooLarge("the answer is too large")
+        reply._content, reply._content_consumed = body, True
+        return reply
+
+
+class Outbound:
+    """The client of every call to an LMS or identity provider (one per app)."""
+
+    def __init__(self, policy: Policy):
+        self.policy = policy
+
+    @contextmanager
+    def session(self, what: str, http: requests.Session | None = None, *, hops: bool = False):
+        """A requests session (or ``http``, e.g. authlib's OAuth2Session) whose calls go
+        through this policy: checked addresses, no cookies, one deadline, and no redirect
+        (``hops``: the caller follows them itself, checking each). ``what`` names the call
+        in the log."""
+        call = _Call(self.policy)
+        http = http or requests.Session()
+        http.cookies.set_policy(NoCookies())
+        http.headers["User-Agent"] = "cocalc-gateway"
+        if not hops:
+            http.hooks["response"].append(_refuse_redirect)
+        # Direct connections only: a proxy would connect for us, past the address check.
+        http.trust_env = False
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            http.verify = bundle
+        adapter = _Adapter(call)
+        http.mount("http://", adapter)
+        http.mount("https://", adapter)
+        try:
+            yield http
+        except requests.RequestException as exc:
+            _log_failure(what, call, exc)
+            raise
+        finally:
+            call.close()
+            adapter.close()
+
+    def call(self, method: str, url: str, what: str, *, ok=(200,), **kwargs):
+        """Send one request; return (reply, body), or raise BadGateway (one message).
+
+        A redirect is followed (at most ``MAX_HOPS``) only to a URL that passes the same
+        rules (``check_url``, and the address check of every connection); credentials are
+        not sent on to another origin."""
+        failed = BadGateway(f"the other side's {what} {FAILED}")
+        try:
+            with self.session(f"{what} {url}", hops=True) as http:
+                for _ in range(MAX_HOPS + 1):
+                    reply = http.request(method, url, allow_redirects=False, **kwargs)
+                    if not reply.is_redirect:
+                        break
+                    url, method, kwargs = _next_hop(reply, url, method, kwargs)
+                else:
+                    log.warning("outbound call redirected too often: %s", what)
+                    raise failed
+        except (requests.RequestException, BadRequest):
+            raise failed from None
+        if reply.status_code not in ok:
+            log.warning("outbound call refused: %s %s: HTTP %s", what, url, reply.status_code)
+            raise failed
+        return reply, reply.content
+
+    def get_json(self, url: str, what: str, **kwargs):
+        _, body = self.call("GET", url, what, **kwargs)
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError):
+            log.warning("outbound call answered no JSON: %s %s", what, url)
+            raise BadGateway(
+                f"the other side's {what} could not be reached or did not answer as it should"
+            ) from None
+
+
+def _refuse_redirect(reply, *args, **kwargs):
+    if reply.is_redirect:
+        raise requests.TooManyRedirects("a redirect, which this call does not follow")
+
+
+def _next_hop(reply, url: str, method: str, kwargs: dict):
+    """Where a redirect goes, checked like the first URL; what the next request sends."""
+    target = check_url(urljoin(url, reply.headers["Location"]), "redirect")
+    if _origin(target) != _origin(url):  # no credentials to another site
+        headers = {k: v for k, v in (kwargs.get("headers") or {}).items()}
+        headers.pop("Authorization", None)
+        kwargs = {**kwargs, "headers": headers}
+    if reply.status_code in (307, 308):
+        return target, method, kwargs
+    return target, "GET", {k: v for k, v in kwargs.items() if k not in ("data", "json")}
+
+
+def _origin(url: str) -> tuple:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
+
+
+def _log_failure(what: str, call: _Call, exc: Exception) -> None:
+    if call.refused:
+        reason = f"address not allowed ({call.refused})"
+    elif call.expired:
+        reason = f"over the {call.policy.deadline_s:g} s deadline"
+    else:
+        reason = type(exc).__name__
+    log.warning("outbound call failed: %s: %s", what, reason)
