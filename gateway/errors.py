@@ -7,6 +7,7 @@
      +-- NotFound (404)
      +-- Conflict (409)           the request clashes with state it cannot change
      +-- Gone (410)               a launch link used before, or expired
+     +-- TooManyRequests (429)    a client (or host) over its limit; says when to retry
      +-- BadGateway (502)         a service of the host's (an LMS) did not answer as it should
      +-- ServiceBusy (503)        another request holds the user's set-up lock for too long
 
@@ -67,6 +68,16 @@ class Gone(GatewayError):
     """Raised for a launch link or page that was used up or has expired."""
 
     status, code, title = 410, "expired", "This launch has expired"
+
+
+class TooManyRequests(GatewayError):
+    """Raised when a client or a host is over a rate limit; ``retry_after`` in seconds."""
+
+    status, code, title = 429, "too_many_requests", "Too many requests"
+
+    def __init__(self, message: str, *, retry_after: int, host_origins=None):
+        super().__init__(message, host_origins=host_origins)
+        self.retry_after = retry_after
 
 
 class BadGateway(GatewayError):

@@ -200,6 +200,10 @@ class CoCalcConnector:
         self._found.wait(timeout)
         return self.client
 
+    def known_key_is_admin(self) -> bool | None:
+        """What ``key_is_admin`` found, without asking CoCalc (None: not known yet)."""
+        return self._admin if self._admin_checked else None
+
     def key_is_admin(self) -> bool | None:
         """Check once whether the key is a site admin's (None: the dialect cannot tell)."""
         if not self._admin_checked:

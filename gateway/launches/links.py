@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import hosts, provisioning
@@ -54,11 +54,15 @@ def from_token(gw: Gateway, request: LaunchRequest, *, place: Place = Place.FRAM
     try:
         issued = _warm(gw, request, used, place)
         if issued is None:
-            refuse_replay(gw, request.host.id, request.jti, request.host.origins)
-            provisioned = provisioning.provision(gw, request.host, request.profile, request.context)
-            issued = embed.create(
-                gw, request.host, provisioned, request.path, used=used, place=place
-            )
+            claim_jti(gw, used, request.host.origins)
+            try:
+                provisioned = provisioning.provision(
+                    gw, request.host, request.profile, request.context
+                )
+                issued = embed.create(gw, request.host, provisioned, request.path, place=place)
+            except BaseException:
+                release_jti(gw, used)  # nothing came of it: the same token may try again
+                raise
     except Exception:
         LAUNCHES.labels("token", "failed").inc()
         raise
@@ -66,17 +70,26 @@ def from_token(gw: Gateway, request: LaunchRequest, *, place: Place = Place.FRAM
     return issued
 
 
-# Built once: building the expression cost more than running it.
-USED_JTI = select(UsedTokenId.jti).where(
-    UsedTokenId.host_id == bindparam("host_id"), UsedTokenId.jti == bindparam("jti")
-)
+def claim_jti(gw: Gateway, used: dict, origins) -> None:
+    """Record a launch token's ``jti`` before any work: of two uses at once (a replay
+    racing the first use), exactly one gets past this, before anything is provisioned."""
+    try:
+        gw.db.write((insert(UsedTokenId), used))
+    except IntegrityError:
+        raise Unauthorized(
+            "this launch token has already been used", host_origins=origins
+        ) from None
 
 
-def refuse_replay(gw: Gateway, host_id: str, jti: str, origins) -> None:
-    """Refuse a launch token whose ``jti`` was used before, before any work is done."""
-    seen = gw.db.fetch(USED_JTI, {"host_id": host_id, "jti": jti})
-    if seen is not None:
-        raise Unauthorized("this launch token has already been used", host_origins=origins)
+def release_jti(gw: Gateway, used: dict) -> None:
+    gw.db.write(
+        (
+            delete(UsedTokenId).where(
+                UsedTokenId.host_id == used["host_id"], UsedTokenId.jti == used["jti"]
+            ),
+            None,
+        )
+    )
 
 
 def _warm(gw: Gateway, request: LaunchRequest, used: dict, place: Place) -> Issued | None:
@@ -163,6 +176,11 @@ def peek_handoff(gw: Gateway, key: str) -> PendingLink:
             )
         user = session.get(HostUser, row.user_id)
         project = session.get(UserProject, row.user_project_id)
+        if user is None or project is None:  # erased since the link was made
+            raise Gone(
+                "this launch link no longer works; ask the site for a new one",
+                host_origins=host.origins,
+            )
     profile = UserProfile(user.external_id, user.email, user.first_name, user.last_name)
     provisioned = provisioning.Provisioned(
         user.id, project.id, user.account_id, project.project_id, False

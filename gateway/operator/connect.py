@@ -7,7 +7,10 @@ without those endpoints (the API v1 era) gets the seed documents' way: the sign-
 ``/app?get_api_key=cocalc-gateway``, whose answer redirects to
 ``https://authenticated/?api_key=…`` (read from the ``Location`` header, never followed).
 
-Only this command's own session holds the cookie; nothing is stored.
+Only this command's own session holds the cookie; nothing is stored. The operator's
+password goes only to the origin of ``--url``, over https (plain http only on this
+machine), and never along a redirect: a page or a redirect that names another site gets
+an error, not the credentials.
 """
 
 from __future__ import annotations
@@ -40,19 +43,41 @@ def _json(reply: requests.Response):
         return None
 
 
+def _origin(url: str) -> tuple:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
+
+
+def _post(http: requests.Session, url: str, **kwargs) -> requests.Response:
+    """POST credentials (or a session that holds them) without following any redirect."""
+    reply = http.post(url, allow_redirects=False, timeout=TIMEOUT, **kwargs)
+    if reply.is_redirect:
+        raise ConnectError(
+            f"{url} answered with a redirect; give --url CoCalc's own address "
+            "(the password is never sent on along a redirect)"
+        )
+    return reply
+
+
+def check_base(base_url: str) -> str:
+    """The base URL the password may go to: https, or plain http on this machine."""
+    base = base_url.rstrip("/")
+    parts = urlsplit(base)
+    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        raise ConnectError("--url must be https (plain http only on this machine)")
+    return base
+
+
 def _current(http: requests.Session, base: str, email: str, password: str):
     """The current API's way; None when the server has no such endpoints."""
-    reply = http.post(
-        f"{base}/api/v2/auth/sign-in", json={"email": email, "password": password}, timeout=TIMEOUT
-    )
+    reply = _post(http, f"{base}/api/v2/auth/sign-in", json={"email": email, "password": password})
     answer = _json(reply)
     if reply.status_code == 404 or not isinstance(answer, dict):
         return None
     if answer.get("error"):
         raise ConnectError(f"CoCalc refused the sign-in: {answer['error']}")
-    made = http.post(
-        f"{base}/api/v2/api-keys", json={"action": "create", "name": APP_NAME}, timeout=TIMEOUT
-    )
+    made = _post(http, f"{base}/api/v2/api-keys", json={"action": "create", "name": APP_NAME})
     answer = _json(made)
     if made.status_code == 404 or not isinstance(answer, dict):
         return None
@@ -72,11 +97,15 @@ def _get_api_key(http: requests.Session, base: str, email: str, password: str) -
     found = FORM.search(page.text) if page.status_code == 200 else None
     if found is None:
         raise ConnectError("this CoCalc offers neither /api/v2/api-keys nor a get_api_key sign-in")
+    action = urljoin(page.url, unescape(found.group(1)))
+    if _origin(page.url) != _origin(base) or _origin(action) != _origin(base):
+        raise ConnectError(
+            f"CoCalc's sign-in form posts to {_origin(action)[1]}, not to {_origin(base)[1]}: "
+            "the password goes only to --url's own site"
+        )
+    # The answer is a redirect to https://authenticated/?api_key=…: read, never followed.
     reply = http.post(
-        urljoin(page.url, unescape(found.group(1))),
-        data={"email": email, "password": password},
-        allow_redirects=False,
-        timeout=TIMEOUT,
+        action, data={"email": email, "password": password}, allow_redirects=False, timeout=TIMEOUT
     )
     location = reply.headers.get("Location", "")
     if urlsplit(location).netloc != "authenticated":
@@ -88,7 +117,7 @@ def _get_api_key(http: requests.Session, base: str, email: str, password: str) -
 
 
 def obtain_key(base_url: str, email: str, password: str) -> Connected:
-    base = base_url.rstrip("/")
+    base = check_base(base_url)
     with requests.Session() as http:
         try:
             return _current(http, base, email, password) or _get_api_key(

@@ -1,10 +1,8 @@
 """``cocalc-gateway doctor``: every check, in the order an operator would fix them, and
 ``--fix`` for the site settings an admin key may set. ``/readyz`` runs the same checks
-(all but the synthetic launch), cached for a minute."""
+(all but the synthetic launch) in the background (``readiness``)."""
 
 from __future__ import annotations
-
-import time
 
 from ..cocalc import CoCalcError
 from ..context import Gateway
@@ -12,22 +10,25 @@ from . import cocalc_checks as cocalc
 from . import gateway_checks as gateway
 from .findings import FAIL, OK, Finding
 
-#: What makes the gateway unable to serve at all (``/readyz`` answers 503 for these).
-CRITICAL = frozenset({"database", "dialect"})
-READYZ_CACHE_S = 60.0
-
 
 def _safe(name: str, check, *args) -> Finding:
     """Run one check; one that breaks (the database is down, say) fails alone, by name."""
     try:
         return check(*args)
     except Exception as exc:  # a doctor reports; it does not crash on what it diagnoses
-        return Finding(name, FAIL, f"could not be checked ({type(exc).__name__})")
+        return _broken(name, exc)
+
+
+def _broken(name: str, exc: Exception) -> Finding:
+    return Finding(name, FAIL, f"could not be checked ({type(exc).__name__})")
 
 
 def run(gw: Gateway, *, synthetic: bool = True) -> list[Finding]:
     findings = [_safe("cocalc_https", cocalc.reachable, gw), _safe("dialect", cocalc.dialect, gw)]
-    settings, read = cocalc.read_settings(gw)
+    try:
+        settings, read = cocalc.read_settings(gw)
+    except Exception as exc:  # a transport error that is no CoCalcError fails this check alone
+        settings, read = None, _broken("site_settings", exc)
     findings += [
         _safe("api_key", cocalc.admin_key, gw, settings),
         read,
@@ -35,6 +36,7 @@ def run(gw: Gateway, *, synthetic: bool = True) -> list[Finding]:
         _safe("dns", cocalc.dns, gw, settings),
         _safe("samesite_remember_me", cocalc.samesite, gw, settings),
         _safe("gateway_https", gateway.public_url, gw),
+        _safe("proxy", gateway.proxy, gw),
         _safe("database", gateway.database, gw),
     ]
     if synthetic:
@@ -61,17 +63,4 @@ def apply(gw: Gateway, finding: Finding) -> Finding:
     return Finding(name, OK, f"set to {value!r}{after}", restart=finding.restart)
 
 
-def for_readyz(gw: Gateway) -> tuple[bool, list[Finding]]:
-    """The checks of ``/readyz``: ready unless a critical one fails; cached per process."""
-    memo = gw.memo.setdefault("readyz", {})
-    cached = memo.get("findings")
-    if cached and time.monotonic() - cached[0] < READYZ_CACHE_S:
-        findings = cached[1]
-    else:
-        findings = run(gw, synthetic=False)
-        memo["findings"] = (time.monotonic(), findings)
-    ready = not any(f.failed and f.name in CRITICAL for f in findings)
-    return ready, findings
-
-
-__all__ = ["FAIL", "OK", "Finding", "apply", "fixes", "for_readyz", "healthy", "run"]
+__all__ = ["FAIL", "OK", "Finding", "apply", "fixes", "healthy", "run"]

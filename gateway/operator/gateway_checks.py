@@ -4,6 +4,7 @@ of a throw-away user from start to the sign-in page, cleaned up afterwards."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import secrets
 
 import requests
@@ -14,7 +15,7 @@ from ..cocalc import CoCalcError
 from ..context import Gateway
 from ..errors import GatewayError
 from ..provisioning import lifecycle, tokens
-from ..store import migrate
+from ..store import migrate, state
 from .cocalc_checks import PROBE_TIMEOUT_S, https_on_443, is_loopback
 from .findings import FAIL, OK, WARN, Finding
 
@@ -33,6 +34,12 @@ def public_url(gw: Gateway) -> Finding:
     )
 
 
+@functools.cache
+def _head() -> str:
+    """The newest migration (read from its files once: readiness probes ask every time)."""
+    return ScriptDirectory.from_config(migrate.alembic_config(None)).get_current_head()
+
+
 def database(gw: Gateway) -> Finding:
     try:
         revision = migrate.current(gw.db.engine)
@@ -43,7 +50,7 @@ def database(gw: Gateway) -> Finding:
             f"cannot be reached ({type(exc).__name__})",
             "check DATABASE_URL and that the database server runs",
         )
-    head = ScriptDirectory.from_config(migrate.alembic_config(None)).get_current_head()
+    head = _head()
     if revision != head:
         return Finding(
             "database",
@@ -52,6 +59,25 @@ def database(gw: Gateway) -> Finding:
             "run: cocalc-gateway db upgrade",
         )
     return Finding("database", OK, f"reachable, at revision {head}")
+
+
+def proxy(gw: Gateway) -> Finding:
+    """Requests that carry forwarding headers while no proxy is trusted: every client then
+    looks like the proxy (often 127.0.0.1), and the gateway cannot tell them apart."""
+    seen = state.load(gw.db, state.FORWARDED_WITHOUT_PROXY)
+    hops = int(gw.settings.get("GATEWAY_PROXY_FIX") or 0)
+    if hops == 0 and seen:
+        return Finding(
+            "proxy",
+            FAIL,
+            f"requests arrive with {seen['header']} (last at {seen['at']}), but no proxy is "
+            "trusted: every client looks like the proxy's address",
+            "set GATEWAY_PROXY_FIX to the number of proxies in front and "
+            "GATEWAY_TRUSTED_PROXIES to their networks",
+        )
+    if hops:
+        return Finding("proxy", OK, f"{hops} trusted proxy hop(s) in front")
+    return Finding("proxy", OK, "no proxy in front, and no request said otherwise")
 
 
 def _sign_in_page(gw: Gateway, user_id: int, account_id: str, project_id: str) -> str:

@@ -8,6 +8,9 @@ from sqlalchemy.exc import IntegrityError
 from .database import Database
 from .models import GatewayState, utcnow
 
+#: A request came with forwarding headers while no proxy was trusted (``web.forwarding``).
+FORWARDED_WITHOUT_PROXY = "forwarded_without_proxy"
+
 
 def load(db: Database, name: str) -> dict | None:
     row = db.fetch(select(GatewayState.value).where(GatewayState.name == name))

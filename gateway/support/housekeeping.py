@@ -32,7 +32,7 @@ def run_once(gw) -> dict[str, int]:
     """Run every task once; a failing task is logged and the others still run."""
     from .. import launches  # noqa: F401  (the tasks register themselves on import)
     from ..provisioning import staff, tokens  # noqa: F401
-    from ..ways_in import exchanges  # noqa: F401
+    from ..ways_in import exchanges, limits  # noqa: F401
     from ..ways_in.sso import sessions  # noqa: F401
 
     done = {}

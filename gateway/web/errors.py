@@ -87,16 +87,21 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(GatewayError)
     def gateway_error(exc: GatewayError):
         log.info("request refused: %s %s (%s)", exc.status, exc.code, exc.message)
-        return render_error(
-            exc.status,
-            exc.code,
-            exc.title,
-            exc.message,
-            field=exc.field,
-            retry=exc.status >= 500,
-            host_origins=exc.host_origins,
-            back_url=exc.back_url,
+        response = make_response(
+            render_error(
+                exc.status,
+                exc.code,
+                exc.title,
+                exc.message,
+                field=exc.field,
+                retry=exc.status >= 500,
+                host_origins=exc.host_origins,
+                back_url=exc.back_url,
+            )
         )
+        if getattr(exc, "retry_after", None):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(CoCalcError)
     def cocalc_error(exc: CoCalcError):

@@ -9,17 +9,25 @@ import os
 from flask import Blueprint, Response, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
+from ..context import gateway
 from ..errors import Forbidden
+from . import forwarding
 
 bp = Blueprint("metrics", __name__)
 
 
 def has_metrics_access() -> bool:
-    """Tell whether this request may read metrics: the bearer token, or an allowed network."""
+    """Tell whether this request may read metrics: the bearer token, or an allowed network
+    (never for a request whose forwarding headers no trusted proxy applied: see
+    ``forwarding``)."""
     token = current_app.config.get("GATEWAY_METRICS_TOKEN")
     header = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(header.encode(), f"Bearer {token}".encode()):
         return True
+    forwarded = forwarding.untrusted_forwarding()
+    if forwarded:
+        forwarding.note(gateway(), forwarded)
+        return False
     try:
         client = ipaddress.ip_address(request.remote_addr or "")
     except ValueError:

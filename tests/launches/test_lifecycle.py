@@ -120,3 +120,56 @@ def test_pages_and_warm_launches_render_while_cocalc_is_down(sqlite_url):
     concurrency.wait_idle()
     for each in (first, fresh):
         each.extensions["db"].dispose()
+
+
+def test_two_replays_at_once_of_an_unused_token_provision_once(sim, database_url, monkeypatch):
+    """The replay check and the record are one step: of two uses racing, one is refused
+    before any work (it never reaches provisioning)."""
+    import threading
+
+    from gateway import provisioning
+
+    provisioned = []
+    real = provisioning.provision
+    monkeypatch.setattr(
+        provisioning, "provision", lambda *a, **k: provisioned.append(1) or real(*a, **k)
+    )
+    app = make_app(sim, database_url)
+    gw = app.extensions["gateway"]
+    host, secret = hosts.add(gw, "Course", ["https://lms.example.edu"])
+    token = mint(host.id, secret, sub="racer")
+    sim.configure(latency_ms=300)  # a cold launch takes a while: the two overlap
+    statuses = []
+
+    def use():
+        statuses.append(launch(app.test_client(), token).status_code)
+
+    threads = [threading.Thread(target=use) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [303, 401]
+    assert provisioned == [1]
+    app.extensions["db"].dispose()
+
+
+def test_a_token_whose_launch_failed_may_try_again(client, host, sim):
+    token = mint(host.id, host.secret, sub="unlucky")
+    sim.fault(sim.endpoint("create_account", "v2/auth/sign-up"), "html502", count=5)
+    assert launch(client, token).status_code in (502, 503)
+    sim.reset()
+    assert launch(client, token).status_code == 303
+    assert launch(client, token).status_code == 401
+
+
+def test_a_one_time_link_of_a_user_erased_meanwhile_is_gone(client, host, gw, sim):
+    from gateway.store.models import HostUser
+
+    url = api(client, host.secret, {"user": {"id": "erased"}}).get_json()["url"]
+    concurrency.wait_idle()
+    with gw.db.begin() as session:
+        session.execute(delete(HostUser))
+    reply = client.get(url.removeprefix("http://127.0.0.1"))
+    assert reply.status_code in (404, 410)  # gone with its user (PostgreSQL cascades: 404)
+    assert "Traceback" not in reply.get_data(as_text=True)

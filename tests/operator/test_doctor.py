@@ -115,3 +115,17 @@ def test_text_output_names_each_check(app, sim):
     assert result.exit_code == 1
     for line in ("[FAIL] iframe_comm_hosts", "[FAIL] dns", "[ok  ] database", "do: "):
         assert line in result.output
+
+
+def test_a_transport_error_that_is_no_cocalc_error_fails_its_check_alone(app, gw, monkeypatch):
+    import requests
+
+    def broken(*args, **kwargs):
+        raise requests.exceptions.ChunkedEncodingError("the connection broke mid-answer")
+
+    monkeypatch.setattr(type(gw.cocalc), "site_settings", broken)
+    found, _, code = findings(app, "--no-launch")
+    assert code == 1
+    assert found["site_settings"]["status"] == "fail"
+    assert "ChunkedEncodingError" in found["site_settings"]["detail"]
+    assert found["database"]["status"] == "ok"  # the other checks still ran

@@ -25,7 +25,7 @@ from urllib.parse import urlencode, urlsplit
 from ...context import Gateway
 from ...errors import BadRequest, Forbidden
 from ...launches.keys import digest
-from .. import exchanges
+from .. import exchanges, limits
 from . import platforms
 
 MAX_HINT = 4096
@@ -68,10 +68,13 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def start(gw: Gateway, params, *, launch_url: str, gateway_base: str, framed: bool) -> LoginAnswer:
+def start(
+    gw: Gateway, params, *, launch_url: str, gateway_base: str, framed: bool, client: str | None
+) -> LoginAnswer:
     """Check a login request, record its state, and say where the browser goes next.
 
-    ``framed``: the login arrived in a frame (Fetch Metadata, or a browser without it).
+    ``framed``: the login arrived in a frame (Fetch Metadata, or a browser without it);
+    ``client``: the address it came from (a client may start only so many).
     """
     platform = platforms.find(gw, _text(params, "iss", required=True), params.get("client_id"))
     login_hint = _text(params, "login_hint", required=True)
@@ -86,6 +89,7 @@ def start(gw: Gateway, params, *, launch_url: str, gateway_base: str, framed: bo
         raise BadRequest("lti_storage_target is not a frame name", field="lti_storage_target")
     if not framed:
         storage_target = None  # no platform window to keep it: the cookie binds alone
+    limits.sign_in_started(gw, client, platform.host_id)
     nonce, binding = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     state = exchanges.create(
         gw,

@@ -73,6 +73,7 @@ def start_login():
         launch_url=public_url("lti.launch"),
         gateway_base=_base(),
         framed=_framed(),
+        client=request.remote_addr,
     )
     if answer.storage_target:
         settings = {

@@ -26,7 +26,7 @@ from ...launches.keys import digest
 from ...provisioning.profile import UserProfile
 from ...store.models import Host
 from ...store.sso_tables import SsoProvider
-from .. import exchanges
+from .. import exchanges, limits
 from ..identity import profile_from_claims
 from ..request import clean_path
 from . import providers, validation
@@ -51,9 +51,14 @@ class Started:
     cookie: str  # the signed reference the browser keeps
 
 
-def start(gw: Gateway, host_id: str, path, *, redirect_uri: str, provider_id=None) -> Started:
+def start(
+    gw: Gateway, host_id: str, path, *, redirect_uri: str, provider_id=None, client=None
+) -> Started:
+    """Record a sign-in's state and build its authorization request; ``client``: the
+    address it came from (a client may start only so many)."""
     provider = providers.for_host(gw, host_id, provider_id)
     path = clean_path(path)
+    limits.sign_in_started(gw, client, host_id)
     verifier, nonce, binding = (secrets.token_urlsafe(48) for _ in range(3))
     state = exchanges.create(
         gw,

@@ -61,6 +61,7 @@ def login(host_id):
         request.args.get("path"),
         redirect_uri=public_url("sso.callback"),
         provider_id=request.args.get("provider"),
+        client=request.remote_addr,
     )
     response = redirect(started.authorization_url, 302)
     _cookie(

@@ -1,0 +1,100 @@
+"""Readiness, one definition for ``/readyz`` and its metrics.
+
+*Ready* is a statement about this instance: it can serve pages, because its database
+answers and is migrated (its configuration was checked at start-up, or it would not run).
+CoCalc's state is reported beside that, never in it: embed pages and warm launches work
+while CoCalc is down, so a load balancer that dropped every gateway on a CoCalc outage
+would turn a partial outage into a full one. What ``doctor`` finds (all but its synthetic
+launch) makes the body say ``degraded`` with the failing findings, for an operator's alert.
+
+The findings are refreshed in the background, at most once a minute and one refresh at a
+time, however many probes arrive: a probe never waits on CoCalc (only the very first one
+waits briefly for the first refresh).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from prometheus_client import Gauge
+
+from ..context import Gateway
+from ..support import concurrency
+from . import doctor, gateway_checks
+from .findings import Finding
+
+REFRESH_S = 60.0
+FIRST_WAIT_S = 3.0
+READY, DEGRADED, UNAVAILABLE = "ready", "degraded", "unavailable"
+
+CHECKS = Gauge(
+    "gateway_doctor_check_ok",
+    "Whether each doctor check passes (1) or fails (0), as /readyz last found",
+    ["check"],
+    multiprocess_mode="mostrecent",
+)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    status: str
+    instance: Finding
+    findings: list[Finding] | None  # None: not checked yet
+
+    @property
+    def http_status(self) -> int:
+        return 503 if self.status == UNAVAILABLE else 200
+
+    @property
+    def failing(self) -> list[Finding]:
+        return [f for f in self.findings or [] if f.failed]
+
+
+class _Findings:
+    """The latest findings of one app, and the one refresh that may be running."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.found: list[Finding] | None = None
+        self.at = 0.0
+        self.refreshing = False
+
+    def latest(self, gw: Gateway) -> list[Finding] | None:
+        with self.lock:
+            stale = self.found is None or time.monotonic() - self.at > REFRESH_S
+            start = stale and not self.refreshing
+            if start:
+                self.refreshing = True
+        if start:
+            concurrency.submit("readiness checks", lambda: self._refresh(gw))
+        if self.found is None:
+            self.done.wait(FIRST_WAIT_S)
+        return self.found
+
+    def _refresh(self, gw: Gateway) -> None:
+        try:
+            found = doctor.run(gw, synthetic=False)
+            for finding in found:
+                CHECKS.labels(finding.name).set(0 if finding.failed else 1)
+            with self.lock:
+                self.found, self.at = found, time.monotonic()
+        finally:
+            with self.lock:
+                self.refreshing = False
+            self.done.set()
+
+
+def readiness(gw: Gateway) -> Readiness:
+    """Whether this instance can serve, and what the doctor last found beside it."""
+    instance = gateway_checks.database(gw)
+    findings = gw.memo.setdefault("readiness", _Findings()).latest(gw)
+    if instance.failed:
+        status = UNAVAILABLE
+    elif findings and any(f.failed for f in findings):
+        status = DEGRADED
+    else:
+        status = READY
+    return Readiness(status, instance, findings)
