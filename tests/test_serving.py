@@ -192,3 +192,22 @@ def test_slow_and_idle_clients_do_not_starve_normal_requests(environment):
     p99 = timings[int(len(timings) * 0.99)]
     assert statuses.count(200) == len(statuses) and len(statuses) > 100
     assert p99 < 1.0, f"p99 {p99:.2f} s over {len(timings)} requests"
+
+
+def test_two_sqlite_writers_in_one_gevent_worker_do_not_stall_it(tmp_path):
+    """SQLite's own busy wait sleeps in C, where gevent cannot switch: a writer waiting
+    for the lock stalled the whole worker, the lock's holder included, for 30 s. The
+    gateway waits in Python instead (``store.database._begin_immediate``)."""
+    import json
+
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.serving.sqlite_writers", str(tmp_path / "g.sqlite3")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["writers"]["first"] == "ok" and found["writers"]["second"].startswith("ok")
+    assert found["longest_stall_s"] < 0.25, found

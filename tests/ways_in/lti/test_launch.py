@@ -254,3 +254,12 @@ def test_garbage_posted_with_a_seen_state_does_not_spoil_the_launch(lti, agent):
     )
     assert spoiled.status_code == 401
     assert "/embed/" in agent.post(unescape(action), fields).url
+
+
+def test_the_claims_that_wait_for_platform_storage_are_encrypted(lti):
+    from sqlalchemy import select
+
+    attackers_continuation(lti)
+    with lti.gw.db.read() as session:
+        waiting = session.scalars(select(Exchange.data).where(Exchange.kind == "bound")).all()
+    assert waiting and all("mallory" not in json.dumps(data) for data in waiting)

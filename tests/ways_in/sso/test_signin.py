@@ -240,3 +240,69 @@ def test_the_notebook_page_hands_out_its_sign_in_once(fresh):
     again = agent.http.get(page.url, headers=TOP_LEVEL)
     assert again.status_code == 200 and 'id="sign-out"' in again.text
     assert "auth_token" not in again.text  # a reload: CoCalc's own cookie is in the browser
+
+
+def test_a_browser_holds_a_session_per_host(fresh):
+    """Signing in to a second host leaves the first session as it was."""
+    from gateway import hosts
+    from gateway.ways_in.sso import providers
+
+    with fresh.app.app_context():
+        second, _ = hosts.add(fresh.gw, "Second portal", [])
+        providers.add(
+            fresh.gw,
+            second.id,
+            issuer=fresh.op.issuer,
+            client_id=fresh.op.client_id,
+            client_secret=fresh.op.client_secret,
+        )
+    agent = Agent()
+    first = sign_in(fresh, agent)
+    other = agent.open(f"{fresh.url}/sso/{second.id}/login")
+    assert other.url.endswith(f"/sso/{second.id}/notebooks")
+    names = {c.name for c in agent.http.cookies}
+    assert {sessions.cookie_name(fresh.host.id), sessions.cookie_name(second.id)} <= names
+    mine = agent.http.get(fresh.url + f"/sso/{fresh.host.id}/notebooks", allow_redirects=False)
+    assert mine.status_code == 200  # still signed in to the first host
+    again = agent.http.get(first.url, headers=TOP_LEVEL)
+    assert again.status_code == 200 and 'id="sign-out"' in again.text
+
+
+def test_sign_out_ends_every_page_the_session_opened_at_once(fresh):
+    import threading
+
+    from gateway.launches.keys import digest
+    from gateway.store.models import Launch, utcnow
+
+    agent = Agent()
+    agent.open(fresh.login_url())
+    opened = []
+
+    def open_one(n):
+        reply = agent.http.post(
+            fresh.url + f"/sso/{fresh.host.id}/open",
+            data={"context": "", "path": f"page-{n}.md"},
+            headers={"Sec-Fetch-Site": "same-origin"},
+            allow_redirects=False,
+        )
+        opened.append(reply.status_code)
+
+    threads = [threading.Thread(target=open_one, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert opened == [303] * 6
+    ours = digest(agent.http.cookies.get(sessions.cookie_name(fresh.host.id)))
+    out = agent.http.post(
+        fresh.url + "/sso/logout",
+        data={"host": fresh.host.id},
+        headers={"Sec-Fetch-Site": "same-origin"},
+        allow_redirects=False,
+    )
+    assert out.status_code in (200, 303)
+    with fresh.gw.db.read() as session:
+        pages = session.execute(select(Launch).where(Launch.binding_digest == ours)).scalars()
+        pages = pages.all()
+        live = [p for p in pages if p.expires_at > utcnow() or p.token_encrypted]
+    assert len(pages) == 6 and live == []
