@@ -30,8 +30,7 @@ def limited(sim, database_url):
         token_url=LMS + "/token",
         jwks_url=LMS + "/jwks",
     )
-    for ready in app_lifetime(app):
-        yield ready
+    yield from app_lifetime(app)
 
 
 def login(app, address: str):
