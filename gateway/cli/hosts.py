@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from .. import hosts as service
 from ..context import gateway
+from ..launches import sites
 from .common import clear_errors, echo_json
 
 
@@ -37,7 +38,16 @@ def hosts_add(name, origins, template_project, template_paths):
             template_project_id=template_project,
             template_paths=list(template_paths),
         )
-    echo_json({**service.describe(host), "secret": secret})
+    settings = gateway().settings
+    framed = sites.report(
+        host.origins,
+        settings["GATEWAY_PUBLIC_URL"],
+        settings["COCALC_URL"],
+        settings["COCALC_SAMESITE_REMEMBER_ME"],
+    )
+    # Whether a framed sign-in works under each origin, said now rather than at the first
+    # launch (by the gateway's COCALC_SAMESITE_REMEMBER_ME; `doctor` reads CoCalc's own).
+    echo_json({**service.describe(host), "secret": secret, "framed_sign_in": framed})
 
 
 @hosts.command("list")

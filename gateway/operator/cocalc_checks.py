@@ -163,6 +163,14 @@ def samesite(gw: Gateway, settings: dict | None) -> Finding:
     gateway_origin = sites_origin(gw.settings["GATEWAY_PUBLIC_URL"])
     cocalc_origin = sites_origin(gw.settings["COCALC_URL"])
     origins = sorted({o for h in hosts.all_hosts(gw) for o in h.origins})
+    if not origins:
+        return Finding(
+            "samesite_remember_me",
+            WARN,
+            f"is {value}; no host yet, so nothing to check it against",
+            "add a host (`cocalc-gateway hosts add`), which says whether its pages can sign in",
+            facts={"value": value},
+        )
     verdicts = sites.verdicts(origins, gateway_origin, cocalc_origin, value)
     cannot = [o for o, v in verdicts["framed"].items() if v == "cannot"]
     facts = {"value": value, "verdicts": verdicts}
@@ -185,7 +193,19 @@ def samesite(gw: Gateway, settings: dict | None) -> Finding:
             f"set COCALC_SAMESITE_REMEMBER_ME={value}",
             facts=facts,
         )
-    return Finding("samesite_remember_me", OK, f"is {value}, which fits every host", facts=facts)
+    might = [o for o, v in verdicts["framed"].items() if v == "might"]
+    if might:
+        return Finding(
+            "samesite_remember_me",
+            WARN,
+            f"is {value}: under " + ", ".join(might) + " the browser decides (third-party "
+            'cookies); users whose browser blocks them get an "Open in a new tab" offer',
+            "serve those sites under CoCalc's site for a framed sign-in that always works",
+            facts=facts,
+        )
+    return Finding(
+        "samesite_remember_me", OK, f"is {value}, which fits every host's origin", facts=facts
+    )
 
 
 def sites_origin(url: str) -> str:
