@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -117,6 +118,11 @@ class CoCalcClient(abc.ABC):
     def delete_account(self, account_id: str) -> None:
         """Delete a user's account; raises CoCalcUnsupported where the API cannot."""
         raise CoCalcUnsupported("this API cannot delete accounts", endpoint="delete_account")
+
+    def stop_projects_of(self, account_id: str, keep: Callable[[], Iterable[str]]) -> list[str]:
+        """Stop the account's projects but those ``keep()`` names (so: the ones its sign-up
+        started); return those stopped. API v1's sign-up makes no project: nothing to stop."""
+        return []
 
     def delete_project(self, project_id: str) -> None:
         """Delete a project of the key's account; raises CoCalcUnsupported where it cannot."""

@@ -554,3 +554,44 @@ def test_v1_query_finds_a_project_by_description(v1sim):
     assert found["query"]["projects"] == [
         {"project_id": made["project_id"], "description": "marked-1"}
     ]
+
+
+def _signed_in_as(sim, account: str) -> requests.Session:
+    token = hub(sim, "system.generateUserAuthToken", {"user_account_id": account}).json()
+    session = requests.Session()
+    session.get(f"{sim.url}/auth/impersonate", params={"auth_token": token}, timeout=5)
+    return session
+
+
+def test_deleting_an_account_answers_success_and_leaves_its_projects_running(cursim):
+    """Section 7b: ``{"status": "success"}``, the account marked deleted and its e-mail
+    cleared; its "My First Project" neither deleted nor stopped."""
+    account = rest(cursim, "auth/sign-up", sign_up_body()).json()["account_id"]
+    [first] = cursim.account(account)["projects"]
+    assert cursim.project(first)["running"] is True
+    user = _signed_in_as(cursim, account)
+    deleted = user.post(f"{cursim.url}/api/v2/accounts/delete", json={}, timeout=5)
+    assert deleted.status_code == 200 and deleted.json() == {"status": "success"}
+    found = cursim.account(account)
+    assert found["deleted"] is True and found["email_address"] == ""
+    assert cursim.project(first)["running"] is True and cursim.project(first)["deleted"] is False
+
+
+def test_only_collaborators_stop_projects_and_admins_may_delete_any(cursim):
+    """``projects/stop.ts`` and the hub's ``stop`` want a collaborator, admins included;
+    ``server/projects/delete.ts`` lets an admin delete any project (stopping it first)."""
+    account = rest(cursim, "auth/sign-up", sign_up_body()).json()["account_id"]
+    [first] = cursim.account(account)["projects"]
+    assert rest(cursim, "projects/stop", {"project_id": first}).json() == {
+        "error": "must be a collaborator to stop project"
+    }
+    assert "collaborator" in hub(cursim, "projects.stop", {"project_id": first}).json()["error"]
+    listed = rest(cursim, "projects/get", {"account_id": account}).json()  # admins may list
+    assert [p["project_id"] for p in listed] == [first]
+    user = _signed_in_as(cursim, account)
+    own = user.post(f"{cursim.url}/api/v2/projects/get", json={}, timeout=5).json()
+    assert [p["project_id"] for p in own] == [first]
+    stopped = user.post(f"{cursim.url}/api/v2/projects/stop", json={"project_id": first}, timeout=5)
+    assert stopped.json() == {"status": "ok"} and cursim.project(first)["running"] is False
+    assert rest(cursim, "projects/delete", {"project_id": first}).json() == {"status": "ok"}
+    assert cursim.project(first)["deleted"] is True

@@ -57,12 +57,23 @@ def creations(sim):
 
 
 def test_cold_launch_makes_four_calls_and_warm_launch_none(pgw, host, sim):
+    from tests.launching import calls_waited_on
+
     profile = user(email=f"{uuid.uuid4().hex[:8]}@example.edu", first_name="Ada")
     sim.reset()
-    first = provisioning.provision(pgw, host, profile)
-    assert first.did_work and sim.total_calls() == 4
+    with calls_waited_on(sim.url) as waited_on:
+        first = provisioning.provision(pgw, host, profile)
+    assert first.did_work and len(waited_on) == 4
     project = sim.project(first.project_id)
     assert first.account_id in project["collaborators"] and project["running"]
+    # The current API's sign-up started "My First Project": stopped in the background.
+    calls = sim.calls()
+    signed_up = sim.account(first.account_id)["projects"]  # the gateway's is its own
+    if sim.dialect == "current":
+        assert len(signed_up) == 1 and not sim.project(signed_up[0])["running"]
+        assert calls["v2/projects/stop"] == 1 and sum(calls.values()) == 4 + 4
+    else:
+        assert signed_up == [] and sum(calls.values()) == 4
     sim.reset()
     again = provisioning.provision(pgw, host, profile)
     assert not again.did_work and sim.total_calls() == 0

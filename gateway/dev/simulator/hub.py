@@ -10,7 +10,7 @@ from .current import body, bp, hub_error, key_caller, serve
 from .plumbing import sim
 from .shared import search_users
 from .signup import create_account, obvious_issues
-from .state import SimError
+from .state import UUID_RE, SimError
 
 #: The real server's ban after a non-admin's wrong password (server/auth/auth-token.ts).
 BAN_S = 30
@@ -75,10 +75,31 @@ def hub_start(caller, opts):
     return None
 
 
-def hub_delete_project(caller, opts):
-    project = sim().state.project_for(caller, _options(opts, "deleteProject").get("project_id", ""))
-    with sim().state.lock:
+def delete_project(caller, project_id: str) -> None:
+    """Stop the project, then mark it deleted; a collaborator or a site admin may."""
+    state = sim().state
+    with state.lock:
+        project = state.projects.get(str(project_id))
+        if project is None or not UUID_RE.match(str(project_id)):
+            raise SimError("project_id must be a valid UUID")
+        if not (caller.admin or project.has_access(caller.account_id)):
+            raise SimError("must be an owner to delete a project")
+        project.state = "stopped"
         project.deleted = True
+
+
+def hub_delete_project(caller, opts):
+    delete_project(caller, _options(opts, "deleteProject").get("project_id", ""))
+    return None
+
+
+def hub_stop(caller, opts):
+    state = sim().state
+    project_id = _options(opts, "stop").get("project_id", "")
+    with state.lock:
+        project = state.projects.get(str(project_id))
+        if project is None or not project.has_access(caller.account_id):
+            raise SimError("must be collaborator on project to stop it")
         project.state = "stopped"
     return None
 
@@ -154,6 +175,7 @@ HUB = {
     "projects.addCollaborator": hub_add_collaborator,
     "projects.removeCollaborator": hub_remove_collaborator,
     "projects.start": hub_start,
+    "projects.stop": hub_stop,
     "projects.deleteProject": hub_delete_project,
     "system.generateUserAuthToken": hub_generate_token,
     "system.revokeUserAuthToken": hub_revoke_token,

@@ -264,11 +264,23 @@ def account_info(account_id):
         owned = [p.project_id for p in state.projects.values() if p.owner == account_id]
         return jsonify(
             account_id=account.account_id,
+            deleted=account.deleted,
             email_address=account.email_address,
             first_name=account.first_name,
             last_name=account.last_name,
             projects=owned,
         )
+
+
+@bp.post("/_sim/projects/<project_id>/start")
+def start_project(project_id):
+    state = sim().state
+    with state.lock:
+        project = state.projects.get(project_id)
+        if project is None or not UUID_RE.match(project_id):
+            abort(404)
+    state.start_project(project)
+    return jsonify(ok=True)
 
 
 @bp.post("/_sim/projects/<project_id>/stop")

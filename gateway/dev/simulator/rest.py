@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from .current import body, bp, serve
-from .hub import add_collaborator
+from .hub import add_collaborator, delete_project
 from .plumbing import sim
 from .shared import copy_files, run_command, site_settings_query
 from .state import UUID_RE, SimError
@@ -175,8 +175,41 @@ def rest_delete_account():
     def run(caller):
         state = sim().state
         with state.lock:
-            state.accounts.pop(caller.account_id, None)
+            # Marked deleted, its e-mail cleared; its projects stay as they are, running ones
+            # included (CoCalc neither stops nor deletes them).
+            caller.deleted, caller.email_address = True, ""
             state.keys = {k: a for k, a in state.keys.items() if a != caller.account_id}
-        return {"status": "ok"}
+        return {"status": "success"}  # SuccessStatus (next/lib/api/status.ts)
 
     return serve("v2/accounts/delete", run)
+
+
+@bp.post("/api/v2/projects/stop")
+def rest_stop_project():
+    """Stop a project the caller collaborates on (``projects/stop.ts``: admins too must be
+    collaborators)."""
+
+    def run(caller):
+        project_id = str(body().get("project_id", ""))
+        if not UUID_RE.match(project_id):
+            raise SimError("project_id must be a valid uuid")
+        state = sim().state
+        with state.lock:
+            project = state.projects.get(project_id)
+            if project is None or not project.has_access(caller.account_id):
+                raise SimError("must be a collaborator to stop project")
+            project.state = "stopped"
+        return {"status": "ok"}
+
+    return serve("v2/projects/stop", run)
+
+
+@bp.post("/api/v2/projects/delete")
+def rest_delete_project():
+    """Stop and delete a project (``server/projects/delete.ts``: a collaborator or an admin)."""
+
+    def run(caller):
+        delete_project(caller, str(body().get("project_id", "")))
+        return {"status": "ok"}
+
+    return serve("v2/projects/delete", run)

@@ -50,6 +50,8 @@ def search_users(query: str, limit) -> list[dict]:
         words = item.lower().split()
         with state.lock:
             for account in state.accounts.values():
+                if account.deleted:
+                    continue
                 names = (account.first_name.lower(), account.last_name.lower())
                 if all(any(n.startswith(w) for n in names) for w in words):
                     results.append(

@@ -45,6 +45,8 @@ class Account:
     admin: bool = False
     #: Milliseconds since the epoch, as the current API's user search reports it.
     created: int = 0
+    #: Deleted with /api/v2/accounts/delete: CoCalc marks the row and clears the e-mail.
+    deleted: bool = False
 
 
 @dataclass
