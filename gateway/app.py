@@ -14,15 +14,18 @@ from .support.resources import resource_dir
 MAX_BODY_BYTES = 64 * 1024
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    """Create the gateway app; settings come from the environment unless tests pass them."""
+def create_app(test_config: dict | None = None, *, require: frozenset | None = None) -> Flask:
+    """Create the gateway app; settings come from the environment unless tests pass them.
+
+    ``require``: the settings that must be set (default: all required ones); see
+    ``config.load``."""
     app = Flask(
         "gateway",  # the package, so the instance folder is found as before
         instance_relative_config=True,
         static_folder=resource_dir("static"),
         template_folder=resource_dir("templates"),
     )
-    app.config.from_mapping(config.from_environment(test_config))
+    app.config.from_mapping(config.from_environment(test_config, require=require))
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     logs.init_app(app)

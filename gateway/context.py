@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 
 from .cocalc import CoCalcClient, CoCalcConnector, DialectMemory
+from .cocalc.connector import UnconfiguredConnector
 from .store import state
 from .store.database import Database
 from .support.crypto import SecretBox
@@ -48,7 +49,24 @@ def dialect_memory(db: Database, cocalc_url: str) -> DialectMemory:
 
 
 def build(settings: dict, db: Database, *, observer=None, headers=None) -> Gateway:
-    connector = CoCalcConnector(
+    # A command that needs no CoCalc runs without its settings (``config.load(require=)``).
+    unset = [n for n in ("COCALC_URL", "COCALC_API_KEY") if settings.get(n) is None]
+    connector = (
+        UnconfiguredConnector(unset) if unset else _connector(settings, db, observer, headers)
+    )
+    gw = Gateway(
+        db=db,
+        connector=connector,
+        box=SecretBox.from_settings(settings),
+        settings=settings,
+        outbound=Outbound(Policy.from_settings(settings)),
+    )
+    gw.housekeeping = Scheduler(gw, float(settings["GATEWAY_HOUSEKEEPING_INTERVAL"]))
+    return gw
+
+
+def _connector(settings: dict, db: Database, observer, headers) -> CoCalcConnector:
+    return CoCalcConnector(
         settings["COCALC_URL"],
         settings["COCALC_API_KEY"],
         dialect=settings["COCALC_API_DIALECT"],
@@ -61,15 +79,6 @@ def build(settings: dict, db: Database, *, observer=None, headers=None) -> Gatew
         headers=headers,
         memory=dialect_memory(db, settings["COCALC_URL"]),
     )
-    gw = Gateway(
-        db=db,
-        connector=connector,
-        box=SecretBox.from_settings(settings),
-        settings=settings,
-        outbound=Outbound(Policy.from_settings(settings)),
-    )
-    gw.housekeeping = Scheduler(gw, float(settings["GATEWAY_HOUSEKEEPING_INTERVAL"]))
-    return gw
 
 
 def init_app(app: Flask) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import click
 from flask.cli import FlaskGroup, NoAppException
+from sqlalchemy import exc as db_errors
 
 from ..config import ConfigError
 from . import db, dev, hosts, keys, lti, operator, sso, users
@@ -20,11 +22,44 @@ APP_GROUPS = (
 )
 
 
+SECRETS = frozenset({"GATEWAY_SECRET_KEY"})
+#: What each command needs set, by its path (the longest that matches); every other command
+#: needs every required setting. A command that needs no CoCalc runs without its settings.
+NEEDS = {
+    ("db",): frozenset(),
+    ("doctor",): frozenset(),  # it says what is missing, as its first finding
+    ("hosts",): SECRETS,
+    ("keys",): SECRETS,
+    ("lti", "keys"): SECRETS,
+    ("lti", "platforms"): SECRETS | {"GATEWAY_PUBLIC_URL"},
+    ("sso",): SECRETS | {"GATEWAY_PUBLIC_URL"},
+}
+
+
+def needs(path: tuple[str, ...]) -> frozenset | None:
+    """The settings the command at ``path`` needs (None: all required ones). Listing the
+    commands (``--help``) loads the app too, and needs nothing."""
+    if not path:
+        return frozenset()
+    for length in range(len(path), 0, -1):
+        if path[:length] in NEEDS:
+            return NEEDS[path[:length]]
+    return None
+
+
+def _command_path() -> tuple[str, ...]:
+    context, names = click.get_current_context(silent=True), []
+    while context is not None and context.parent is not None:
+        names.append(context.info_name)
+        context = context.parent
+    return tuple(reversed(names))
+
+
 def _create_app():
     from ..app import create_app
 
     try:
-        return create_app()
+        return create_app(require=needs(_command_path()))
     except ConfigError as exc:
         # Flask shows this as one clear line naming the setting, not a traceback.
         raise NoAppException(f"configuration: {exc}") from None
@@ -45,7 +80,17 @@ def init_app(app) -> None:
 
 
 def main() -> None:
-    cli(prog_name="cocalc-gateway")
+    try:
+        cli(prog_name="cocalc-gateway", standalone_mode=True)
+    except (db_errors.OperationalError, db_errors.ProgrammingError) as exc:
+        # Names the driver's error only (its message may hold the database's address).
+        cause = type(getattr(exc, "orig", None) or exc).__name__
+        click.echo(
+            f"Error: the database cannot be used ({cause}); is DATABASE_URL right, and did "
+            "`cocalc-gateway db upgrade` run?",
+            err=True,
+        )
+        raise SystemExit(1) from None
 
 
 __all__ = ["cli", "main"]

@@ -39,12 +39,15 @@ def hosts_add(name, origins, template_project, template_paths):
             template_paths=list(template_paths),
         )
     settings = gateway().settings
-    framed = sites.report(
-        host.origins,
-        settings["GATEWAY_PUBLIC_URL"],
-        settings["COCALC_URL"],
-        settings["COCALC_SAMESITE_REMEMBER_ME"],
-    )
+    if settings["GATEWAY_PUBLIC_URL"] and settings["COCALC_URL"]:
+        framed = sites.report(
+            host.origins,
+            settings["GATEWAY_PUBLIC_URL"],
+            settings["COCALC_URL"],
+            settings["COCALC_SAMESITE_REMEMBER_ME"],
+        )
+    else:
+        framed = "not known here: it needs GATEWAY_PUBLIC_URL and COCALC_URL (`doctor` says)"
     # Whether a framed sign-in works under each origin, said now rather than at the first
     # launch (by the gateway's COCALC_SAMESITE_REMEMBER_ME; `doctor` reads CoCalc's own).
     echo_json({**service.describe(host), "secret": secret, "framed_sign_in": framed})

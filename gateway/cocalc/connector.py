@@ -210,3 +210,33 @@ class CoCalcConnector:
             self._admin = self.client.key_is_admin()
             self._admin_checked = True
         return self._admin
+
+
+class UnconfiguredConnector:
+    """Stands in for the connector where ``COCALC_URL`` or ``COCALC_API_KEY`` is not set: a
+    command that needs no CoCalc (``db upgrade``, ``hosts``, ``lti keys``) runs without
+    them, and anything that would call CoCalc says which setting is missing."""
+
+    def __init__(self, missing: list[str]):
+        self.missing = missing
+
+    def _refuse(self):
+        from ..config import ConfigError
+
+        raise ConfigError(f"{' and '.join(self.missing)} not set: this needs CoCalc")
+
+    def start(self) -> None:
+        pass
+
+    @property
+    def client(self) -> CoCalcClient:
+        self._refuse()
+
+    def wait_for_client(self, timeout: float) -> CoCalcClient:
+        self._refuse()
+
+    def key_is_admin(self) -> bool | None:
+        self._refuse()
+
+    def known_key_is_admin(self) -> bool | None:
+        return None

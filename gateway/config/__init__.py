@@ -16,7 +16,7 @@ class ConfigError(Exception):
     """Raised at start-up when a setting is missing or malformed; names the setting."""
 
 
-__all__ = ["SETTINGS", "ConfigError", "Setting", "from_environment", "load"]
+__all__ = ["REQUIRED", "SETTINGS", "ConfigError", "Setting", "from_environment", "load", "missing"]
 
 
 def _parse(setting: Setting, raw: str) -> Any:
@@ -62,7 +62,7 @@ DOMAIN = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?
 
 def check_together(result: dict) -> None:
     """Rules that tie settings together, or that their kind alone cannot say."""
-    if len(str(result["GATEWAY_SECRET_KEY"])) < 32:
+    if result["GATEWAY_SECRET_KEY"] is not None and len(str(result["GATEWAY_SECRET_KEY"])) < 32:
         raise ConfigError("GATEWAY_SECRET_KEY must be at least 32 characters long")
     if not DOMAIN.match(str(result["GATEWAY_EMAIL_DOMAIN"])):
         raise ConfigError("GATEWAY_EMAIL_DOMAIN must be a domain like users.example.invalid")
@@ -86,9 +86,22 @@ def parse_networks(name: str, value: str) -> tuple:
     return tuple(networks)
 
 
-def load(environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> dict:
-    """Return the settings as a dict; raise ConfigError naming the first bad one."""
+REQUIRED = frozenset(s.name for s in SETTINGS if s.required)
+
+
+def load(
+    environ: Mapping[str, str],
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    require: frozenset | None = None,
+) -> dict:
+    """Return the settings as a dict; raise ConfigError naming the first bad one.
+
+    ``require``: the settings that must be set (default: every required one); a command
+    that needs less (``db upgrade``, ``hosts``, ``doctor``) names what it needs, and the
+    others it lacks are None (``missing`` lists them)."""
     overrides = dict(overrides or {})
+    require = REQUIRED if require is None else require
     result: dict[str, Any] = {}
     for setting in SETTINGS:
         if setting.name in overrides:
@@ -102,8 +115,10 @@ def load(environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None)
         raw = environ.get(setting.name, "")
         if raw.strip():
             result[setting.name] = _parse(setting, raw)
-        elif setting.required:
+        elif setting.name in require:
             raise ConfigError(f"{setting.name} is not set: {setting.help}")
+        elif setting.required:
+            result[setting.name] = None  # not needed by this command
         elif isinstance(setting.default, str) and setting.kind != "str":
             result[setting.name] = _parse(setting, setting.default)
         else:
@@ -113,5 +128,12 @@ def load(environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None)
     return result
 
 
-def from_environment(overrides: Mapping[str, Any] | None = None) -> dict:
-    return load(os.environ, overrides)
+def from_environment(
+    overrides: Mapping[str, Any] | None = None, *, require: frozenset | None = None
+) -> dict:
+    return load(os.environ, overrides, require=require)
+
+
+def missing(settings: Mapping[str, Any]) -> list[str]:
+    """The required settings that are not set (for commands that run without them)."""
+    return [s.name for s in SETTINGS if s.required and settings.get(s.name) is None]

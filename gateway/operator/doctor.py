@@ -4,11 +4,12 @@
 
 from __future__ import annotations
 
+from .. import config
 from ..cocalc import CoCalcError
 from ..context import Gateway
 from . import cocalc_checks as cocalc
 from . import gateway_checks as gateway
-from .findings import FAIL, OK, Finding
+from .findings import FAIL, OK, SKIP, Finding
 
 
 def _safe(name: str, check, *args) -> Finding:
@@ -23,24 +24,59 @@ def _broken(name: str, exc: Exception) -> Finding:
     return Finding(name, FAIL, f"could not be checked ({type(exc).__name__})")
 
 
+#: The settings each check needs; a check whose settings are missing is skipped, by name.
+COCALC = ("COCALC_URL", "COCALC_API_KEY")
+PUBLIC = ("GATEWAY_PUBLIC_URL",)
+EVERYTHING = (*COCALC, *PUBLIC, "GATEWAY_SECRET_KEY")
+
+
+def configuration(gw: Gateway) -> Finding:
+    unset = config.missing(gw.settings)
+    if not unset:
+        return Finding("configuration", OK, "every required setting is set")
+    helps = {s.name: s.help for s in config.SETTINGS}
+    return Finding(
+        "configuration",
+        FAIL,
+        "not set: " + ", ".join(unset),
+        "; ".join(f"{name}: {helps[name]}" for name in unset),
+        facts={"missing": unset},
+    )
+
+
 def run(gw: Gateway, *, synthetic: bool = True) -> list[Finding]:
-    findings = [_safe("cocalc_https", cocalc.reachable, gw), _safe("dialect", cocalc.dialect, gw)]
-    try:
-        settings, read = cocalc.read_settings(gw)
-    except Exception as exc:  # a transport error that is no CoCalcError fails this check alone
-        settings, read = None, _broken("site_settings", exc)
+    unset = set(config.missing(gw.settings))
+
+    def skipped(name: str, needs: tuple) -> Finding | None:
+        lacking = [n for n in needs if n in unset]
+        return Finding(name, SKIP, f"needs {' and '.join(lacking)}") if lacking else None
+
+    def check(name: str, needs: tuple, fn, *args) -> Finding:
+        return skipped(name, needs) or _safe(name, fn, *args)
+
+    findings = [
+        configuration(gw),
+        check("cocalc_https", COCALC, cocalc.reachable, gw),
+        check("dialect", COCALC, cocalc.dialect, gw),
+    ]
+    settings, read = None, skipped("site_settings", COCALC)
+    if read is None:
+        try:
+            settings, read = cocalc.read_settings(gw)
+        except Exception as exc:  # a transport error that is no CoCalcError fails this alone
+            settings, read = None, _broken("site_settings", exc)
     findings += [
-        _safe("api_key", cocalc.admin_key, gw, settings),
+        check("api_key", COCALC, cocalc.admin_key, gw, settings),
         read,
-        _safe("iframe_comm_hosts", cocalc.iframe_comm_hosts, gw, settings),
-        _safe("dns", cocalc.dns, gw, settings),
-        _safe("samesite_remember_me", cocalc.samesite, gw, settings),
-        _safe("gateway_https", gateway.public_url, gw),
-        _safe("proxy", gateway.proxy, gw),
-        _safe("database", gateway.database, gw),
+        check("iframe_comm_hosts", (*COCALC, *PUBLIC), cocalc.iframe_comm_hosts, gw, settings),
+        check("dns", COCALC, cocalc.dns, gw, settings),
+        check("samesite_remember_me", (*COCALC, *PUBLIC), cocalc.samesite, gw, settings),
+        check("gateway_https", PUBLIC, gateway.public_url, gw),
+        check("proxy", (), gateway.proxy, gw),
+        check("database", (), gateway.database, gw),
     ]
     if synthetic:
-        findings.append(_safe("synthetic_launch", gateway.synthetic_launch, gw))
+        findings.append(check("synthetic_launch", EVERYTHING, gateway.synthetic_launch, gw))
     return findings
 
 

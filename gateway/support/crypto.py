@@ -34,6 +34,8 @@ class SecretBox:
         keys = settings.get("GATEWAY_ENCRYPTION_KEYS")
         if keys:
             return cls([k for k in str(keys).split(",") if k.strip()])
+        if settings.get("GATEWAY_SECRET_KEY") is None:  # a command that needs no secrets
+            return LockedBox()
         return cls([derive_key(settings["GATEWAY_SECRET_KEY"])])
 
     def encrypt(self, plaintext: str) -> str:
@@ -55,3 +57,15 @@ class SecretBox:
     @staticmethod
     def generate_key() -> str:
         return Fernet.generate_key().decode()
+
+
+class LockedBox(SecretBox):
+    """The box of a command run without ``GATEWAY_SECRET_KEY``: any use says it is missing."""
+
+    def __init__(self):
+        pass
+
+    def _refuse(self, *args):
+        raise ConfigError("GATEWAY_SECRET_KEY is not set: this needs the gateway's secrets")
+
+    encrypt = decrypt = rotate = _refuse

@@ -92,7 +92,7 @@ class Policy:
                 networks.append(ipaddress.ip_network(item, strict=False))
             except ValueError:
                 hosts.add(item.rstrip("."))
-        public = urlsplit(settings["GATEWAY_PUBLIC_URL"]).hostname or ""
+        public = urlsplit(settings.get("GATEWAY_PUBLIC_URL") or "").hostname or ""
         return cls(
             global_only=not _is_loopback(public),
             allowed_hosts=frozenset(hosts),

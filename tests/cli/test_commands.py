@@ -156,10 +156,17 @@ def test_bad_settings_stop_start_up_naming_the_setting(sim, tmp_path, setting, v
         env.pop(setting)
     else:
         env[setting] = value
-    out = _cli(env, "hosts", "list")
+    out = _cli(env, "users", "list")  # a command that needs every setting
     assert out.returncode != 0
     assert message in out.stderr and "Traceback" not in out.stderr
     assert sim.admin_key not in out.stderr
+
+
+def test_a_database_not_migrated_is_one_clear_line(tmp_path):
+    env = _bare_env(tmp_path, GATEWAY_SECRET_KEY="k" * 40)
+    out = _cli(env, "hosts", "list")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "cocalc-gateway db upgrade" in out.stderr
 
 
 def _env(sim, database_url):
@@ -281,3 +288,54 @@ def test_a_tool_key_whose_kid_begins_with_a_dash_can_be_removed(app, runner):
     assert removed.exit_code == 0, removed.output
     assert json.loads(removed.output) == {"removed": "-z" + old}
     assert "-z" + old not in [k["kid"] for k in tool_keys.describe_all(gw)]
+
+
+def _bare_env(tmp_path, **settings) -> dict:
+    """An environment with none of the gateway's settings but those given."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COCALC_", "GATEWAY_"))}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'bare.sqlite3'}"
+    env.update(settings)
+    return env
+
+
+def test_the_cli_helps_with_no_settings_at_all(tmp_path):
+    out = _cli(_bare_env(tmp_path), "--help")
+    assert out.returncode == 0, out.stderr
+    for group in ("db", "doctor", "hosts", "lti", "sso", "users", "keys", "connect"):
+        assert f"\n  {group} " in out.stdout, group
+    assert "configuration" not in out.stdout + out.stderr
+
+
+def test_commands_that_need_no_cocalc_run_without_its_settings(tmp_path):
+    env = _bare_env(tmp_path)
+    upgraded = _cli(env, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    env["GATEWAY_SECRET_KEY"] = "k" * 40
+    added = _cli(env, "hosts", "add", "Course", "--origin", "https://lms.example.edu")
+    assert added.returncode == 0, added.stderr
+    assert "not known here" in json.loads(added.stdout)["framed_sign_in"]
+    keys = _cli(env, "lti", "keys", "list")
+    assert keys.returncode == 0, keys.stderr
+    # A command that needs CoCalc says which setting it misses, in one line.
+    users = _cli(env, "users", "list")
+    assert users.returncode != 0 and "COCALC_URL is not set" in users.stderr
+    assert "Traceback" not in users.stderr
+
+
+def test_doctor_says_what_is_missing(tmp_path):
+    env = _bare_env(tmp_path)
+    _cli(env, "db", "upgrade")
+    out = _cli(env, "doctor", "--json")
+    assert out.returncode == 1, out.stderr
+    found = {f["name"]: f for f in json.loads(out.stdout)["findings"]}
+    assert found["configuration"]["status"] == "fail"
+    assert set(found["configuration"]["facts"]["missing"]) == {
+        "COCALC_URL",
+        "COCALC_API_KEY",
+        "GATEWAY_SECRET_KEY",
+        "GATEWAY_PUBLIC_URL",
+    }
+    assert found["dialect"]["status"] == "skip" and "COCALC_URL" in found["dialect"]["detail"]
+    assert found["database"]["status"] == "ok"
