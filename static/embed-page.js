@@ -1,7 +1,7 @@
 // The gateway's embed page: sign CoCalc in, open the file through the bridge, say honestly
 // what went wrong, and relay the host page's commands (allowed origins only).
 import { connect, BridgeError, ErrorCode } from "./cocalc-bridge.js";
-import { cleanPath } from "./messaging.js";
+import { cleanPath, parentOrigin } from "./messaging.js";
 
 const NS = "cocalc-gateway";
 const settings = JSON.parse(document.getElementById("settings").textContent);
@@ -19,12 +19,15 @@ let reportedSignIn = false;
 
 const bridge = connect(kiosk, { origin: settings.cocalcOrigin, timeout: settings.readyTimeoutMs });
 
+// The framing page's origin, once known to be one of the host's (see parentOrigin).
+const hostOrigin = parentOrigin(settings.hostOrigins);
+
 function notifyHost(event, data) {
   if (!framed) return;
-  // Never "*": the browser delivers this only if the parent is one of the host's origins.
-  for (const origin of settings.hostOrigins) {
-    window.parent.postMessage({ namespace: NS, type: "event", event, data }, origin);
-  }
+  // Never "*", and only to the framing page's own origin.
+  hostOrigin.then((origin) => {
+    if (origin) window.parent.postMessage({ namespace: NS, type: "event", event, data }, origin);
+  });
 }
 
 function setState(name) {

@@ -122,3 +122,26 @@ export function cleanPath(path) {
   if (segments.includes("..")) throw new BridgeError(ErrorCode.INVALID_ARGUMENT, "path must not contain '..'");
   return segments.join("/");
 }
+
+/**
+ * The origin of the page that frames this one, once it is known to be one of `allowed`
+ * (the host's origins): at once from `location.ancestorOrigins` where the browser has it,
+ * else from the first message the parent sends from an allowed origin (the host SDK's
+ * handshake). Resolves null when the parent is not allowed. Posting only there keeps the
+ * host page's console free of a postMessage error for every other origin of the host.
+ */
+export function parentOrigin(allowed) {
+  if (window.parent === window) return Promise.resolve(null);
+  const ancestors = window.location.ancestorOrigins;
+  if (ancestors && ancestors.length) {
+    return Promise.resolve(allowed.includes(ancestors[0]) ? ancestors[0] : null);
+  }
+  if (allowed.length === 1) return Promise.resolve(allowed[0]);  // no other origin to miss
+  return new Promise((resolve) => {
+    window.addEventListener("message", function heard(event) {
+      if (event.source !== window.parent || !allowed.includes(event.origin)) return;
+      window.removeEventListener("message", heard);
+      resolve(event.origin);
+    });
+  });
+}

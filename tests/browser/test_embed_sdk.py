@@ -66,3 +66,31 @@ def test_a_launch_without_a_path_becomes_ready(page, stack):
     assert result["ok"] is True
     embed = wait_embed_frame(page, stack)
     embed.wait_for_function("() => document.body.dataset.state === 'open'")
+
+
+def test_messages_go_only_to_the_framing_origin(page, stack):
+    """A host with several origins: the embed page and the error page post to the host
+    page's own origin only, so its console shows no postMessage error for the others."""
+    from gateway import hosts
+
+    app = stack["app"]
+    with app.app_context():
+        host, secret = hosts.add(
+            app.extensions["gateway"],
+            "Three sites",
+            ["https://other.example.org", stack["host"].url, "https://third.example.net"],
+        )
+    complaints = []  # (the SDK's and the bridge's probes of frames still loading are others)
+    others = ("other.example.org", "third.example.net")
+    page.on("console", lambda m: any(o in m.text for o in others) and complaints.append(m.text))
+    good = mint(host.id, secret, path="welcome.md")
+    assert mount(page, stack, token=good)["ok"]
+    embed = wait_embed_frame(page, stack)
+    embed.wait_for_function("() => document.body.dataset.state === 'open'")
+    assert ["ready", {"projectId": page.evaluate("() => window.__events[0][1].projectId")}] in (
+        page.evaluate("() => window.__events")
+    )
+    used = mount(page, stack, token=good)  # the same token again: an error page
+    assert not used["ok"] and used["reason"] == "unauthorized"
+    page.wait_for_timeout(300)
+    assert complaints == []
