@@ -15,6 +15,7 @@ from ..launches import sites
 from .findings import FAIL, OK, SKIP, WARN, Finding
 
 PROBE_TIMEOUT_S = 10
+PATIENT_TIMEOUT_S = 30
 
 
 def is_loopback(url: str) -> bool:
@@ -30,10 +31,19 @@ def https_on_443(url: str) -> bool:
     return parts.scheme == "https" and parts.port in (None, 443)
 
 
+def patiently(send):
+    """Send once; after a read timeout, once more with a longer one: a hub that just
+    restarted may take over 10 s to answer its first request, and answers the next."""
+    try:
+        return send(PROBE_TIMEOUT_S)
+    except requests.exceptions.ReadTimeout:
+        return send(PATIENT_TIMEOUT_S)
+
+
 def reachable(gw: Gateway) -> Finding:
     url = gw.settings["COCALC_URL"]
     try:
-        requests.get(url, timeout=PROBE_TIMEOUT_S, allow_redirects=False)
+        patiently(lambda seconds: requests.get(url, timeout=seconds, allow_redirects=False))
     except requests.exceptions.SSLError:
         return Finding(
             "cocalc_https",

@@ -24,6 +24,7 @@ import requests
 
 APP_NAME = "cocalc-gateway"
 TIMEOUT = 20
+PATIENT_TIMEOUT = 60
 
 
 class ConnectError(Exception):
@@ -48,9 +49,18 @@ def _origin(url: str) -> tuple:
     return parts.scheme, (parts.hostname or "").lower(), parts.port
 
 
+def _patiently(send):
+    """Send once; after a read timeout, once more with a longer one (a hub that just
+    restarted may not answer its first request in time; signing in twice is harmless)."""
+    try:
+        return send(TIMEOUT)
+    except requests.exceptions.ReadTimeout:
+        return send(PATIENT_TIMEOUT)
+
+
 def _post(http: requests.Session, url: str, **kwargs) -> requests.Response:
     """POST credentials (or a session that holds them) without following any redirect."""
-    reply = http.post(url, allow_redirects=False, timeout=TIMEOUT, **kwargs)
+    reply = _patiently(lambda t: http.post(url, allow_redirects=False, timeout=t, **kwargs))
     if reply.is_redirect:
         raise ConnectError(
             f"{url} answered with a redirect; give --url CoCalc's own address "
@@ -93,7 +103,9 @@ FORM = re.compile(r'<form[^>]*method="post"[^>]*action="([^"]+)"', re.I)
 
 
 def _get_api_key(http: requests.Session, base: str, email: str, password: str) -> Connected:
-    page = http.get(f"{base}/app", params={"get_api_key": APP_NAME}, timeout=TIMEOUT)
+    page = _patiently(
+        lambda t: http.get(f"{base}/app", params={"get_api_key": APP_NAME}, timeout=t)
+    )
     found = FORM.search(page.text) if page.status_code == 200 else None
     if found is None:
         raise ConnectError("this CoCalc offers neither /api/v2/api-keys nor a get_api_key sign-in")

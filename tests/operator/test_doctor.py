@@ -129,3 +129,35 @@ def test_a_transport_error_that_is_no_cocalc_error_fails_its_check_alone(app, gw
     assert found["site_settings"]["status"] == "fail"
     assert "ChunkedEncodingError" in found["site_settings"]["detail"]
     assert found["database"]["status"] == "ok"  # the other checks still ran
+
+
+def test_a_hub_slow_to_answer_its_first_request_is_asked_once_more(app, gw, monkeypatch):
+    """Right after a restart a hub may miss a 10 s read timeout, then answer the next."""
+    import threading
+
+    from flask import Flask
+
+    from gateway.dev.devserver import ThreadedServer
+    from gateway.operator import cocalc_checks
+
+    slow = Flask("warming-hub")
+    first = threading.Event()
+
+    @slow.get("/")
+    def home():
+        if not first.is_set():
+            first.set()
+            import time
+
+            time.sleep(1.0)
+        return "ok"
+
+    server = ThreadedServer(slow).start()
+    try:
+        monkeypatch.setattr(cocalc_checks, "PROBE_TIMEOUT_S", 0.3)
+        monkeypatch.setattr(cocalc_checks, "PATIENT_TIMEOUT_S", 5)
+        monkeypatch.setitem(gw.settings, "COCALC_URL", server.url)
+        finding = cocalc_checks.reachable(gw)
+    finally:
+        server.stop()
+    assert finding.status != "fail", finding.detail
