@@ -238,3 +238,17 @@ def test_a_returning_users_page_takes_every_script_from_the_cache(page, stack):
     names = {name.split("?")[0] for name, _ in entries}
     assert {"/static/embed-page.js", "/static/cocalc-bridge.js", "/static/messaging.js"} <= names
     assert all("?v=" in name and size == 0 for name, size in entries), entries
+
+
+def test_done_comes_while_cocalc_still_paints_loading(page, stack):
+    """As on the real server: the page is "open" at CoCalc's done, and the editor with the
+    file's text appears a while later (the simulator's editor_delay_ms)."""
+    sim_control(stack, "config", editor_delay_ms=1500)
+    launch_demo(page, stack)
+    embed = embed_frame(page, stack)
+    embed.wait_for_function("() => document.body.dataset.state === 'open'")
+    frame = kiosk(page)
+    assert frame.locator("#loading").is_visible() and frame.locator("#editor").is_hidden()
+    frame.locator("#editor").wait_for(state="visible", timeout=5000)
+    assert frame.locator("#filename").inner_text() == "welcome.md"
+    assert frame.locator("#loading").is_hidden()

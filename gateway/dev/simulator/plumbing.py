@@ -39,6 +39,9 @@ class SimulatorConfig:
     fault_sleep_s: float = 5.0
     #: Delay between the kiosk page's "ack" and "done" replies to "open".
     open_delay_ms: float = 50.0
+    #: Delay between "done" and the editor with the file's text on screen (the real front
+    #: end paints "Loading…" meanwhile: about 2 s on a development build, section 7b).
+    editor_delay_ms: float = 0.0
     dns: str = ""
     #: How a finished copy is answered: "empty" (``copy_path_id: ""``, what a real API v1
     #: server of 2024-09 answers even with wait_until_done), "missing" (``event: success``
