@@ -1,17 +1,39 @@
-"""The application factory: settings, storage, the CoCalc client, the web layer, the CLI."""
+"""The application factory, and the composition root: the one place that wires the parts
+together. Lower layers never import a higher one to make it register itself: the blueprints,
+the housekeeping tasks and the database are named here."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from . import cli, config, context, web
-from .store import database
-from .support import logs
+from . import config, web
+from .launches import cleanup
+from .launches import views as launch_views
+from .provisioning import staff, tokens
 from .support.resources import resource_dir
+from .ways_in import exchanges, limits
+from .ways_in import views as ways_in_views
+from .ways_in.lti import views as lti_views
+from .ways_in.sso import sessions
+from .ways_in.sso import views as sso_views
+from .web import current, health, metrics, openapi, pages, request_ids
 
 #: Launch tokens are at most 8 KB and API bodies a few hundred bytes: bigger bodies are
 #: refused (413) before anything reads them into memory.
 MAX_BODY_BYTES = 64 * 1024
+
+BLUEPRINTS = (
+    pages.bp,
+    ways_in_views.bp,
+    lti_views.bp,
+    sso_views.bp,
+    launch_views.bp,
+    health.bp,
+    metrics.bp,
+    openapi.bp,
+)
+#: The modules whose ``@housekeeping.task`` functions run off the request path.
+HOUSEKEEPING = (cleanup, tokens, staff, exchanges, limits, sessions)
 
 
 def create_app(test_config: dict | None = None, *, require: frozenset | None = None) -> Flask:
@@ -28,9 +50,15 @@ def create_app(test_config: dict | None = None, *, require: frozenset | None = N
     app.config.from_mapping(config.from_environment(test_config, require=require))
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    logs.init_app(app)
-    database.init_app(app)
-    context.init_app(app)
+    request_ids.init_app(app)
+    current.init_database(app)
+    current.init_gateway(app)
     web.init_app(app)
-    cli.init_app(app)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    if app.config.get("GATEWAY_BENCH_ENDPOINT"):
+        # Dev-only code is imported only here, and only when the setting asks for it.
+        from .dev import baselines
+
+        baselines.init_app(app)
     return app

@@ -1,10 +1,12 @@
-"""What the services need, built once per app: database, CoCalc client, encryption, settings."""
+"""What the services need, built once per app: database, CoCalc client, encryption, settings.
+
+No Flask here: the services take the ``Gateway`` as their first argument, and the web layer
+(``web.current``) keeps one per app and finds it for views and commands.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from flask import Flask, current_app
 
 from .cocalc import CoCalcClient, CoCalcConnector, DialectMemory
 from .cocalc.connector import UnconfiguredConnector
@@ -79,20 +81,3 @@ def _connector(settings: dict, db: Database, observer, headers) -> CoCalcConnect
         headers=headers,
         memory=dialect_memory(db, settings["COCALC_URL"]),
     )
-
-
-def init_app(app: Flask) -> None:
-    from .support import counters, logs
-
-    gw = app.extensions["gateway"] = build(
-        app.config,
-        app.extensions["db"],
-        observer=counters.observe_cocalc_call,
-        headers=logs.request_id_headers,
-    )
-    gw.connector.start()  # a remembered dialect at once, else a probe in the background
-
-
-def gateway() -> Gateway:
-    """Return the current app's Gateway (inside a request or CLI command)."""
-    return current_app.extensions["gateway"]

@@ -12,11 +12,29 @@ from sqlalchemy import select
 
 from .context import Gateway
 from .errors import BadRequest, NotFound, Unauthorized
+from .provisioning.paths import clean_path
 from .store.models import Host, utcnow
-from .ways_in.request import clean_path
+from .store.registry import Registry
 
 #: What every host id looks like; anything else names no host (and is never looked up).
 HOST_ID = re.compile(r"^host_[0-9a-f]{16}$")
+
+
+#: Hosts, as every kind of registration is kept (``store.registry``); removed ones stay.
+REGISTRY = Registry(
+    Host,
+    "host",
+    (
+        "id",
+        "name",
+        "origins",
+        "template_project_id",
+        "template_paths",
+        "created_at",
+        "removed_at",
+    ),
+    removed_at="removed_at",
+)
 
 
 def digest(secret: str) -> str:
@@ -120,21 +138,18 @@ def get(gw: Gateway, host_id: str, *, fresh: bool = False, removed: bool = False
     cached = _memo(gw, "hosts").get(host_id)
     if cached and not fresh and not removed and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
-    host = gw.db.get(Host, host_id)
-    if host is None or (host.removed_at is not None and not removed):
+    try:
+        host = REGISTRY.get(gw.db, host_id, with_removed=removed)
+    except NotFound:
         forget_cached(gw, host_id)
-        raise NotFound(f"no host with id {host_id!r}")
+        raise
     if host.removed_at is None:
         _memo(gw, "hosts")[host_id] = (time.monotonic(), host)
     return host
 
 
 def all_hosts(gw: Gateway, *, removed: bool = False) -> list[Host]:
-    query = select(Host).order_by(Host.created_at)
-    if not removed:
-        query = query.where(Host.removed_at.is_(None))
-    with gw.db.begin() as session:
-        return list(session.scalars(query))
+    return REGISTRY.all(gw.db, with_removed=removed)
 
 
 def rotate_secret(gw: Gateway, host_id: str) -> str:
@@ -210,12 +225,4 @@ def by_bearer(gw: Gateway, authorization: str | None) -> Host:
 
 
 def describe(host: Host) -> dict:
-    return {
-        "id": host.id,
-        "name": host.name,
-        "origins": host.origins,
-        "template_project_id": host.template_project_id,
-        "template_paths": list(host.template_paths or []),
-        "created_at": host.created_at.isoformat() if host.created_at else None,
-        "removed_at": host.removed_at.isoformat() if host.removed_at else None,
-    }
+    return REGISTRY.describe(host)

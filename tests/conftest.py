@@ -19,7 +19,7 @@ from gateway import create_app, hosts
 from gateway.dev.devserver import ThreadedServer
 from gateway.dev.simulator import SimulatorConfig, create_simulator_app
 from gateway.store import migrate
-from gateway.store.models import Base
+from gateway.store.tables import metadata
 from gateway.support import concurrency, logs
 
 # Secrets of this test run: tests/test_secrets.py checks none of them ever leaks.
@@ -199,7 +199,7 @@ def empty_postgres(url: str) -> None:
 
     engine = create_engine(url)
     migrate.upgrade(engine)
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    tables = ", ".join(t.name for t in metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
@@ -231,13 +231,20 @@ def gateway_config(sim: Sim, database_url: str, **overrides) -> dict:
         "DATABASE_URL": database_url,
         "GATEWAY_SECRET_KEY": GATEWAY_SECRET,
         "GATEWAY_PUBLIC_URL": "http://127.0.0.1",
+        # No housekeeping thread: one started by a test's app would wake minutes later, in
+        # another test, on the shared PostgreSQL database (a TRUNCATE deadlocked with it).
+        # Tests run housekeeping themselves.
+        "GATEWAY_HOUSEKEEPING_INTERVAL": 0,
         **overrides,
     }
 
 
 def make_app(sim: Sim, database_url: str, **overrides):
+    from gateway import cli
+
     app = create_app(gateway_config(sim, database_url, **overrides))
     migrate.upgrade(app.extensions["db"].engine)
+    cli.attach(app)  # app.test_cli_runner() invokes the gateway's commands
     return app
 
 

@@ -73,8 +73,8 @@ cli.add_command(dev.simulator)
 cli.add_command(dev.demo)
 
 
-def init_app(app) -> None:
-    """Attach the gateway's commands to the app's CLI (``cocalc-gateway`` and ``flask``)."""
+def attach(app) -> None:
+    """Add the gateway's commands to an app's own ``app.cli`` (tests invoke them there)."""
     for group in APP_GROUPS:
         app.cli.add_command(group)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from ..context import gateway
 from ..store import migrate
 from ..support import housekeeping as chores
+from ..web.current import gateway
 from .common import echo_json
 
 

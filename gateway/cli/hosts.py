@@ -6,8 +6,8 @@ import click
 from flask.cli import with_appcontext
 
 from .. import hosts as service
-from ..context import gateway
 from ..launches import sites
+from ..web.current import gateway
 from .common import clear_errors, echo_json
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from ..context import gateway
+from ..store.rotation import rotate_all
 from ..support.crypto import SecretBox
-from ..support.rotation import rotate_all
+from ..web.current import gateway
 from .common import echo_json
 
 
@@ -26,4 +26,5 @@ def keys_generate():
 @with_appcontext
 def keys_rotate():
     """Re-encrypt every stored secret under the first key of GATEWAY_ENCRYPTION_KEYS."""
-    echo_json(rotate_all(gateway()))
+    gw = gateway()
+    echo_json(rotate_all(gw.db, gw.box))

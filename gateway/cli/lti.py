@@ -8,9 +8,10 @@ from datetime import timedelta
 import click
 from flask.cli import with_appcontext
 
-from ..context import gateway
 from ..ways_in.lti import platforms as service
-from ..ways_in.lti import registration, roster, tool_config, tool_keys
+from ..ways_in.lti import registration, roster, tool_keys
+from ..ways_in.lti.views import tool_urls
+from ..web.current import gateway
 from ..web.urls import public_url
 from .common import clear_errors, echo_json
 
@@ -47,7 +48,7 @@ def platforms_add(host_id, issuer, client_id, deployment_ids, login_url, token_u
             token_url=token_url,
             jwks_url=jwks_url,
         )
-    echo_json({**service.describe(platform), "tool": tool_config.urls()})
+    echo_json({**service.describe(platform), "tool": tool_urls().as_dict()})
 
 
 @platforms.command("add-deployment")

@@ -7,9 +7,9 @@ import json
 import click
 from flask.cli import with_appcontext
 
-from ..context import gateway
 from ..operator import doctor as service
 from ..operator.findings import FAIL, OK, SKIP, WARN
+from ..web.current import gateway
 
 MARKS = {OK: "ok  ", WARN: "warn", FAIL: "FAIL", SKIP: "skip"}
 

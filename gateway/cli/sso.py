@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from ..context import gateway
 from ..ways_in.sso import providers as service
+from ..web.current import gateway
 from ..web.urls import public_url
 from .common import clear_errors, echo_json
 

@@ -9,9 +9,9 @@ import click
 from flask.cli import with_appcontext
 
 from .. import hosts
-from ..context import gateway
 from ..provisioning import lifecycle
 from ..provisioning import users as service
+from ..web.current import gateway
 from .common import clear_errors, echo_json
 
 

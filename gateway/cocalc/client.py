@@ -37,6 +37,17 @@ def site_settings_of(reply, endpoint: str) -> dict[str, str]:
     }
 
 
+def exec_output(reply, endpoint: str) -> ExecOutput:
+    """A command's output, as both dialects answer it."""
+    if not isinstance(reply, dict):
+        raise CoCalcProtocolError("reply is not an object", endpoint=endpoint)
+    return ExecOutput(
+        stdout=str(reply.get("stdout") or ""),
+        stderr=str(reply.get("stderr") or ""),
+        exit_code=int(reply.get("exit_code") or 0),
+    )
+
+
 def creation_marker(key: str) -> str:
     """The description that marks a project the gateway created for ``key``."""
     return f"Created by cocalc-gateway (ref {key})"
@@ -107,13 +118,18 @@ class CoCalcClient(abc.ABC):
         return None
 
     @abc.abstractmethod
+    def _user_query(self, query: dict) -> tuple[object, str]:
+        """Send a user query (the dialect's own endpoint); return (reply, endpoint)."""
+
     def site_settings(self) -> dict[str, str]:
         """CoCalc's site settings that were set (admin keys only; a setting at its default
         has no row, so it is absent)."""
+        reply, endpoint = self._user_query({"site_settings": [{"name": None, "value": None}]})
+        return site_settings_of(reply, endpoint)
 
-    @abc.abstractmethod
     def set_site_setting(self, name: str, value: str) -> None:
         """Set one site setting (admin keys only)."""
+        self._user_query({"site_settings": {"name": name, "value": value}})
 
     def delete_account(self, account_id: str) -> None:
         """Delete a user's account; raises CoCalcUnsupported where the API cannot."""

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from .client import CoCalcClient, creation_marker, site_settings_of
+from .client import CoCalcClient, creation_marker, exec_output
 from .errors import CoCalcAPIError, CoCalcProtocolError, CoCalcUnsupported
 from .types import (
     Account,
@@ -277,27 +277,14 @@ class CurrentClient(CoCalcClient):
     def read_text_file_from_project(self, project_id, path) -> FileContent:
         raise CoCalcUnsupported("not offered by the current API", endpoint="read_text_file")
 
-    def site_settings(self) -> dict[str, str]:
-        query = {"site_settings": [{"name": None, "value": None}]}
-        reply = self._rest("user-query", {"query": query}, idempotent=True)
-        return site_settings_of(reply, "user-query")
-
-    def set_site_setting(self, name, value) -> None:
-        query = {"site_settings": {"name": name, "value": value}}
-        self._rest("user-query", {"query": query}, idempotent=True)
+    def _user_query(self, query: dict):
+        return self._rest("user-query", {"query": query}, idempotent=True), "user-query"
 
     def project_exec(self, project_id, command, *, args=None, timeout=10) -> ExecOutput:
         body = {"project_id": project_id, "command": command, "timeout": timeout}
         if args:
             body["args"] = args
-        reply = self._rest("exec", body, idempotent=False)
-        if not isinstance(reply, dict):
-            raise CoCalcProtocolError("reply is not an object", endpoint="exec")
-        return ExecOutput(
-            stdout=str(reply.get("stdout") or ""),
-            stderr=str(reply.get("stderr") or ""),
-            exit_code=int(reply.get("exit_code") or 0),
-        )
+        return exec_output(self._rest("exec", body, idempotent=False), "exec")
 
     def browser_sign_in(self, token, project_id, path) -> BrowserSignIn:
         # Current CoCalc ignores ?auth_token= on app URLs: sign in through /auth/impersonate

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from .client import CoCalcClient, creation_marker, site_settings_of
+from .client import CoCalcClient, creation_marker, exec_output
 from .errors import CoCalcProtocolError
 from .types import (
     Account,
@@ -211,14 +211,8 @@ class V1Client(CoCalcClient):
         )
         return FileContent(content=self._field(reply, "content", "read_text_file_from_project"))
 
-    def site_settings(self) -> dict[str, str]:
-        query = {"site_settings": [{"name": None, "value": None}]}
-        reply = self._call("query", {"query": query}, expect=("query",), idempotent=True)
-        return site_settings_of(reply, "query")
-
-    def set_site_setting(self, name, value) -> None:
-        query = {"site_settings": {"name": name, "value": value}}
-        self._call("query", {"query": query}, expect=("query",), idempotent=True)
+    def _user_query(self, query: dict):
+        return self._call("query", {"query": query}, expect=("query",), idempotent=True), "query"
 
     def project_exec(self, project_id, command, *, args=None, timeout=10) -> ExecOutput:
         reply = self._call(
@@ -227,11 +221,7 @@ class V1Client(CoCalcClient):
             expect=("project_exec_output",),
             idempotent=False,
         )
-        return ExecOutput(
-            stdout=reply.get("stdout", ""),
-            stderr=reply.get("stderr", ""),
-            exit_code=int(reply.get("exit_code", 0)),
-        )
+        return exec_output(reply, "project_exec")
 
     def browser_sign_in(self, token, project_id, path) -> BrowserSignIn:
         # v1-era CoCalc reads ?auth_token= on any app URL, the kiosk URL included.

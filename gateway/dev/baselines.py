@@ -12,9 +12,9 @@ import secrets
 from flask import Flask
 from sqlalchemy import bindparam, insert, literal, select
 
-from ..context import gateway
 from ..store.database import CompiledStatement
 from ..store.models import Lock, utcnow
+from ..web.current import gateway
 
 ONE = select(literal(1))
 WRITE = insert(Lock).values(name=bindparam("name"), owner="bench", expires_at=bindparam("now"))

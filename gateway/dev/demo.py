@@ -14,9 +14,9 @@ from joserfc import jwt
 from joserfc.jwk import OctKey
 
 from .. import create_app, hosts
-from ..context import gateway
 from ..store import migrate
 from ..support.resources import resource_dir
+from ..web.current import gateway
 from .devserver import ThreadedServer
 from .simulator import SimulatorConfig, create_simulator_app
 

@@ -13,8 +13,8 @@ import time
 from ..cocalc import CoCalcError
 from ..context import Gateway
 from ..errors import BadRequest
+from ..provisioning.paths import clean_path
 from ..store.models import Host
-from ..ways_in.request import clean_path
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from ..errors import Gone, NotFound, Unauthorized
 from ..provisioning import projects, tokens
 from ..store.models import Host, Launch, UsedTokenId, UserProject, utcnow
 from ..support import concurrency
+from ..support.keys import digest, new_key
 from .guard import PAGE_KINDS, Place
-from .keys import digest, new_key
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from ..provisioning import tokens
 from ..provisioning.profile import UserProfile
 from ..store.models import HostUser, Launch, UsedTokenId, UserProject, utcnow
 from ..support.counters import LAUNCH_PATHS, LAUNCHES
-from ..ways_in.request import LaunchRequest
+from ..support.keys import digest, new_key
 from . import embed, warm
 from .embed import Issued
 from .guard import Place
-from .keys import digest, new_key
+from .request import LaunchRequest
 
 HANDOFF_LIFETIME = timedelta(seconds=60)
 #: Used token ids are kept this long after their token expired (then purged).

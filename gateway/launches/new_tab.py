@@ -17,9 +17,9 @@ from ..context import Gateway
 from ..errors import Forbidden, NotFound
 from ..provisioning import Provisioned
 from ..store.models import HostUser, Launch, UserProject, utcnow
+from ..support.keys import digest, proof
 from .embed import Issued, create
 from .guard import Place
-from .keys import digest, proof
 
 #: How many new tabs one framed page may open: "Open in a new tab", then "Open it again".
 NEW_TABS_PER_PAGE = 2

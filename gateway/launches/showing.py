@@ -24,9 +24,9 @@ from ..provisioning.profile import UserProfile
 from ..store.database import CompiledStatement
 from ..store.lti_tables import LtiGradeLink
 from ..store.models import Host, HostUser, Launch, UserProject, utcnow
+from ..support.keys import digest
 from .embed import EmbedPage
 from .guard import Admission, Place, admit
-from .keys import digest
 
 EMBED_QUERY = (
     select(

@@ -20,16 +20,16 @@ from flask import (
     request,
 )
 
-from ..context import gateway
 from ..errors import Forbidden
+from ..support.keys import digest, proof, proven
 from ..web import assets, cookies
+from ..web.current import gateway
 from ..web.security import embed_csp
 from ..web.urls import public_url
 from . import embed as pages
 from . import guard, links, new_tab, showing, sites
 from .embed import EmbedPage, Issued
 from .guard import Admission, Place
-from .keys import digest, proof, proven
 from .showing import PageView
 
 bp = Blueprint("launches", __name__)

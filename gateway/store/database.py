@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import Flask
-from sqlalchemy import create_engine, event, exc
+from sqlalchemy import create_engine, exc
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_S = 30
-#: How long SQLite itself waits for a lock (in C, blocking the process under gevent): only
-#: for the rare statement other than BEGIN IMMEDIATE that meets one (``_begin_immediate``).
-SQLITE_C_WAIT_S = 0.05
+from . import sqlite
+
 log = logging.getLogger(__name__)
 
 
@@ -74,60 +69,7 @@ def make_engine(url: str, budget: PoolBudget | None = None) -> Engine:
             pool_recycle=1800,
             hide_parameters=True,
         )
-    engine = create_engine(
-        url,
-        hide_parameters=True,  # an error message never carries a row's values
-        connect_args={"timeout": SQLITE_C_WAIT_S, "check_same_thread": False},
-    )
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
-        # Let SQLAlchemy's "begin" event below issue BEGIN instead of the sqlite3 module.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_C_WAIT_S * 1000)}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection):
-        # IMMEDIATE takes the write lock up front. A deferred transaction that reads and then
-        # writes can fail at once with SQLITE_BUSY when another writer got in between, instead
-        # of waiting for the busy timeout. Read-only sessions need no lock and run side by side.
-        if connection.get_execution_options().get("gateway_readonly"):
-            connection.exec_driver_sql("BEGIN")
-        else:
-            _begin_immediate(connection.connection.dbapi_connection)
-
-    return engine
-
-
-def _begin_immediate(dbapi_connection) -> None:
-    """Take SQLite's write lock, waiting for it in Python rather than in SQLite's C code.
-
-    SQLite's own busy wait sleeps in C, where gevent cannot switch: under the Procfile's
-    gevent workers, one request waiting for the lock stalled every connection of its worker,
-    the holder of the lock included, until the wait ran out (30 s, measured by
-    ``tests/serving/sqlite_writers.py``). ``time.sleep`` here is gevent's where gevent
-    patched it, so the holder runs on and lets go; in threads it simply sleeps.
-    """
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
-    delay = 0.001
-    dbapi_connection.execute("PRAGMA busy_timeout=0")  # each attempt answers at once
-    try:
-        while True:
-            try:
-                dbapi_connection.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) or time.monotonic() >= deadline:
-                    raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
-    finally:
-        dbapi_connection.execute(f"PRAGMA busy_timeout={int(SQLITE_C_WAIT_S * 1000)}")
+    return sqlite.engine(url)
 
 
 @dataclass(frozen=True)
@@ -285,14 +227,10 @@ def _reconnecting(attempt):
     return attempt()
 
 
-def default_url(app: Flask) -> str:
-    os.makedirs(app.instance_path, exist_ok=True)
-    return "sqlite:///" + os.path.join(app.instance_path, "gateway.sqlite3")
-
-
-def init_app(app: Flask) -> Database:
-    budget = PoolBudget(int(app.config["GATEWAY_DB_CONNECTIONS"]))
-    database = Database(app.config.get("DATABASE_URL") or default_url(app), budget)
+def open_database(url: str, connections: int) -> Database:
+    """The database of one process, its connection budget said in the log (PostgreSQL)."""
+    budget = PoolBudget(connections)
+    database = Database(url, budget)
     if database.is_postgres:
         log.info(
             "PostgreSQL: at most %d connections in this process (%d for transactions and "
@@ -303,5 +241,4 @@ def init_app(app: Flask) -> Database:
             os.environ.get("WEB_CONCURRENCY", "?"),
             _total(budget),
         )
-    app.extensions["db"] = database
     return database

@@ -214,7 +214,3 @@ class Lock(Base):
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     owner: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-# The tables of the other ways in share the metadata (and so the migrations' view of it).
-from . import lti_tables, sso_tables  # noqa: E402,F401

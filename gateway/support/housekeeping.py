@@ -1,6 +1,7 @@
 """Housekeeping off the request path: a periodic task in each process, or one run by cron.
 
-The tasks themselves live with the data they keep (``gateway.launches.cleanup`` and others);
+The tasks themselves live with the data they keep (``gateway.launches.cleanup`` and others),
+and register with ``@task`` when the composition root (``gateway.app``) imports them;
 each is one or a few atomic statements, so several processes (or a cron job beside them)
 may run them at the same time. Nothing here ever runs inside a request.
 """
@@ -29,12 +30,8 @@ def task(name: str):
 
 
 def run_once(gw) -> dict[str, int]:
-    """Run every task once; a failing task is logged and the others still run."""
-    from .. import launches  # noqa: F401  (the tasks register themselves on import)
-    from ..provisioning import staff, tokens  # noqa: F401
-    from ..ways_in import exchanges, limits  # noqa: F401
-    from ..ways_in.sso import sessions  # noqa: F401
-
+    """Run every task once; a failing task is logged and the others still run. The tasks
+    are those of the modules the composition root imports (``gateway.app.HOUSEKEEPING``)."""
     done = {}
     for name, fn in TASKS.items():
         try:

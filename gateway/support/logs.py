@@ -13,9 +13,7 @@ import logging
 import re
 import sys
 import time
-import uuid
 
-from flask import Flask, g, request
 from gunicorn.glogging import Logger as _GunicornLogger
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -39,7 +37,8 @@ _SECRET_PATTERNS = [
     # JWTs (header.payload.signature)
     (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "[redacted-jwt]"),
 ]
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+#: What an incoming ``X-Request-Id`` may look like to be taken over (``web.request_ids``).
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def redact(text: str) -> str:
@@ -107,29 +106,6 @@ def request_id_headers() -> dict[str, str]:
     """Headers for outgoing CoCalc calls: the id of the request that caused them."""
     request_id = request_id_var.get()
     return {"X-Request-Id": request_id} if request_id != "-" else {}
-
-
-def init_app(app: Flask) -> None:
-    if not app.config.get("TESTING") or app.config.get("LOG_TO_STDERR"):
-        configure(app.config.get("GATEWAY_LOG_FORMAT", "text"))
-
-    @app.before_request
-    def _assign_request_id():
-        incoming = request.headers.get("X-Request-Id", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        g.request_id_token = request_id_var.set(g.request_id)
-
-    @app.after_request
-    def _echo_request_id(response):
-        if "request_id" in g:
-            response.headers["X-Request-Id"] = g.request_id
-        return response
-
-    @app.teardown_request
-    def _forget_request_id(_exc):
-        token = g.pop("request_id_token", None)
-        if token is not None:
-            request_id_var.reset(token)
 
 
 class GunicornLogger(_GunicornLogger):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from ..errors import BadRequest
+from ..launches.request import LaunchRequest
+from ..provisioning.paths import clean_path
 from ..provisioning.profile import UserProfile
 from ..store.models import Host
-from .request import LaunchRequest, clean_path
 
 
 def read_api_request(host: Host, body) -> LaunchRequest:

@@ -15,9 +15,9 @@ from datetime import timedelta
 from sqlalchemy import delete, insert, or_, select, update
 
 from ..context import Gateway
-from ..launches.keys import digest, new_key
 from ..store.models import Exchange, utcnow
 from ..support.housekeeping import task
+from ..support.keys import digest, new_key
 
 LOGIN_LIFETIME = timedelta(minutes=5)
 #: Used exchanges are kept this long after they expired, then purged by housekeeping.

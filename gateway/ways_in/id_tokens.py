@@ -1,9 +1,24 @@
 """What every OpenID Connect ``id_token`` must carry, whoever issued it (an LMS in an LTI
-launch, an identity provider at sign-in): the rules both ways in check alike."""
+launch, an identity provider at sign-in): the rules both ways in check alike, and the error
+an authorization response carries instead of one."""
 
 from __future__ import annotations
 
+import re
+
 from joserfc import jwt
+
+#: The shape of an OAuth 2 error code (RFC 6749 4.1.2.1): shown to users only if it fits.
+ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
+
+
+def reported_error(params) -> str | None:
+    """The error an LMS or identity provider answered instead of signing the user in (safe
+    to show: a code of the standard shape, else "an error"); None when there is none."""
+    error = params.get("error")
+    if not error:
+        return None
+    return error if isinstance(error, str) and ERROR_CODE.match(error) else "an error"
 
 
 def claims_registry(issuer: str, client_id: str, nonce: str, leeway: int) -> jwt.JWTClaimsRegistry:

@@ -25,9 +25,10 @@ from joserfc.jwk import OctKey
 from .. import hosts
 from ..context import Gateway
 from ..errors import BadRequest, NotFound, Unauthorized
+from ..launches.request import LaunchRequest
+from ..provisioning.paths import clean_path
 from ..provisioning.profile import UserProfile, check_identifier, check_text
 from ..store.models import Host
-from .request import LaunchRequest, clean_path
 
 MAX_TOKEN_BYTES = 8 * 1024
 MAX_LIFETIME_S = 600

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from .. import hosts
-from ..context import gateway
 from ..launches import guard, links
 from ..launches.views import arrival_or_answer, to_page
+from ..web.current import gateway
 from ..web.inputs import json_body
 from ..web.urls import public_url
 from . import api, token

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from ..context import gateway
 from ..operator.readiness import readiness
+from .current import gateway
 from .metrics import has_metrics_access
 
 bp = Blueprint("health", __name__)

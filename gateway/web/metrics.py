@@ -9,9 +9,9 @@ import os
 from flask import Blueprint, Response, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
-from ..context import gateway
 from ..errors import Forbidden
 from . import forwarding
+from .current import gateway
 
 bp = Blueprint("metrics", __name__)
 

@@ -101,9 +101,11 @@ def test_hosts_on_another_site_need_samesite_none(app, gw, sim):
 
 
 def test_a_database_not_migrated(sim, sqlite_url):
+    from gateway import cli
     from tests.conftest import create_app, gateway_config
 
     app = create_app(gateway_config(sim, sqlite_url))
+    cli.attach(app)
     for ready in app_lifetime(app):
         found, _, code = findings(ready, "--no-launch")
         assert code == 1 and found["database"]["status"] == "fail"

@@ -290,16 +290,39 @@ def test_key_rotation(sim, sqlite_url, runner_factory=None):
     app = make_app(sim, sqlite_url, GATEWAY_ENCRYPTION_KEYS=old)
     gw = app.extensions["gateway"]
     host, secret = hosts.add(gw, "Course", [])
-    result = provisioning.provision(gw, host, user())
+    provisioning.provision(gw, host, user())
+    from gateway.store.rotation import ENCRYPTED
+    from gateway.store.sso_tables import SsoProvider
+    from gateway.ways_in.lti import tool_keys
+
+    with app.app_context():
+        tool_keys.current(gw)  # the LTI tool's first key, encrypted
+    with gw.db.begin() as session:  # an SSO provider's client secret, as `sso add` keeps it
+        session.add(
+            SsoProvider(
+                id="sso_rotation",
+                host_id=host.id,
+                issuer="https://idp.example.edu",
+                client_id="c",
+                client_secret_encrypted=gw.box.encrypt("client-secret"),
+                scope="openid",
+                endpoints={},
+            )
+        )
     new = SecretBox.generate_key()
     rotated = make_app(sim, sqlite_url, GATEWAY_ENCRYPTION_KEYS=f"{new},{old}")
     outcome = rotated.test_cli_runner().invoke(args=["keys", "rotate"])
     assert outcome.exit_code == 0, outcome.output
-    assert json.loads(outcome.output)["host_users"] == 1
+    counts = json.loads(outcome.output)
+    assert counts["host_users"] == 1 and counts["lti_tool_keys"] == 1
+    assert counts["sso_providers"] == 1
     only_new = make_app(sim, sqlite_url, GATEWAY_ENCRYPTION_KEYS=new).extensions["gateway"]
     assert hosts.signing_key(only_new, hosts.get(only_new, host.id)) == secret.encode()
-    with only_new.db.begin() as session:
-        only_new.box.decrypt(session.get(HostUser, result.user_id).password_encrypted)
+    with only_new.db.begin() as session:  # every encrypted value reads with the new key alone
+        for model, column in ENCRYPTED:
+            for value in session.scalars(select(getattr(model, column))):
+                if value is not None:
+                    only_new.box.decrypt(value)
 
 
 def test_warm_launch_starts_a_stopped_project_in_the_background(pgw, host, sim):

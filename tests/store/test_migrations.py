@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from gateway.store import migrate
-from gateway.store.models import Base
+from gateway.store.tables import metadata
 
 
 def differences(url: str) -> list:
@@ -15,7 +15,7 @@ def differences(url: str) -> list:
     migrate.upgrade(engine)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": False})
-        found = compare_metadata(context, Base.metadata)
+        found = compare_metadata(context, metadata)
     engine.dispose()
     return found
 

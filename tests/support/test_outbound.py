@@ -13,7 +13,8 @@ from flask import Flask, Response, redirect
 
 from gateway.dev.devserver import ThreadedServer
 from gateway.errors import BadGateway
-from gateway.support.outbound import MAX_BYTES, Outbound, Policy
+from gateway.support.checked_http import MAX_BYTES
+from gateway.support.outbound import Outbound, Policy
 
 PRODUCTION = {"GATEWAY_PUBLIC_URL": "https://gw.example.edu"}
 DEVELOPMENT = {"GATEWAY_PUBLIC_URL": "http://127.0.0.1:8000"}

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from gateway.errors import BadRequest
+from gateway.provisioning.paths import clean_path
 from gateway.store.models import HostUser, UsedTokenId
 from gateway.support import concurrency
-from gateway.ways_in.request import clean_path
 from tests.conftest import make_app
 from tests.launching import api, mint, rows
 

@@ -18,10 +18,10 @@ from sqlalchemy import or_, select, update
 
 from ...context import Gateway
 from ...errors import BadGateway, BadRequest, NotFound, ServiceBusy
-from ...launches.keys import digest
 from ...provisioning.projects import copy_and_wait
 from ...store.lti_tables import LtiGradeLink
 from ...store.models import HostUser, Launch, UserProject, utcnow
+from ...support.keys import digest
 from . import claims as c
 from . import platforms, service_tokens
 

@@ -8,10 +8,11 @@ else the host's first template path.
 from __future__ import annotations
 
 from ...hosts import get as get_host
+from ...launches.request import LaunchRequest
+from ...provisioning.paths import clean_path
 from ...provisioning.profile import UserProfile
 from ...store.lti_tables import LtiPlatform
 from ..identity import digest_of, external_id, profile_from_claims
-from ..request import LaunchRequest, clean_path
 from . import claims as c
 
 

@@ -30,18 +30,16 @@ from ...errors import BadRequest, Forbidden, Unauthorized
 from ...launches import embed
 from ...launches.embed import Issued
 from ...launches.guard import Place
-from ...launches.keys import digest
 from ...provisioning import staff
 from ...store.lti_tables import LtiGradeLink, LtiPlatform
 from ...support.counters import LAUNCHES
+from ...support.keys import digest
 from .. import exchanges
+from ..id_tokens import reported_error
 from . import claims as c
 from . import contexts, grades, identity, login, platforms, validation
 
 STORAGE_CHECK_LIFETIME = timedelta(minutes=2)
-PLATFORM_ERROR_CODES = frozenset(
-    {"login_required", "interaction_required", "invalid_request", "access_denied"}
-)
 
 
 @dataclass(frozen=True)
@@ -63,9 +61,8 @@ class StorageCheck:
 
 
 def _platform_error(form) -> None:
-    error = form.get("error")
-    if error:
-        code = error if error in PLATFORM_ERROR_CODES else "an error"
+    code = reported_error(form)
+    if code:
         raise Unauthorized(f"the platform did not sign you in ({code}); reload the course page")
 
 

@@ -24,7 +24,7 @@ from urllib.parse import urlencode, urlsplit
 
 from ...context import Gateway
 from ...errors import BadRequest, Forbidden
-from ...launches.keys import digest
+from ...support.keys import digest
 from .. import exchanges, limits
 from . import platforms
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ... import hosts
 from ...context import Gateway
 from ...errors import BadRequest, Conflict, NotFound
 from ...store.lti_tables import LtiPlatform
+from ...store.registry import Registry
 from ...support.outbound import check_url
 
 
@@ -76,26 +76,34 @@ def add_deployment(gw: Gateway, platform_id: str, deployment_id: str) -> LtiPlat
     return platform
 
 
+REGISTRY = Registry(
+    LtiPlatform,
+    "platform",
+    (
+        "id",
+        "host_id",
+        "issuer",
+        "client_id",
+        "deployment_ids",
+        "login_url",
+        "token_url",
+        "jwks_url",
+        "created_at",
+    ),
+)
+
+
 def all_platforms(gw: Gateway) -> list[LtiPlatform]:
-    with gw.db.read() as session:
-        return list(session.scalars(select(LtiPlatform).order_by(LtiPlatform.created_at)))
+    return REGISTRY.all(gw.db)
 
 
 def get(gw: Gateway, platform_id: str) -> LtiPlatform:
-    with gw.db.read() as session:
-        platform = session.get(LtiPlatform, platform_id) if isinstance(platform_id, str) else None
-    if platform is None:
-        raise NotFound(f"no platform with id {platform_id!r}")
-    return platform
+    return REGISTRY.get(gw.db, platform_id)
 
 
 def remove(gw: Gateway, platform_id: str) -> None:
     """Forget a registration: its launches stop; its users and their projects stay."""
-    with gw.db.begin() as session:
-        platform = session.get(LtiPlatform, platform_id)
-        if platform is None:
-            raise NotFound(f"no platform with id {platform_id!r}")
-        session.delete(platform)
+    REGISTRY.remove(gw.db, platform_id)
 
 
 def find(gw: Gateway, issuer, client_id) -> LtiPlatform:
@@ -103,13 +111,9 @@ def find(gw: Gateway, issuer, client_id) -> LtiPlatform:
     (it must, when the issuer has several registrations)."""
     if not isinstance(issuer, str) or not issuer:
         raise BadRequest("the login request has no issuer (iss)", field="iss")
-    query = select(LtiPlatform).where(LtiPlatform.issuer == issuer)
-    if client_id:
-        if not isinstance(client_id, str):
-            raise BadRequest("client_id must be a string", field="client_id")
-        query = query.where(LtiPlatform.client_id == client_id)
-    with gw.db.read() as session:
-        found = list(session.scalars(query.limit(2)))
+    if client_id and not isinstance(client_id, str):
+        raise BadRequest("client_id must be a string", field="client_id")
+    found = REGISTRY.find(gw.db, issuer=issuer, client_id=client_id or None, limit=2)
     if not found:
         raise NotFound("this platform is not registered with the gateway (issuer, client id)")
     if len(found) > 1:
@@ -121,14 +125,4 @@ def find(gw: Gateway, issuer, client_id) -> LtiPlatform:
 
 
 def describe(platform: LtiPlatform) -> dict:
-    return {
-        "id": platform.id,
-        "host_id": platform.host_id,
-        "issuer": platform.issuer,
-        "client_id": platform.client_id,
-        "deployment_ids": list(platform.deployment_ids),
-        "login_url": platform.login_url,
-        "token_url": platform.token_url,
-        "jwks_url": platform.jwks_url,
-        "created_at": platform.created_at.isoformat() if platform.created_at else None,
-    }
+    return REGISTRY.describe(platform)

@@ -111,13 +111,15 @@ def confirm(gw: Gateway, code, configuration_url) -> tuple[str, PlatformConfigur
     return host_id, read_configuration(gw, configuration_url)
 
 
-def register(gw: Gateway, code, configuration_url, registration_token) -> LtiPlatform:
+def register(
+    gw: Gateway, code, configuration_url, registration_token, tool: tool_config.ToolUrls
+) -> LtiPlatform:
     """Register the gateway with the platform and record the platform (code used once, by
     the first registration that completes)."""
     host_id = attempt(gw, code, configuration_url)
     config = read_configuration(gw, configuration_url)
     host = hosts.get(gw, host_id)
-    request = tool_config.registration_request(host.name, config.scopes)
+    request = tool_config.registration_request(tool, host.name, config.scopes)
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if isinstance(registration_token, str) and registration_token:
         headers["Authorization"] = f"Bearer {registration_token}"

@@ -4,11 +4,9 @@ the tool, as a Dynamic Registration request and as a JSON document for manual se
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
-from flask import current_app
-
-from ...web.urls import public_url
 from . import claims as c
 
 TITLE = "CoCalc notebooks"
@@ -17,40 +15,43 @@ SCOPES = (c.SCOPE_LINEITEM, c.SCOPE_LINEITEM_READ, c.SCOPE_SCORE, c.SCOPE_MEMBER
 CLAIMS = ("iss", "sub", "name", "given_name", "family_name", "email")
 
 
-def urls() -> dict:
-    return {
-        "login": public_url("lti.login"),
-        "launch": public_url("lti.launch"),
-        "jwks": public_url("lti.jwks"),
-        "register": public_url("lti.register"),
-        "config": public_url("lti.config"),
-    }
+@dataclass(frozen=True)
+class ToolUrls:
+    """The tool's public URLs (the web layer builds them from ``GATEWAY_PUBLIC_URL``)."""
+
+    login: str
+    launch: str
+    jwks: str
+    register: str
+    config: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
-def registration_request(host_name: str, platform_scopes: list) -> dict:
+def registration_request(u: ToolUrls, host_name: str, platform_scopes: list) -> dict:
     """The client metadata posted to the platform's registration endpoint."""
-    u = urls()
     scopes = [s for s in SCOPES if not platform_scopes or s in platform_scopes]
     return {
         "application_type": "web",
         "response_types": ["id_token"],
         "grant_types": ["implicit", "client_credentials"],
-        "initiate_login_uri": u["login"],
-        "redirect_uris": [u["launch"]],
+        "initiate_login_uri": u.login,
+        "redirect_uris": [u.launch],
         "client_name": f"{TITLE} ({host_name})",
-        "jwks_uri": u["jwks"],
+        "jwks_uri": u.jwks,
         "token_endpoint_auth_method": "private_key_jwt",
         "scope": " ".join(scopes),
         "https://purl.imsglobal.org/spec/lti-tool-configuration": {
-            "domain": urlsplit(current_app.config["GATEWAY_PUBLIC_URL"]).netloc,
-            "target_link_uri": u["launch"],
+            "domain": urlsplit(u.launch).netloc,
+            "target_link_uri": u.launch,
             "description": DESCRIPTION,
             "claims": list(CLAIMS),
             "messages": [
-                {"type": c.RESOURCE_LINK_REQUEST, "target_link_uri": u["launch"]},
+                {"type": c.RESOURCE_LINK_REQUEST, "target_link_uri": u.launch},
                 {
                     "type": c.DEEP_LINKING_REQUEST,
-                    "target_link_uri": u["launch"],
+                    "target_link_uri": u.launch,
                     "label": TITLE,
                     "placements": ["ContentArea", "link_selection", "assignment_selection"],
                     "supported_types": ["ltiResourceLink"],
@@ -60,25 +61,24 @@ def registration_request(host_name: str, platform_scopes: list) -> dict:
     }
 
 
-def manual_configuration() -> dict:
+def manual_configuration(u: ToolUrls) -> dict:
     """``/lti/config.json``: the generic URLs, and Canvas's developer-key JSON fields."""
-    u = urls()
     placement = {
         "message_type": c.DEEP_LINKING_REQUEST,
-        "target_link_uri": u["launch"],
+        "target_link_uri": u.launch,
         "text": TITLE,
     }
     return {
         "title": TITLE,
         "description": DESCRIPTION,
-        "oidc_initiation_url": u["login"],
-        "target_link_uri": u["launch"],
-        "public_jwk_url": u["jwks"],
+        "oidc_initiation_url": u.login,
+        "target_link_uri": u.launch,
+        "public_jwk_url": u.jwks,
         "scopes": list(SCOPES),
-        "initiate_login_uri": u["login"],
-        "redirect_uris": [u["launch"]],
-        "jwks_uri": u["jwks"],
-        "dynamic_registration_url": u["register"],
+        "initiate_login_uri": u.login,
+        "redirect_uris": [u.launch],
+        "jwks_uri": u.jwks,
+        "dynamic_registration_url": u.register,
         "custom_fields": {},
         "extensions": [
             {

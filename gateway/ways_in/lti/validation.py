@@ -2,8 +2,9 @@
 
 Signature first (the platform's key set, by ``kid``; RS256 unless the registration says
 otherwise), then the registered claims (``iss``, ``aud`` and ``azp``, ``exp`` and ``iat``
-with a small leeway, the login's nonce), then LTI's own: a registered deployment, a
-message type the gateway handles, version 1.3.0, and a ``target_link_uri`` on this gateway.
+with a small leeway, the login's nonce), then LTI's own: a registered deployment, version
+1.3.0, a ``target_link_uri`` on this gateway, and what its message type requires
+(``messages``: one validator per type).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ...store.lti_tables import LtiPlatform
 from .. import id_tokens, key_sets
 from ..token import PARSE_ERRORS
 from . import claims as c
+from . import messages
 
 MAX_ID_TOKEN_BYTES = 48 * 1024
 
@@ -69,16 +71,10 @@ def _lti(platform: LtiPlatform, claims: dict, gateway_base: str) -> None:
         raise BadRequest("only LTI 1.3.0 launches are supported (version claim)")
     if claims.get(c.DEPLOYMENT_ID) not in platform.deployment_ids:
         raise Forbidden("this deployment of the tool is not registered with the gateway")
-    message_type = claims.get(c.MESSAGE_TYPE)
-    if message_type not in c.MESSAGE_TYPES:
-        raise BadRequest(f"the gateway does not handle LTI messages of type {message_type!r}")
     target = claims.get(c.TARGET_LINK_URI)
     if not isinstance(target, str) or not target.startswith(gateway_base + "/"):
         raise BadRequest("the launch's target_link_uri is not on this gateway")
-    if message_type == c.RESOURCE_LINK_REQUEST:
-        link = claims.get(c.RESOURCE_LINK)
-        if not isinstance(link, dict) or not isinstance(link.get("id"), str):
-            raise BadRequest("the launch has no resource link id")
+    messages.validate(claims)  # the message type's own required claims and rules
 
 
 def verify(gw: Gateway, platform: LtiPlatform, id_token, *, nonce: str, gateway_base: str) -> dict:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 
-from ...context import gateway
 from ...errors import Forbidden
 from ...hosts import get as get_host
 from ...launches import guard
 from ...launches.views import gateway_origin, origin_of, to_page
 from ...web import cookies
+from ...web.current import gateway
 from ...web.security import DEFAULT_CSP
 from ...web.urls import public_folder, public_url
 from .. import exchanges
@@ -33,6 +33,17 @@ LOGIN_COOKIE_SECONDS = int(exchanges.LOGIN_LIFETIME.total_seconds())
 def _may_be_framed(response):
     response.headers.setdefault("Content-Security-Policy", FRAMED_ANYWHERE_CSP)
     return response
+
+
+def tool_urls() -> tool_config.ToolUrls:
+    """The tool's public URLs, from GATEWAY_PUBLIC_URL."""
+    return tool_config.ToolUrls(
+        login=public_url("lti.login"),
+        launch=public_url("lti.launch"),
+        jwks=public_url("lti.jwks"),
+        register=public_url("lti.register"),
+        config=public_url("lti.config"),
+    )
 
 
 def _base() -> str:
@@ -153,7 +164,7 @@ def jwks():
 
 @bp.get("/lti/config.json")
 def config():
-    return jsonify(tool_config.manual_configuration())
+    return jsonify(tool_config.manual_configuration(tool_urls()))
 
 
 @bp.route("/lti/register", methods=["GET", "POST"])
@@ -177,7 +188,7 @@ def register():
             action=public_url("lti.register"),
         )
     platform = registration.register(
-        gw, code, values.get("openid_configuration"), values.get("registration_token")
+        gw, code, values.get("openid_configuration"), values.get("registration_token"), tool_urls()
     )
     return _page("lti/registered.html", platform=platform)
 

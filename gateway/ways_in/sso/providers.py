@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
-
 from ... import hosts
 from ...context import Gateway
 from ...errors import BadGateway, BadRequest, NotFound
+from ...store.registry import Registry
 from ...store.sso_tables import SsoProvider
 from ...support import outbound
 
@@ -72,24 +71,26 @@ def add(gw: Gateway, host_id: str, *, issuer, client_id, client_secret, scope=DE
     return provider
 
 
+REGISTRY = Registry(
+    SsoProvider,
+    "identity provider",
+    ("id", "host_id", "issuer", "client_id", "scope", "created_at"),
+    computed={"end_session": lambda p: bool(p.endpoints.get("end_session_endpoint"))},
+)
+
+
 def all_providers(gw: Gateway) -> list[SsoProvider]:
-    with gw.db.read() as session:
-        return list(session.scalars(select(SsoProvider).order_by(SsoProvider.created_at)))
+    return REGISTRY.all(gw.db)
 
 
 def get(gw: Gateway, provider_id) -> SsoProvider:
-    with gw.db.read() as session:
-        found = session.get(SsoProvider, provider_id) if isinstance(provider_id, str) else None
-    if found is None:
-        raise NotFound("no such identity provider")
-    return found
+    return REGISTRY.get(gw.db, provider_id)
 
 
 def for_host(gw: Gateway, host_id: str, provider_id=None) -> SsoProvider:
     """The provider a host's sign-in uses: the one named, or the host's only one."""
     hosts.get(gw, host_id)
-    with gw.db.read() as session:
-        found = list(session.scalars(select(SsoProvider).where(SsoProvider.host_id == host_id)))
+    found = REGISTRY.find(gw.db, host_id=host_id)
     if provider_id:
         found = [p for p in found if p.id == provider_id]
     if not found:
@@ -100,20 +101,8 @@ def for_host(gw: Gateway, host_id: str, provider_id=None) -> SsoProvider:
 
 
 def remove(gw: Gateway, provider_id: str) -> None:
-    with gw.db.begin() as session:
-        found = session.get(SsoProvider, provider_id)
-        if found is None:
-            raise NotFound(f"no identity provider with id {provider_id!r}")
-        session.delete(found)
+    REGISTRY.remove(gw.db, provider_id)
 
 
 def describe(provider: SsoProvider) -> dict:
-    return {
-        "id": provider.id,
-        "host_id": provider.host_id,
-        "issuer": provider.issuer,
-        "client_id": provider.client_id,
-        "scope": provider.scope,
-        "end_session": bool(provider.endpoints.get("end_session_endpoint")),
-        "created_at": provider.created_at.isoformat() if provider.created_at else None,
-    }
+    return REGISTRY.describe(provider)

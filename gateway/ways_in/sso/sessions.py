@@ -17,11 +17,11 @@ from sqlalchemy import delete, or_, select, update
 from ...context import Gateway
 from ...hosts import HOST_ID
 from ...launches.guard import Place
-from ...launches.keys import digest, new_key
 from ...provisioning import tokens
 from ...store.models import HostUser, Launch, utcnow
 from ...store.sso_tables import SsoSession
 from ...support.housekeeping import task
+from ...support.keys import digest, new_key
 
 COOKIE_PREFIX = "gw_session_"
 LIFETIME = timedelta(hours=8)

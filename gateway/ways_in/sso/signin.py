@@ -9,7 +9,6 @@ that started it, so a callback URL replayed, or opened in another browser, is re
 from __future__ import annotations
 
 import hmac
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,18 +21,18 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from ... import hosts
 from ...context import Gateway
 from ...errors import BadGateway, BadRequest, Forbidden, Unauthorized
-from ...launches.keys import digest
+from ...provisioning.paths import clean_path
 from ...provisioning.profile import UserProfile
 from ...store.models import Host
 from ...store.sso_tables import SsoProvider
+from ...support.keys import digest
 from .. import exchanges, limits
+from ..id_tokens import reported_error
 from ..identity import profile_from_claims
-from ..request import clean_path
 from . import providers, validation
 
 LIFETIME = timedelta(minutes=10)
 COOKIE_PREFIX = "sso_state_"
-ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
 
 
 def cookie_name(state: str) -> str:
@@ -95,9 +94,8 @@ class SignedIn:
 
 
 def _refused_by_provider(args) -> None:
-    error = args.get("error")
-    if error:
-        code = error if ERROR_CODE.match(error) else "an error"
+    code = reported_error(args)
+    if code:
         if code == "access_denied":
             raise Forbidden("sign-in was declined at the identity provider")
         raise BadRequest(f"the identity provider did not sign you in ({code})")

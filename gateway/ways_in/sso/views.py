@@ -14,21 +14,21 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, redirect, render_template, request
 
 from ... import provisioning
-from ...context import gateway
 from ...errors import Forbidden, GatewayError, NotFound
 from ...hosts import HOST_ID
 from ...hosts import get as get_host
 from ...launches import catalogue, embed, guard, showing
 from ...launches.guard import Admission, Place
-from ...launches.keys import digest
 from ...launches.views import gateway_origin, render_view
 from ...provisioning import users
+from ...provisioning.paths import clean_path
 from ...store.models import UserProject
 from ...support.counters import LAUNCHES
+from ...support.keys import digest
 from ...web import cookies
+from ...web.current import gateway
 from ...web.urls import public_folder, public_url
 from .. import exchanges
-from ..request import clean_path
 from . import providers, sessions, signin
 
 bp = Blueprint("sso", __name__)

@@ -271,8 +271,8 @@ def test_a_browser_holds_a_session_per_host(fresh):
 def test_sign_out_ends_every_page_the_session_opened_at_once(fresh):
     import threading
 
-    from gateway.launches.keys import digest
     from gateway.store.models import Launch, utcnow
+    from gateway.support.keys import digest
 
     agent = Agent()
     agent.open(fresh.login_url())

@@ -1,32 +1,19 @@
-"""What every way in produces: a verified request to show a file of a user's project."""
+"""The one rule for a path in a user's project, whoever gives it (a launch token, the API,
+an LMS's custom parameter, a host's template paths, the relay): relative to the project's
+home folder, and unable to reach outside it."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 
 from ..errors import BadRequest
-from ..provisioning.profile import UserProfile
-from ..store.models import Host
 
 MAX_PATH = 4096
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 #: Characters no path may hold: control characters, and lone surrogates (which cannot be
 #: stored or sent on, and arrive as valid JSON escapes such as "\ud800").
 PATH_REFUSED = frozenset({"Cc", "Cs"})
-
-
-@dataclass(frozen=True)
-class LaunchRequest:
-    """A verified request to show ``path`` of the user's ``context`` project."""
-
-    host: Host
-    profile: UserProfile
-    path: str
-    context: str
-    jti: str | None = None
-    expires_at: int | None = None
 
 
 def clean_path(path) -> str:
