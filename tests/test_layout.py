@@ -61,3 +61,49 @@ def test_no_function_is_long():
                 if lines > MAX_FUNCTION_LINES:
                     long[f"{path.relative_to(ROOT)}:{node.name}"] = lines
     assert not long, f"split these functions (over {MAX_FUNCTION_LINES} lines): {long}"
+
+
+def test_no_module_imports_a_layer_above_its_own():
+    """The product's layers point one way (``tests/import_graph.LAYERS``): a lower layer
+    never imports a higher one, not even lazily inside a function."""
+    from tests.import_graph import graph, upward_edges
+
+    assert upward_edges(graph()) == []
+
+
+def test_there_are_no_import_cycles():
+    from tests.import_graph import cycles, graph
+
+    assert cycles(graph()) == []
+
+
+def test_the_store_support_and_context_import_no_flask():
+    """Below the web layer the services take a ``Gateway``; only the web layer, the views,
+    the composition root and the CLI know Flask."""
+    flask_users = []
+    for path in modules():
+        name = str(path.relative_to(PACKAGE))
+        if name.startswith(("store/", "support/", "cocalc/")) or name in (
+            "context.py",
+            "errors.py",
+        ):
+            tree = ast.parse(path.read_text())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    names = (
+                        [a.name for a in node.names]
+                        if isinstance(node, ast.Import)
+                        else [node.module or ""]
+                    )
+                    if any(n == "flask" or n.startswith("flask.") for n in names):
+                        flask_users.append(name)
+    assert flask_users == []
+
+
+def test_the_graph_sees_an_upward_import():
+    """The check can fail: a store module that imported a view would be caught."""
+    from tests.import_graph import layer_of
+
+    assert layer_of("gateway.store.models") < layer_of("gateway.launches.views")
+    assert layer_of("gateway.ways_in.lti.views") > layer_of("gateway.web.urls")
+    assert layer_of("gateway.support.keys") < layer_of("gateway.store.database")

@@ -28,12 +28,14 @@ def test_wheel_ships_static_templates_and_migrations(tmp_path):
         "gateway/static/cocalc-embed.js",
         "gateway/static/messaging.js",
         "gateway/templates/embed.html",
-        "gateway/templates/simulator/kiosk.html",
         "gateway/store/migrations/env.py",
         "gateway/store/migrations/versions/0001_initial_tables.py",
     ):
         assert expected in names, expected
     assert not any(n.startswith(("tests/", "static/", "templates/")) for n in names)
+    # The dev tools stay in the checkout: no simulator, demo, demo LMS or OIDC peer.
+    assert not [n for n in names if n.startswith("gateway/dev/")]
+    assert not [n for n in names if "simulator" in n or "demo-host" in n or "/lms/" in n]
 
     # Installed without the repository around it, the package finds its own folders.
     target = tmp_path / "venv"

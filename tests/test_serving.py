@@ -7,6 +7,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -131,15 +132,19 @@ def test_two_gunicorn_instances_share_one_database(environment):
     assert host["secret"] not in output and sim.admin_key not in output
 
 
-def hold_connections(url: str, until: float, *, slow: bool) -> None:
+def hold_connections(url: str, until: float, *, slow: bool, connected=None) -> None:
     """Keep one connection to the gateway busy until ``until``: sending a request one header
-    byte a second (``slow``), or nothing at all; when the server closes it, open another."""
+    byte a second (``slow``), or nothing at all; when the server closes it, open another.
+    ``connected`` (a semaphore) is released once the first connection is up."""
     import contextlib
 
     host, port = url.removeprefix("http://").split(":")
     while time.monotonic() < until:
         try:
             with socket.create_connection((host, int(port)), timeout=2) as conn:
+                if connected is not None:
+                    connected.release()
+                    connected = None
                 if slow:
                     conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: slow\r\n")
                 while time.monotonic() < until:
@@ -172,10 +177,12 @@ def test_slow_and_idle_clients_do_not_starve_normal_requests(environment):
     try:
         wait_healthy(url, process)
         until = time.monotonic() + 30
+        connected = threading.Semaphore(0)
         with ThreadPoolExecutor(200) as pool:
             for i in range(200):
-                pool.submit(hold_connections, url, until, slow=i % 2 == 0)
-            time.sleep(2)  # let them all connect
+                pool.submit(hold_connections, url, until, slow=i % 2 == 0, connected=connected)
+            for _ in range(200):  # every holder is connected before the measurement starts
+                assert connected.acquire(timeout=20)
             timings, statuses = [], []
             while time.monotonic() < until - 1:
                 began = time.monotonic()

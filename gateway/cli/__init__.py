@@ -69,8 +69,9 @@ cli = FlaskGroup(create_app=_create_app, help="The CoCalc embedding gateway.")
 for _group in APP_GROUPS:
     cli.add_command(_group)  # found even when the app cannot load, to report why
 cli.add_command(operator.connect)  # needs no app: it helps set one up
-cli.add_command(dev.simulator)
-cli.add_command(dev.demo)
+if dev.available():  # the dev tools are in a checkout, not in the wheel
+    cli.add_command(dev.simulator)
+    cli.add_command(dev.demo)
 
 
 def attach(app) -> None:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import click
+
+
+def available() -> bool:
+    """Whether the dev tools are installed (a checkout: yes; the production wheel: no)."""
+    return importlib.util.find_spec("gateway.dev") is not None
 
 
 @click.command()

@@ -15,9 +15,9 @@ from joserfc.jwk import OctKey
 
 from .. import create_app, hosts
 from ..store import migrate
-from ..support.resources import resource_dir
 from ..web.current import gateway
 from .devserver import ThreadedServer
+from .resources import STATIC, TEMPLATES
 from .simulator import SimulatorConfig, create_simulator_app
 
 DEMO_USERS = {
@@ -55,7 +55,7 @@ def make_token(host_id: str, secret: str, user: str, path: str, context: str = "
 def host_site(gateway_url: str, host_id: str, secret: str, *, sso_url=None, lms_url=None) -> Flask:
     """A stand-in for a host's web site: signs tokens and asks the gateway for launches."""
     app = Flask(
-        "demo_host", template_folder=resource_dir("templates"), static_folder=resource_dir("static")
+        "demo_host", template_folder=TEMPLATES, static_folder=STATIC
     )
 
     @app.get("/")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
@@ -49,6 +48,7 @@ class Scheduler:
         self.gw, self.interval = gw, interval
         self._started = False
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
 
     def ensure_started(self) -> None:
         if self._started or self.interval <= 0:
@@ -59,7 +59,10 @@ class Scheduler:
             self._started = True
             threading.Thread(target=self._loop, name="housekeeping", daemon=True).start()
 
+    def stop(self) -> None:
+        """End the thread after its current run (tests; a process that exits needs none)."""
+        self._stopped.set()
+
     def _loop(self) -> None:
-        while True:
-            time.sleep(self.interval)
+        while not self._stopped.wait(self.interval):
             run_once(self.gw)

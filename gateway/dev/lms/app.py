@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Flask, abort, current_app
 
-from ...support.resources import resource_dir
 from ..devserver import ThreadedServer
+from ..resources import STATIC, TEMPLATES
 from .adapters import PlatformConf
 from .state import LmsState
 
@@ -27,8 +27,8 @@ def create_lms_app(state: LmsState) -> Flask:
 
     app = Flask(
         "gateway.dev.lms",
-        static_folder=resource_dir("static"),
-        template_folder=resource_dir("templates"),
+        static_folder=STATIC,
+        template_folder=TEMPLATES,
     )
     app.extensions["lms"] = state
     for blueprint in (pages.bp, services.bp, registration.bp):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ...support.resources import resource_dir
+from ..resources import TEMPLATES
 from .plumbing import Simulator, SimulatorConfig
 
 __all__ = ["Simulator", "SimulatorConfig", "create_simulator_app"]
@@ -20,7 +20,7 @@ def create_simulator_app(config: SimulatorConfig | None = None) -> Flask:
         raise ValueError("the simulator's dialect is 'v1' or 'current'")
     app = Flask(
         __name__,
-        template_folder=resource_dir("templates"),
+        template_folder=TEMPLATES,
         static_folder=None,
     )
     app.extensions["simulator"] = Simulator(config)

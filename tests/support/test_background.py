@@ -1,0 +1,157 @@
+"""The background machinery: the housekeeping scheduler, the worker pool, running steps side
+by side, and the revocation drain's backoff."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from gateway.provisioning import tokens
+from gateway.store.models import Revocation, utcnow
+from gateway.support import concurrency, housekeeping
+
+
+class Ticks:
+    def __init__(self):
+        self.count = 0
+        self.ran = threading.Event()
+
+    def __call__(self, gw):
+        self.count += 1
+        self.ran.set()
+        return 1
+
+
+def wait_until(condition, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_the_scheduler_runs_the_tasks_in_one_thread_every_interval(monkeypatch):
+    ticks = Ticks()
+    monkeypatch.setattr(housekeeping, "TASKS", {"tick": ticks})
+    scheduler = housekeeping.Scheduler(object(), interval=0.05)
+    before = {t.name for t in threading.enumerate()}
+    scheduler.ensure_started()
+    scheduler.ensure_started()  # a second request starts no second thread
+    try:
+        assert wait_until(lambda: ticks.count >= 3)
+        started = [t for t in threading.enumerate() if t.name == "housekeeping"]
+        assert len(started) - ("housekeeping" in before) == 1
+    finally:
+        scheduler.stop()
+    assert wait_until(lambda: "housekeeping" not in {t.name for t in threading.enumerate()})
+
+
+def test_an_interval_of_zero_starts_no_thread(monkeypatch):
+    ticks = Ticks()
+    monkeypatch.setattr(housekeeping, "TASKS", {"tick": ticks})
+    housekeeping.Scheduler(object(), interval=0).ensure_started()
+    assert not ticks.ran.wait(0.2)
+
+
+def test_a_failing_task_is_logged_and_the_others_still_run(monkeypatch, caplog):
+    ticks = Ticks()
+
+    def broken(gw):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(housekeeping, "TASKS", {"broken": broken, "tick": ticks})
+    caplog.set_level(logging.WARNING)
+    assert housekeeping.run_once(object()) == {"broken": -1, "tick": 1}
+    assert "housekeeping task broken failed: RuntimeError" in caplog.text
+
+
+def test_the_pool_logs_a_failure_and_wait_idle_waits_for_every_task(caplog):
+    caplog.set_level(logging.WARNING)
+    finished = []
+
+    def slow():
+        time.sleep(0.2)
+        finished.append(1)
+
+    concurrency.submit("slow", slow)
+    concurrency.submit("fails", lambda: 1 / 0)
+    concurrency.wait_idle()
+    assert finished == [1]
+    assert "background task fails failed: ZeroDivisionError" in caplog.text
+
+
+def test_steps_run_together_and_the_first_failure_comes_after_all_finished():
+    finished = []
+
+    def slow_ok():
+        time.sleep(0.2)
+        finished.append("slow")
+        return "a"
+
+    def fails():
+        raise ValueError("step two broke")
+
+    assert concurrency.run_together(lambda: "x", lambda: "y") == ["x", "y"]
+    began = time.monotonic()
+    with pytest.raises(ValueError, match="step two broke"):
+        concurrency.run_together(fails, slow_ok)
+    assert finished == ["slow"] and time.monotonic() - began >= 0.2  # nothing left running
+
+
+def test_a_revocation_that_fails_is_tried_again_after_a_doubling_backoff(simulators, sqlite_url):
+    from tests.conftest import make_app
+
+    sim = simulators["current"]
+    sim.reset()
+    app = make_app(sim, sqlite_url)
+    gw = app.extensions["gateway"]
+    sim.fault("system.revokeUserAuthToken", "html502", count=100)
+    gw.db.write((Revocation.__table__.insert(), {
+        "token_encrypted": gw.box.encrypt("a" * 24), "next_try_at": utcnow(), "attempts": 0,
+    }))  # fmt: skip
+    assert tokens.drain_revocations(gw) == 0  # CoCalc failed: kept, and not due for 30 s
+    asked = sim.calls()["system.revokeUserAuthToken"]
+    assert tokens.drain_revocations(gw) == 0  # not due: CoCalc is not asked again
+    assert sim.calls() == {"system.revokeUserAuthToken": asked}
+    with gw.db.read() as session:
+        row = session.scalar(select(Revocation))
+    assert row.attempts == 1
+    assert timedelta(seconds=25) < row.next_try_at - utcnow() <= timedelta(seconds=30)
+    with gw.db.begin() as session:  # due again: fails again, and waits twice as long
+        session.execute(update(Revocation).values(next_try_at=utcnow()))
+    assert tokens.drain_revocations(gw) == 0
+    with gw.db.read() as session:
+        row = session.scalar(select(Revocation))
+    assert row.attempts == 2 and row.next_try_at - utcnow() > timedelta(seconds=55)
+    sim.reset()  # CoCalc is back
+    with gw.db.begin() as session:
+        session.execute(update(Revocation).values(next_try_at=utcnow()))
+    assert tokens.drain_revocations(gw) == 1  # CoCalc confirms: gone
+    with gw.db.read() as session:
+        assert session.scalar(select(Revocation)) is None
+    app.extensions["db"].dispose()
+
+
+def test_a_refill_with_a_spare_waiting_asks_cocalc_nothing(simulators, sqlite_url):
+    from gateway import hosts, provisioning
+    from gateway.provisioning import UserProfile
+    from tests.conftest import make_app
+
+    sim = simulators["current"]
+    sim.reset()
+    app = make_app(sim, sqlite_url)
+    gw = app.extensions["gateway"]
+    host, _ = hosts.add(gw, "Course", [])
+    ready = provisioning.provision(gw, host, UserProfile("refilled"))
+    concurrency.wait_idle()
+    sim.reset()
+    tokens.refill(gw, ready.user_id)  # the spare made at set-up is still there
+    assert sim.calls() == {}
+    assert tokens.cached(gw, ready.user_id) is not None
+    app.extensions["db"].dispose()
