@@ -51,7 +51,7 @@ def free_port() -> int:
 class Stack:
     """PostgreSQL database, simulator and a gunicorn gateway, torn down on exit."""
 
-    def __init__(self, workers: int, *, dialect: str = "v1", origins=()):
+    def __init__(self, workers: int, *, dialect: str = "v1", origins=(), env=None):
         self.dialect = dialect
         self.db_name = f"gateway_bench_{uuid.uuid4().hex[:8]}"
         self.admin = psycopg.connect(PG_ADMIN_URL, autocommit=True)
@@ -86,6 +86,7 @@ class Stack:
             "GATEWAY_LOG_FORMAT": "json",
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "WEB_CONCURRENCY": str(workers),
+            **(env or {}),
         }
         self.workers = workers
         self.procfile = dict(

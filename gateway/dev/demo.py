@@ -54,9 +54,7 @@ def make_token(host_id: str, secret: str, user: str, path: str, context: str = "
 
 def host_site(gateway_url: str, host_id: str, secret: str, *, sso_url=None, lms_url=None) -> Flask:
     """A stand-in for a host's web site: signs tokens and asks the gateway for launches."""
-    app = Flask(
-        "demo_host", template_folder=TEMPLATES, static_folder=STATIC
-    )
+    app = Flask("demo_host", template_folder=TEMPLATES, static_folder=STATIC)
 
     @app.get("/")
     def page():

@@ -7,7 +7,7 @@ import time
 from flask import request
 
 from .current import body, bp, hub_error, key_caller, serve
-from .plumbing import sim
+from .plumbing import creating_project, sim
 from .shared import search_users
 from .signup import create_account, obvious_issues
 from .state import UUID_RE, SimError
@@ -37,6 +37,7 @@ def _options(opts, name: str) -> dict:
 
 def hub_create_project(caller, opts):
     opts = _options(opts, "createProject")
+    creating_project()
     if opts.get("project_id") and not caller.admin:
         raise SimError("only admins can specify the project_id")
     return (

@@ -201,6 +201,7 @@ NUMBER_KNOBS = (
     "page_latency_ms",
     "open_delay_ms",
     "editor_delay_ms",
+    "create_project_delay_ms",
     "fault_sleep_s",
     "load_delay_ms",
     "connect_delay_ms",

@@ -39,6 +39,9 @@ class SimulatorConfig:
     fault_sleep_s: float = 5.0
     #: Delay between the kiosk page's "ack" and "done" replies to "open".
     open_delay_ms: float = 50.0
+    #: How long creating a project through the API takes (beside ``latency_ms``): the real
+    #: server allocates and starts it, about a second.
+    create_project_delay_ms: float = 0.0
     #: Delay between "done" and the editor with the file's text on screen (the real front
     #: end paints "Loading…" meanwhile: about 2 s on a development build, section 7b).
     editor_delay_ms: float = 0.0
@@ -123,6 +126,13 @@ def _drop_connection() -> Response:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
     return proxy_page(502, "Bad Gateway")
+
+
+def creating_project() -> None:
+    """The time an API call takes to create a project (``create_project_delay_ms``)."""
+    delay = sim().config.create_project_delay_ms
+    if delay:
+        time.sleep(delay / 1000)
 
 
 def faulted(endpoint: str, handler: Callable[[], Response], error: Callable[[str], Response]):

@@ -6,7 +6,7 @@ import uuid
 
 from .current import body, bp, serve
 from .hub import add_collaborator, delete_project
-from .plumbing import sim
+from .plumbing import creating_project, sim
 from .shared import copy_files, run_command, site_settings_query
 from .state import UUID_RE, SimError
 
@@ -15,6 +15,7 @@ from .state import UUID_RE, SimError
 @bp.post("/api/v2/projects/create")
 def rest_create_project():
     def run(caller):
+        creating_project()
         b = body()
         project = sim().state.add_project(
             caller.account_id,

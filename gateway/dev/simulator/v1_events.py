@@ -6,7 +6,7 @@ import threading
 import uuid
 
 from .api_v1 import handles, truthy
-from .plumbing import sim
+from .plumbing import creating_project, sim
 from .shared import authorize_user, copy_files, run_command, search_users, site_settings_query
 from .state import EMAIL_RE, UUID_RE, SimError
 
@@ -48,6 +48,7 @@ def create_account(caller, body):
 
 @handles("create_project")
 def create_project(caller, body):
+    creating_project()
     project = sim().state.add_project(
         caller.account_id,
         title=str(body.get("title") or ""),
