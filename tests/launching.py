@@ -105,3 +105,26 @@ def calls_waited_on(base_url: str) -> Iterator[list[str]]:
 
     with mock.patch.object(requests.Session, "send", recording):
         yield seen
+
+
+def waiting_token(gw, user_id: int) -> str | None:
+    """The token waiting for the user's next page: a spare (revocation), or the shared one."""
+    from gateway.store.models import CachedToken, SpareToken
+
+    with gw.db.read() as session:
+        for model in (SpareToken, CachedToken):
+            row = session.scalar(select(model).where(model.user_id == user_id))
+            if row is not None:
+                return gw.box.decrypt(row.token_encrypted)
+    return None
+
+
+def forget_waiting_tokens(gw) -> None:
+    """No token waits for anyone (the next page must ask CoCalc for one)."""
+    from sqlalchemy import delete
+
+    from gateway.store.models import CachedToken, SpareToken
+
+    with gw.db.begin() as session:
+        session.execute(delete(CachedToken))
+        session.execute(delete(SpareToken))

@@ -123,7 +123,7 @@ def _warm(gw: Gateway, request: LaunchRequest, used: dict, place: Place) -> Issu
         return None
     LAUNCH_PATHS.labels("warm").inc()
     if tokens.revocation_enabled(gw):
-        tokens.refill(gw, found.user_id)  # the page took the spare: make the next one now
+        tokens.refill(gw, found.user_id, found.account_id)  # the page took a spare
     provisioning.maybe_start_project(gw, found.user_project_id, found.project_id, found.started_at)
     return Issued(key, place, binding, found.expires_at)
 

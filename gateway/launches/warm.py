@@ -25,40 +25,30 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    not_,
-    or_,
     select,
     true,
 )
 
 from ..provisioning import readiness
 from ..store.database import CompiledStatement, Database
-from ..store.models import CachedToken, Launch, UsedTokenId, utcnow
+from ..store.models import Launch, SpareToken, UsedTokenId, utcnow
 
 
-def _ready_user():
+def _ready_user(spare: bool):
     """The ready user's rows and usable token (the general path's rule, in one CTE)."""
-    return readiness.ready_rows(token_required=True).cte("warm")
+    return readiness.ready_rows(token_required=True, spare=spare).cte("warm")
 
 
 def _take_token(warm):
-    """With revocation on, each page takes the cached token for itself: of two launches
-    that read the same token only one deletes it, and the other claims nothing."""
+    """With revocation on, each page takes one of the user's spares for itself: of two
+    launches that read the same spare only one deletes it, and the other claims nothing."""
     taken = (
-        delete(CachedToken)
-        .where(
-            bindparam("take_token"),
-            CachedToken.user_id == warm.c.user_id,
-            CachedToken.token_encrypted == warm.c.token_encrypted,
-        )
-        .returning(CachedToken.user_id)
+        delete(SpareToken)
+        .where(SpareToken.id == warm.c.token_id)
+        .returning(SpareToken.user_id)
         .cte("taken")
     )
-    return (
-        select(warm)
-        .where(or_(not_(bindparam("take_token")), exists(select(taken.c.user_id))))
-        .cte("go")
-    )
+    return select(warm).where(exists(select(taken.c.user_id))).cte("go")
 
 
 def _claim_jti(go):
@@ -99,12 +89,19 @@ def _record_page(go, claimed):
 
 
 @functools.cache
-def statement() -> CompiledStatement:
-    """The warm launch as SQL for psycopg, built from the models and compiled once."""
-    go = _take_token(_ready_user())
+def statement(take_token: bool) -> CompiledStatement:
+    """The warm launch as SQL for psycopg, built from the models and compiled once for each
+    mode: ``take_token`` (revocation) takes a spare, else the cached token is shared."""
+    ready = _ready_user(spare=take_token)
+    go = _take_token(ready) if take_token else ready
     page = _record_page(go, _claim_jti(go))
     final = select(
-        go.c.user_id, go.c.user_project_id, go.c.project_id, go.c.started_at, page.c.expires_at
+        go.c.user_id,
+        go.c.account_id,
+        go.c.user_project_id,
+        go.c.project_id,
+        go.c.started_at,
+        page.c.expires_at,
     ).select_from(go.join(page, true()))
     return CompiledStatement.of(final)
 
@@ -112,6 +109,7 @@ def statement() -> CompiledStatement:
 @dataclass(frozen=True)
 class WarmLaunch:
     user_id: int
+    account_id: str
     user_project_id: int
     project_id: str
     started_at: datetime | None
@@ -142,7 +140,6 @@ def parameters(
     params = readiness.parameters(host, profile, context, token_margin)
     params["usable_after"] = _naive(params["usable_after"])
     params.update(
-        take_token=take_token,
         jti=jti,
         jti_expires_at=_naive(jti_expires_at),
         digest=digest,
@@ -160,12 +157,13 @@ def launch(db: Database, **launch) -> WarmLaunch | None:
     ``launch``: what ``parameters`` takes. Raises SQLAlchemy's IntegrityError when the
     ``jti`` was used before.
     """
-    row = db.run(statement(), parameters(**launch))
+    row = db.run(statement(launch["take_token"]), parameters(**launch))
     if row is None:
         return None
-    user_id, user_project_id, project_id, started_at, expires_at = row
+    user_id, account_id, user_project_id, project_id, started_at, expires_at = row
     return WarmLaunch(
         user_id,
+        account_id,
         user_project_id,
         project_id,
         started_at.replace(tzinfo=UTC) if started_at else None,

@@ -61,11 +61,12 @@ class Provisioned:
 def find_ready(gw: Gateway, host: Host, profile: UserProfile, context: str, with_token: bool):
     """Find a user who is fully set up, with one query; None if anything is missing."""
     params = readiness.parameters(host, profile, context, tokens.margin(gw))
-    row = gw.db.fetch(readiness.FIND_READY, params)
+    spare = tokens.revocation_enabled(gw)
+    row = gw.db.fetch(readiness.FIND_READY[spare], params)
     if row is None or (with_token and row.token_encrypted is None):
         return None
     token = None
-    if row.token_encrypted is not None:
+    if row.token_encrypted is not None and not spare:  # a spare is taken by its page alone
         token = AuthToken(gw.box.decrypt(row.token_encrypted), row.token_expires_at)
     ready = Provisioned(
         row.user_id, row.user_project_id, row.account_id, row.project_id, False, token=token
@@ -103,7 +104,7 @@ def provision(
             raise
         account.set_result(account_id)
         if with_token:
-            tokens.ensure(gw, user_id, account_id)
+            tokens.prepare(gw, user_id, account_id)
             made.append("token")
         return account_id
 

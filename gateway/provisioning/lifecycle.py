@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from ..cocalc import CoCalcUnsupported
 from ..context import Gateway
-from ..store.models import CachedToken, HostUser, Launch, UserProject, utcnow
+from ..store.models import CachedToken, HostUser, Launch, SpareToken, UserProject, utcnow
 from . import tokens
 from .users import find
 
@@ -23,11 +23,18 @@ def take_tokens(gw: Gateway, user_id: int) -> None:
     """Forget every token the user has (cached, and those of their pages) and revoke them,
     in one transaction, so no page of theirs signs in again."""
     with gw.db.engine.begin() as connection:
-        cached = connection.execute(
-            delete_rows(CachedToken)
-            .where(CachedToken.user_id == user_id)
-            .returning(CachedToken.token_encrypted)
-        ).all()
+        cached = [
+            *connection.execute(
+                delete_rows(CachedToken)
+                .where(CachedToken.user_id == user_id)
+                .returning(CachedToken.token_encrypted)
+            ),
+            *connection.execute(
+                delete_rows(SpareToken)
+                .where(SpareToken.user_id == user_id)
+                .returning(SpareToken.token_encrypted)
+            ),
+        ]
         pages = connection.execute(
             select(Launch.token_encrypted).where(
                 Launch.user_id == user_id, Launch.token_encrypted.is_not(None)

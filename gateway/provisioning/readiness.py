@@ -1,11 +1,11 @@
 """The one definition of "this user is set up for a warm launch", as SQL both paths share.
 
 A user is ready when their account exists (and they were not deprovisioned since), the
-context's project exists with them as a
-collaborator and its template copied (if the host has one), the profile the host sends now
-is the one stored, and, where a launch needs it, a cached token has more than the margin
-of life left. ``ready_rows`` is that rule as a SELECT; the general path (``find_ready``)
-and the one-statement warm launch (``gateway.launches.warm``) both use it.
+context's project exists with them as a collaborator and its template copied (if the host
+has one), the profile the host sends now is the one stored, and, where a launch needs it,
+a token has more than the margin of life left (the shared cached token, or with revocation
+one of the user's spares). ``ready_rows`` is that rule as a SELECT; the general path
+(``find_ready``) and the one-statement warm launch (``gateway.launches.warm``) both use it.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import and_, bindparam, not_, or_, select
+from sqlalchemy.orm import aliased
 
-from ..store.models import CachedToken, HostUser, UserProject, utcnow
+from ..store.models import CachedToken, HostUser, SpareToken, UserProject, utcnow
 
 #: The user's row, by identity: (host, user id).
 IDENTITY = and_(
@@ -62,11 +63,36 @@ READY_USER = (
 )
 
 
-def ready_rows(*, token_required: bool):
-    """The ready user's rows and usable cached token, as a SELECT; ``token_required``:
-    only a user who has such a token (else the token columns may be NULL)."""
+#: A spare a new page may take: more than the margin of life left.
+SPARE_USABLE = SpareToken.expires_at > bindparam("usable_after")
+
+
+def first_spare(user_id):
+    """The id of the user's usable spare that expires first (a subquery of its own table,
+    never correlated with the statement around it)."""
+    spare = aliased(SpareToken)
+    return (
+        select(spare.id)
+        .where(spare.user_id == user_id, spare.expires_at > bindparam("usable_after"))
+        .order_by(spare.expires_at)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def ready_rows(*, token_required: bool, spare: bool = False):
+    """The ready user's rows and usable token, as a SELECT; ``token_required``: only a user
+    who has such a token (else the token columns may be NULL); ``spare``: the token is one
+    of the user's spares (with revocation), the one that expires first, else the shared
+    cached token."""
     user = READY_USER
-    token = and_(CachedToken.user_id == user.c.id, TOKEN_USABLE)
+    if spare:
+        first = first_spare(user.c.id)
+        model, token = SpareToken, SpareToken.id == first
+        token_id = SpareToken.id.label("token_id")
+    else:
+        model, token = CachedToken, and_(CachedToken.user_id == user.c.id, TOKEN_USABLE)
+        token_id = CachedToken.user_id.label("token_id")
     query = (
         select(
             user.c.id.label("user_id"),
@@ -74,8 +100,9 @@ def ready_rows(*, token_required: bool):
             UserProject.id.label("user_project_id"),
             UserProject.project_id,
             UserProject.started_at,
-            CachedToken.token_encrypted,
-            CachedToken.expires_at.label("token_expires_at"),
+            token_id,
+            model.token_encrypted,
+            model.expires_at.label("token_expires_at"),
         )
         .select_from(user)
         .join(
@@ -84,11 +111,12 @@ def ready_rows(*, token_required: bool):
         )
     )
     joined = query.join if token_required else query.outerjoin
-    return joined(CachedToken, token).where(PROJECT_READY)
+    return joined(model, token).where(PROJECT_READY)
 
 
-#: The general path's look-up: a ready user's rows, and their usable token if there is one.
-FIND_READY = ready_rows(token_required=False)
+#: The general path's look-up: a ready user's rows, and their usable token if there is one
+#: (by ``spare``: with revocation, one of their spares; else the shared cached token).
+FIND_READY = {spare: ready_rows(token_required=False, spare=spare) for spare in (False, True)}
 
 
 def parameters(host, profile, context: str, token_margin: timedelta) -> dict:

@@ -107,7 +107,8 @@ class UserProject(Base):
 
 
 class CachedToken(Base):
-    """The user's current CoCalc auth token, encrypted, reused until close to expiry."""
+    """The user's current CoCalc auth token, encrypted, shared by their pages until close to
+    expiry (API v1, or revocation off; with revocation each page takes a ``SpareToken``)."""
 
     __tablename__ = "auth_tokens"
     user_id: Mapped[int] = mapped_column(
@@ -115,6 +116,19 @@ class CachedToken(Base):
     )
     token_encrypted: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SpareToken(Base):
+    """A token waiting for one embed page of its user (with revocation: each page takes one
+    and the token is revoked after its sign-in); a user who launches often has a few."""
+
+    __tablename__ = "spare_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("host_users.id", ondelete="CASCADE"), index=True
+    )
+    token_encrypted: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class Launch(Base):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ..support.crypto import SecretBox
 from .database import Database
 from .lti_tables import LtiToolKey
-from .models import CachedToken, Host, HostUser, Launch, Revocation
+from .models import CachedToken, Host, HostUser, Launch, Revocation, SpareToken
 from .sso_tables import SsoProvider, SsoSession
 
 # Each encrypted column, by table.
@@ -22,6 +22,7 @@ ENCRYPTED = (
     (Host, "secret_encrypted"),
     (HostUser, "password_encrypted"),
     (CachedToken, "token_encrypted"),
+    (SpareToken, "token_encrypted"),
     (Launch, "token_encrypted"),
     (Revocation, "token_encrypted"),
     (LtiToolKey, "private_key_encrypted"),

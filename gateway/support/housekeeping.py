@@ -49,6 +49,8 @@ class Scheduler:
         self._started = False
         self._lock = threading.Lock()
         self._stopped = threading.Event()
+        #: The thread that runs the tasks, once started.
+        self.thread: threading.Thread | None = None
 
     def ensure_started(self) -> None:
         if self._started or self.interval <= 0:
@@ -57,7 +59,8 @@ class Scheduler:
             if self._started:
                 return
             self._started = True
-            threading.Thread(target=self._loop, name="housekeeping", daemon=True).start()
+            self.thread = threading.Thread(target=self._loop, name="housekeeping", daemon=True)
+            self.thread.start()
 
     def stop(self) -> None:
         """End the thread after its current run (tests; a process that exits needs none)."""

@@ -10,10 +10,10 @@ from sqlalchemy import delete, func, select, update
 
 from gateway import hosts
 from gateway.provisioning import tokens
-from gateway.store.models import CachedToken, Launch, Revocation, utcnow
+from gateway.store.models import Launch, Revocation, utcnow
 from gateway.support import concurrency, housekeeping
 from tests.conftest import gateway_config, make_app, start_simulator
-from tests.launching import api, launch, mint, page_settings
+from tests.launching import api, forget_waiting_tokens, launch, mint, page_settings
 
 
 def count(gw, model):
@@ -29,8 +29,7 @@ def test_a_replayed_token_makes_no_cocalc_call(sim, database_url):
     token = mint(host.id, secret, sub="replayer")
     assert launch(client, token).status_code == 303
     concurrency.wait_idle()
-    with gw.db.begin() as session:  # the spare token is gone: a cold path would call CoCalc
-        session.execute(delete(CachedToken))
+    forget_waiting_tokens(gw)  # the spare token is gone: a cold path would call CoCalc
     sim.reset()
     again = launch(client, token)
     assert again.status_code == 401 and "already been used" in again.get_data(as_text=True)
@@ -42,8 +41,7 @@ def test_a_replayed_token_makes_no_cocalc_call(sim, database_url):
 def test_a_one_time_link_survives_a_failure_while_it_is_redeemed(client, host, gw, sim):
     url = api(client, host.secret, {"user": {"id": "retry-me"}}).get_json()["url"]
     concurrency.wait_idle()
-    with gw.db.begin() as session:
-        session.execute(delete(CachedToken))  # the page must ask CoCalc for a token
+    forget_waiting_tokens(gw)  # the page must ask CoCalc for a token
     sim.fault(sim.endpoint("user_auth", "system.generateUserAuthToken"), "html502", count=3)
     path = url.removeprefix("http://127.0.0.1")
     assert client.get(path).status_code == 503

@@ -19,6 +19,7 @@ from gateway.store.models import (
     HostUser,
     Launch,
     Lock,
+    SpareToken,
     UsedTokenId,
     UserProject,
     utcnow,
@@ -52,6 +53,11 @@ def user_id(gw) -> int:
 def count(gw, model) -> int:
     with gw.db.begin() as session:
         return session.scalar(select(func.count()).select_from(model))
+
+
+def token_model(gw):
+    """Where a page's token waits: a spare (revocation), or the user's shared cached one."""
+    return SpareToken if tokens.revocation_enabled(gw) else CachedToken
 
 
 def signed_in_cold_launch(client, host):
@@ -139,7 +145,7 @@ def test_a_launch_that_finds_no_cached_token_makes_one_call(app, gw, host, sim, 
     client = app.test_client()
     signed_in_cold_launch(client, host)
     with gw.db.begin() as session:  # the spare is still on its way (or the token expired)
-        session.execute(delete(CachedToken))
+        session.execute(delete(token_model(gw)))
     sim.reset()
     request_thread, sent, asked = threading.current_thread(), [], []
     client_of_cocalc = gw.cocalc
@@ -161,7 +167,7 @@ def test_a_launch_that_finds_no_cached_token_makes_one_call(app, gw, host, sim, 
         event.remove(gw.db.engine, "before_cursor_execute", record)
     assert reply.status_code == 303
     concurrency.wait_idle()
-    assert count(gw, CachedToken) == 1
+    assert count(gw, token_model(gw)) == 1
     if tokens.revocation_enabled(gw):
         assert not [s for s in sent if "advisory" in s or s.startswith("INSERT INTO host_users")]
         assert sorted(asked) == [False, True]  # one call for the page, one for the next spare
@@ -196,11 +202,11 @@ def test_a_token_used_twice_on_the_warm_path(app, gw, host):
     again = client.post("/launch", data={"token": token})
     assert again.status_code == 401 and "already been used" in again.get_data(as_text=True)
     assert count(gw, Launch) == 2
-    # With revocation each page takes the cached token: put one back before each attempt.
+    # With revocation each page takes a spare: put one back before each attempt.
     concurrency.wait_idle()
-    tokens.ensure(gw, user_id(gw))
+    tokens.prepare(gw, user_id(gw))
     assert warm_attempt(gw, host, jti="same") is not None
-    tokens.ensure(gw, user_id(gw))
+    tokens.prepare(gw, user_id(gw))
     with pytest.raises(IntegrityError):
         warm_attempt(gw, host, jti="same")
 
@@ -223,13 +229,13 @@ def test_the_embed_lifetime_caps_a_warm_page(sim, postgres_url):
 
 def _no_token(gw, host):
     with gw.db.begin() as session:
-        session.execute(delete(CachedToken))
+        session.execute(delete(token_model(gw)))
 
 
 def _token_near_expiry(gw, host):
     with gw.db.begin() as session:
         soon = utcnow() + tokens.margin(gw) - timedelta(seconds=5)
-        session.execute(update(CachedToken).values(expires_at=soon))
+        session.execute(update(token_model(gw)).values(expires_at=soon))
 
 
 def _not_a_collaborator_yet(gw, host):
@@ -282,17 +288,16 @@ def test_a_user_not_set_up_claims_nothing_and_goes_the_general_way(app, gw, host
     # statement's page is removed again), so the verdict below is about the change.
     fresh = hosts.get(gw, host.id, fresh=True)
     assert provisioning.find_ready(gw, fresh, SENT, "", with_token=True) is not None
+    model = token_model(gw)
     with gw.db.begin() as session:
-        cached = session.get(CachedToken, user_id(gw))
+        cached = session.scalar(select(model).where(model.user_id == user_id(gw)))
         saved = (cached.token_encrypted, cached.expires_at)
     assert warm_attempt(gw, host, jti="before", profile=SENT) is not None
     with gw.db.begin() as session:
         session.execute(delete(Launch).where(Launch.digest == "d-before"))
         session.execute(delete(UsedTokenId).where(UsedTokenId.jti == "before"))
-        if session.get(CachedToken, user_id(gw)) is None:
-            session.add(
-                CachedToken(user_id=user_id(gw), token_encrypted=saved[0], expires_at=saved[1])
-            )
+        if session.scalar(select(model).where(model.user_id == user_id(gw))) is None:
+            session.add(model(user_id=user_id(gw), token_encrypted=saved[0], expires_at=saved[1]))
     NOT_WARM[state](gw, host)
     assert both_paths(gw, host) == (False, False)
     assert count(gw, UsedTokenId) == 1 and count(gw, Launch) == 1
@@ -378,14 +383,16 @@ def test_the_ready_look_ups_find_the_user_by_index_whatever_the_statistics(app, 
         jti_expires_at=utcnow() + timedelta(days=1), digest="d-plan",
         token_margin=tokens.margin(gw), embed_lifetime=None, take_token=False,
     )  # fmt: skip
-    statement = warm.statement()
-    plan = generic_plan(gw, statement.sql, statement.bind(params))
-    (warm_cte,) = [p for p in plan["Plans"] if p.get("Subplan Name") == "CTE warm"]
-    assert buffers(warm_cte) < 40
-    find = CompiledStatement.of(readiness.FIND_READY)
+    for spare in (False, True):  # revocation takes a spare; else the cached token is shared
+        statement = warm.statement(spare)
+        plan = generic_plan(gw, statement.sql, statement.bind(params))
+        (warm_cte,) = [p for p in plan["Plans"] if p.get("Subplan Name") == "CTE warm"]
+        assert buffers(warm_cte) < 40
     params = readiness.parameters(fresh, last, "", tokens.margin(gw))
     params["usable_after"] = params["usable_after"].replace(tzinfo=None)
-    assert buffers(generic_plan(gw, find.sql, find.bind(params))) < 40
+    for spare in (False, True):
+        find = CompiledStatement.of(readiness.FIND_READY[spare])
+        assert buffers(generic_plan(gw, find.sql, find.bind(params))) < 40
 
 
 def test_run_reports_driver_errors_as_sqlalchemy_errors(postgres_url):

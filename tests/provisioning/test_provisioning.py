@@ -7,19 +7,21 @@ import subprocess
 import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from gateway import hosts, provisioning
 from gateway.cocalc import CoCalcAPIError, CoCalcUnavailable
 from gateway.errors import BadRequest
 from gateway.provisioning import UserProfile, accounts, tokens
-from gateway.store.models import CachedToken, HostUser, UserProject
+from gateway.store.models import CachedToken, HostUser, SpareToken, UserProject, utcnow
 from gateway.support import concurrency
 from gateway.support.crypto import SecretBox
 from tests.conftest import gateway_config, make_app
+from tests.launching import waiting_token
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: `python -m tests.herd` runs there
 
@@ -132,7 +134,7 @@ def test_lost_account_reply_is_recovered(pgw, host, sim):
     # sign-up answers the existing account's id for the same address and password.
     assert creations(sim) == (1, 0)
     assert result.account_id in {a["account_id"] for a in made}
-    assert tokens.cached(pgw, result.user_id) is not None
+    assert waiting_token(pgw, result.user_id) is not None
 
 
 def test_an_account_the_gateway_did_not_create_is_never_used(pgw, host, sim):
@@ -249,10 +251,19 @@ def test_bad_input_is_refused_before_anything_is_written(pgw, host, sim, profile
     assert count(pgw, HostUser) == 0 and sim.total_calls() == 0
 
 
+def age_waiting_tokens(gw, user_id: int, life: timedelta) -> None:
+    """The user's waiting tokens have only ``life`` left (less than the margin: stale)."""
+    with gw.db.begin() as session:
+        for model in (SpareToken, CachedToken):
+            session.execute(
+                update(model).where(model.user_id == user_id).values(expires_at=utcnow() + life)
+            )
+
+
 def test_stale_token_is_refreshed(pgw, host, sim):
     profile = user()
-    provisioning.provision(pgw, host, profile)
-    pgw.settings["GATEWAY_TOKEN_MARGIN"] = 25 * 3600  # every token is now too old
+    first = provisioning.provision(pgw, host, profile)
+    age_waiting_tokens(pgw, first.user_id, timedelta(seconds=30))
     sim.reset()
     ready = provisioning.provision(pgw, host, profile)
     token_call = sim.endpoint("user_auth", "system.generateUserAuthToken")
@@ -262,12 +273,22 @@ def test_stale_token_is_refreshed(pgw, host, sim):
     # With revocation each page takes a token for itself: the user is ready without one,
     # and the page never gets the stale one.
     assert sim.calls() == {}
-    with pgw.db.begin() as session:
-        stale = pgw.box.decrypt(session.get(CachedToken, ready.user_id).token_encrypted)
+    stale = waiting_token(pgw, ready.user_id)
     assert tokens.for_page(pgw, ready.user_id).token != stale
-    assert sim.calls() == {token_call: 2}  # and the refill replaced the stale spare
-    with pgw.db.begin() as session:
-        assert pgw.box.decrypt(session.get(CachedToken, ready.user_id).token_encrypted) != stale
+    assert sim.calls() == {token_call: 2}  # the page's own, and the refill's usable spare
+    assert tokens._spares(pgw, ready.user_id) == 1  # the stale one does not count
+
+
+def test_a_margin_longer_than_tokens_live_asks_for_a_bounded_number(pgw, host, sim):
+    """A misconfigured margin makes every new token stale at once: a refill still stops."""
+    ready = provisioning.provision(pgw, host, user())
+    if not tokens.revocation_enabled(pgw):
+        return
+    pgw.settings["GATEWAY_TOKEN_MARGIN"] = 25 * 3600  # tokens live 24 hours
+    sim.reset()
+    tokens.for_page(pgw, ready.user_id)
+    token_call = sim.endpoint("user_auth", "system.generateUserAuthToken")
+    assert sim.calls() == {token_call: 2}  # the page's own, and one refill that stops
 
 
 def test_secrets_are_not_readable_in_the_database_file(sim, sqlite_url, tmp_path):
@@ -277,7 +298,7 @@ def test_secrets_are_not_readable_in_the_database_file(sim, sqlite_url, tmp_path
     result = provisioning.provision(gw, host, user())
     with gw.db.begin() as session:
         password = gw.box.decrypt(session.get(HostUser, result.user_id).password_encrypted)
-        token = gw.box.decrypt(session.get(CachedToken, result.user_id).token_encrypted)
+    token = waiting_token(gw, result.user_id)
     gw.db.dispose()  # checkpoint the WAL into the file
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("gateway.sqlite3*"))
     assert len(password) >= 40
