@@ -52,6 +52,8 @@ bench: install chromium
 	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.class_start
+	$(BIN)/python -m bench.profile
 	$(BIN)/python -m bench.browser
 
 # Only the browser half: click to notebook, cold and warm, beside CoCalc alone.

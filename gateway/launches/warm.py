@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 
 from ..provisioning import readiness
-from ..store.database import CompiledStatement, Database
+from ..store.database import CompiledStatement, Database, naive_utc
 from ..store.models import Launch, SpareToken, UsedTokenId, utcnow
 
 
@@ -116,11 +116,6 @@ class WarmLaunch:
     expires_at: datetime
 
 
-def _naive(moment: datetime | None) -> datetime | None:
-    # The columns hold UTC without a zone (see models.UTCDateTime); raw DBAPI needs that.
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment is not None else None
-
-
 def parameters(
     *,
     host,
@@ -138,15 +133,15 @@ def parameters(
 ) -> dict:
     """The values ``statement()`` binds for one launch."""
     params = readiness.parameters(host, profile, context, token_margin)
-    params["usable_after"] = _naive(params["usable_after"])
+    params["usable_after"] = naive_utc(params["usable_after"])
     params.update(
         jti=jti,
-        jti_expires_at=_naive(jti_expires_at),
+        jti_expires_at=naive_utc(jti_expires_at),
         digest=digest,
         path=path,
         kind=kind,
         binding_digest=binding_digest,
-        expires_cap=_naive(utcnow() + embed_lifetime) if embed_lifetime else None,
+        expires_cap=naive_utc(utcnow() + embed_lifetime) if embed_lifetime else None,
     )
     return params
 

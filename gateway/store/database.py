@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, exc
 from sqlalchemy.dialects import postgresql
@@ -70,6 +71,12 @@ def make_engine(url: str, budget: PoolBudget | None = None) -> Engine:
             hide_parameters=True,
         )
     return sqlite.engine(url)
+
+
+def naive_utc(moment: datetime | None) -> datetime | None:
+    """A moment as the columns hold it, UTC without a zone (see ``models.UTCDateTime``):
+    what a compiled statement's raw DBAPI parameters need."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment is not None else None
 
 
 @dataclass(frozen=True)
