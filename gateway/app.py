@@ -9,7 +9,7 @@ from flask import Flask
 from . import config, web
 from .launches import cleanup
 from .launches import views as launch_views
-from .provisioning import staff, tokens
+from .provisioning import revocations, staff, tokens
 from .support.resources import resource_dir
 from .ways_in import exchanges, limits
 from .ways_in import views as ways_in_views
@@ -33,7 +33,7 @@ BLUEPRINTS = (
     openapi.bp,
 )
 #: The modules whose ``@housekeeping.task`` functions run off the request path.
-HOUSEKEEPING = (cleanup, tokens, staff, exchanges, limits, sessions)
+HOUSEKEEPING = (cleanup, tokens, revocations, staff, exchanges, limits, sessions)
 
 
 def create_app(test_config: dict | None = None, *, require: frozenset | None = None) -> Flask:

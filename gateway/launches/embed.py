@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from ..cocalc.types import BrowserSignIn
 from ..context import Gateway
 from ..errors import Gone, NotFound, Unauthorized
-from ..provisioning import projects, tokens
+from ..provisioning import projects, revocations, tokens
 from ..store.models import Host, Launch, UsedTokenId, UserProject, utcnow
 from ..support import concurrency
 from ..support.keys import digest, new_key
@@ -135,7 +135,7 @@ def create(
             connection.execute(insert(Launch), page)
     except (IntegrityError, LinkUsed) as exc:
         if tokens.revocation_enabled(gw):  # the page's own token will never be used
-            tokens.revoke(gw, token.token)
+            revocations.revoke(gw, token.token)
         if isinstance(exc, LinkUsed):
             raise Gone(
                 "this launch link was already used; ask the site for a new one",
@@ -160,8 +160,8 @@ def signed_in(gw: Gateway, key: str) -> None:
             .values(token_encrypted=None)
         ).rowcount
         if cleared:
-            tokens.revoke_all(gw, [row.token_encrypted], connection)
-    tokens.revoke_soon(gw)
+            revocations.revoke_all(gw, [row.token_encrypted], connection)
+    revocations.revoke_soon(gw)
 
 
 def restart_project(gw: Gateway, key: str) -> bool:

@@ -14,7 +14,7 @@ from .. import hosts, provisioning
 from ..cocalc import CoCalcError
 from ..context import Gateway
 from ..errors import GatewayError
-from ..provisioning import lifecycle, tokens
+from ..provisioning import lifecycle, revocations, tokens
 from ..store import migrate, state
 from .cocalc_checks import PROBE_TIMEOUT_S, https_on_443, is_loopback
 from .findings import FAIL, OK, WARN, Finding
@@ -89,7 +89,7 @@ def _sign_in_page(gw: Gateway, user_id: int, account_id: str, project_id: str) -
         reply = requests.get(url, timeout=PROBE_TIMEOUT_S, allow_redirects=False)
     finally:
         if tokens.revocation_enabled(gw):
-            tokens.revoke(gw, token.token)
+            revocations.revoke(gw, token.token)
     if reply.status_code not in (200, 302) or "error" in reply.text[:300].lower():
         raise CoCalcError(f"the sign-in page answered HTTP {reply.status_code}", endpoint="sign-in")
     return url.split("?", 1)[0]

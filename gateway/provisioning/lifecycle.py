@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from ..cocalc import CoCalcUnsupported
 from ..context import Gateway
 from ..store.models import CachedToken, HostUser, Launch, SpareToken, UserProject, utcnow
-from . import tokens
+from . import revocations
 from .users import find
 
 
@@ -43,8 +43,8 @@ def take_tokens(gw: Gateway, user_id: int) -> None:
         connection.execute(
             update(Launch).where(Launch.user_id == user_id).values(token_encrypted=None)
         )
-        tokens.revoke_all(gw, [r.token_encrypted for r in [*cached, *pages]], connection)
-    tokens.revoke_soon(gw)
+        revocations.revoke_all(gw, [r.token_encrypted for r in [*cached, *pages]], connection)
+    revocations.revoke_soon(gw)
 
 
 def leave_projects(gw: Gateway, user: HostUser, projects: list[UserProject]) -> list[str]:

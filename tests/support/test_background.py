@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from gateway.provisioning import tokens
+from gateway.provisioning import revocations, tokens
 from gateway.store.models import Revocation, utcnow
 from gateway.support import concurrency, housekeeping
 
@@ -116,9 +116,9 @@ def test_a_revocation_that_fails_is_tried_again_after_a_doubling_backoff(simulat
     gw.db.write((Revocation.__table__.insert(), {
         "token_encrypted": gw.box.encrypt("a" * 24), "next_try_at": utcnow(), "attempts": 0,
     }))  # fmt: skip
-    assert tokens.drain_revocations(gw) == 0  # CoCalc failed: kept, and not due for 30 s
+    assert revocations.drain_revocations(gw) == 0  # CoCalc failed: kept, and not due for 30 s
     asked = sim.calls()["system.revokeUserAuthToken"]
-    assert tokens.drain_revocations(gw) == 0  # not due: CoCalc is not asked again
+    assert revocations.drain_revocations(gw) == 0  # not due: CoCalc is not asked again
     assert sim.calls() == {"system.revokeUserAuthToken": asked}
     with gw.db.read() as session:
         row = session.scalar(select(Revocation))
@@ -126,14 +126,14 @@ def test_a_revocation_that_fails_is_tried_again_after_a_doubling_backoff(simulat
     assert timedelta(seconds=25) < row.next_try_at - utcnow() <= timedelta(seconds=30)
     with gw.db.begin() as session:  # due again: fails again, and waits twice as long
         session.execute(update(Revocation).values(next_try_at=utcnow()))
-    assert tokens.drain_revocations(gw) == 0
+    assert revocations.drain_revocations(gw) == 0
     with gw.db.read() as session:
         row = session.scalar(select(Revocation))
     assert row.attempts == 2 and row.next_try_at - utcnow() > timedelta(seconds=55)
     sim.reset()  # CoCalc is back
     with gw.db.begin() as session:
         session.execute(update(Revocation).values(next_try_at=utcnow()))
-    assert tokens.drain_revocations(gw) == 1  # CoCalc confirms: gone
+    assert revocations.drain_revocations(gw) == 1  # CoCalc confirms: gone
     with gw.db.read() as session:
         assert session.scalar(select(Revocation)) is None
     app.extensions["db"].dispose()

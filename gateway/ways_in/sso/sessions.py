@@ -17,7 +17,7 @@ from sqlalchemy import delete, or_, select, update
 from ...context import Gateway
 from ...hosts import HOST_ID
 from ...launches.guard import Place
-from ...provisioning import tokens
+from ...provisioning import revocations
 from ...store.models import HostUser, Launch, utcnow
 from ...store.sso_tables import SsoSession
 from ...support.housekeeping import task
@@ -109,8 +109,8 @@ def end(gw: Gateway, session: Session) -> None:
         connection.execute(
             update(Launch).where(*pages).values(token_encrypted=None, expires_at=utcnow())
         )
-        tokens.revoke_all(gw, list(held), connection)
-    tokens.revoke_soon(gw)
+        revocations.revoke_all(gw, list(held), connection)
+    revocations.revoke_soon(gw)
 
 
 @task("purge SSO sessions")
