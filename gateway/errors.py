@@ -32,8 +32,10 @@ class GatewayError(Exception):
         #: The origins of the host this request belongs to, when known: the error page may
         #: then be framed by them (and tell them what went wrong).
         self.host_origins = host_origins
-        #: Where the error page's "way back" link goes (e.g. to sign in again), if anywhere.
+        #: Where the error page's "way back" link goes (e.g. to sign in again), if anywhere,
+        #: and what the link says.
         self.back_url = None
+        self.back_label = "Sign in again"
 
 
 class BadRequest(GatewayError):

@@ -82,6 +82,57 @@ function showOffer() {
   notifyHost("error", { code: "SIGN_IN_BLOCKED", message: "the browser blocks CoCalc's cookie in this frame" });
 }
 
+// -- a full-window launch (LTI): where a framed sign-in cannot work, ask the LMS first ------
+const FULL_WINDOW = "lti.requestFullWindowLaunch";
+const CAPABILITIES_WAIT_MS = 1000;
+// After asking, the LMS navigates away; if it has not within this time, offer the new tab.
+const FULL_WINDOW_WAIT_MS = 3000;
+let askedFullWindow = false;
+
+/** Whether the LMS framing this page takes lti.requestFullWindowLaunch: it lists it in its
+ *  lti.capabilities answer (1EdTech platform storage), or it is Canvas, which documents it. */
+async function platformTakesFullWindow(origin) {
+  const id = `cap-${Math.random().toString(36).slice(2)}`;
+  const listed = await new Promise((resolve) => {
+    const timer = setTimeout(() => { window.removeEventListener("message", listen); resolve(null); }, CAPABILITIES_WAIT_MS);
+    function listen(event) {
+      const data = event.data;
+      if (event.source !== window.parent || event.origin !== origin) return;
+      if (!data || data.subject !== "lti.capabilities.response" || data.message_id !== id) return;
+      clearTimeout(timer);
+      window.removeEventListener("message", listen);
+      const messages = Array.isArray(data.supported_messages) ? data.supported_messages : [];
+      resolve(messages.some((m) => m && m.subject === FULL_WINDOW));
+    }
+    window.addEventListener("message", listen);
+    window.parent.postMessage({ subject: "lti.capabilities", message_id: id }, origin);
+  });
+  return listed === true || settings.fullWindow.canvas;
+}
+
+/** Ask the LMS to launch this notebook at top level; false when it cannot be asked. */
+async function askFullWindow() {
+  const origin = await hostOrigin;
+  if (!origin || !(await platformTakesFullWindow(origin))) return false;
+  const reply = await fetch(settings.fullWindow.requestUrl, { method: "POST", headers: { Accept: "application/json" } });
+  if (!reply.ok) return false;
+  const { url } = await reply.json();
+  // To the framing LMS's own origin only: the URL names this page's file.
+  window.parent.postMessage({ subject: FULL_WINDOW, data: { url, launchType: settings.fullWindow.launchType } }, origin);
+  loading.querySelector("p").textContent = "Opening the notebook in the full window…";
+  return true;
+}
+
+/** The new-tab verdict: a framed LTI page asks the LMS for the full window first. */
+function offerNewTab() {
+  if (!settings.fullWindow || askedFullWindow || !framed) return showOffer();
+  askedFullWindow = true;
+  askFullWindow().catch(() => false).then((asked) => {
+    if (asked) setTimeout(showOffer, FULL_WINDOW_WAIT_MS);
+    else showOffer();
+  });
+}
+
 function openedInNewTab() {
   offer.hidden = true;
   problem.hidden = true;
@@ -206,8 +257,8 @@ if (verdict === "cannot" && framed) {
   // A framed sign-in cannot work here: go straight to the offer, without trying.
   bridge.destroy();
   kiosk.remove();
-  showOffer();
-  throw new Error("framed sign-in cannot work: new-tab offer");
+  offerNewTab();
+  throw new Error("framed sign-in cannot work: full window or new-tab offer");
 }
 if (verdict === "cannot" && !framed) {
   // A new tab, but CoCalc is on another site than the gateway: its frame would be
@@ -218,7 +269,7 @@ if (verdict === "cannot" && !framed) {
 if (verdict === "might") {
   // The sign-in may be blocked by the browser: if CoCalc has not opened the file in a few
   // seconds, offer the new tab (and keep trying: if it opens after all, the offer goes).
-  setTimeout(showOffer, OFFER_AFTER_MS);
+  setTimeout(offerNewTab, OFFER_AFTER_MS);
 }
 
 // The current CoCalc API signs in only through /auth/impersonate: its response sets

@@ -217,7 +217,13 @@ class V1Client(CoCalcClient):
     def project_exec(self, project_id, command, *, args=None, timeout=10) -> ExecOutput:
         reply = self._call(
             "project_exec",
-            {"project_id": project_id, "command": command, "args": args, "timeout": timeout},
+            {
+                "project_id": project_id,
+                "command": command,
+                "args": args,
+                "timeout": timeout,
+                "err_on_exit": False,  # the exit code, not an error (see current.py)
+            },
             expect=("project_exec_output",),
             idempotent=False,
         )

@@ -29,6 +29,25 @@ from .guard import PAGE_KINDS, Place
 
 
 @dataclass(frozen=True)
+class Review:
+    """A page that shows a learner's hand-in to a reviewer (LTI Submission Review)."""
+
+    learner_name: str
+    #: When the work shown was handed in (None: never, so the page shows the working copy).
+    handed_in_at: datetime | None
+    #: The reviewer is staff and the launch may post scores: the page has a grade bar.
+    may_grade: bool
+
+
+@dataclass(frozen=True)
+class LtiShown:
+    """A page of an LTI launch: which platform shows it, and how it meant to."""
+
+    platform_family: str | None
+    document_target: str | None
+
+
+@dataclass(frozen=True)
 class EmbedPage:
     """Everything the embed page template needs."""
 
@@ -44,6 +63,10 @@ class EmbedPage:
     place: Place = Place.FRAMED
     #: The launch carries grades (LTI): the page offers "Hand in".
     gradable: bool = False
+    #: The platform's way back to the course (LTI ``return_url``), if it gave one.
+    back_url: str | None = None
+    review: Review | None = None
+    lti: LtiShown | None = None
 
     @property
     def top_level(self) -> bool:

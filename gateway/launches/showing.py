@@ -22,10 +22,10 @@ from ..context import Gateway
 from ..errors import Forbidden, Gone, NotFound
 from ..provisioning.profile import UserProfile
 from ..store.database import CompiledStatement
-from ..store.lti_tables import LtiGradeLink
+from ..store.lti_tables import LtiGradeLink, LtiPage
 from ..store.models import Host, HostUser, Launch, UserProject, utcnow
 from ..support.keys import digest
-from .embed import EmbedPage
+from .embed import EmbedPage, LtiShown, Review
 from .guard import Admission, Place, admit
 
 EMBED_QUERY = (
@@ -43,11 +43,20 @@ EMBED_QUERY = (
         and_(Host.removed_at.is_(None), HostUser.deprovisioned_at.is_(None)).label("active"),
         # An LTI launch with grades: the page offers "Hand in".
         LtiGradeLink.launch_digest.is_not(None).label("gradable"),
+        # An LTI page's way back to the course, and a review's learner and grade bar.
+        LtiPage.launch_digest.is_not(None).label("lti"),
+        LtiPage.platform_family,
+        LtiPage.document_target,
+        LtiPage.return_url,
+        LtiPage.learner_name,
+        LtiPage.handed_in_at,
+        LtiPage.may_grade,
     )
     .join(Host, Host.id == Launch.host_id)
     .join(HostUser, HostUser.id == Launch.user_id)
     .join(UserProject, UserProject.id == Launch.user_project_id)
     .outerjoin(LtiGradeLink, LtiGradeLink.launch_digest == Launch.digest)
+    .outerjoin(LtiPage, LtiPage.launch_digest == Launch.digest)
     # Every row but a one-time link is a page; ``view`` checks its kind against the route.
     .where(Launch.digest == bindparam("digest"), Launch.kind != "handoff")
 )
@@ -70,6 +79,13 @@ class _EmbedRow(NamedTuple):
     unviewed: bool
     active: bool
     gradable: bool
+    lti: bool
+    platform_family: str | None
+    document_target: str | None
+    return_url: str | None
+    learner_name: str | None
+    handed_in_at: datetime | None
+    may_grade: bool | None
 
 
 def _row(gw: Gateway, page_digest: str) -> _EmbedRow | None:
@@ -79,8 +95,13 @@ def _row(gw: Gateway, page_digest: str) -> _EmbedRow | None:
     row = gw.db.run(embed_statement(), {"digest": page_digest})
     if row is None:
         return None
-    expires_at, *rest = row  # psycopg parses the JSON column; the time is UTC without a zone
-    return _EmbedRow(expires_at.replace(tzinfo=UTC), *rest)
+    # psycopg parses the JSON column; the times are UTC without a zone
+    fields = _EmbedRow(*row)
+    handed_in_at = fields.handed_in_at
+    return fields._replace(
+        expires_at=fields.expires_at.replace(tzinfo=UTC),
+        handed_in_at=handed_in_at.replace(tzinfo=UTC) if handed_in_at else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -146,6 +167,13 @@ def view(gw: Gateway, key: str, headers, *, places, binding: str | None) -> Page
         dialect=client.dialect,
         place=place,
         gradable=bool(row.gradable),
+        back_url=row.return_url,
+        lti=LtiShown(row.platform_family, row.document_target) if row.lti else None,
+        review=(
+            Review(row.learner_name, row.handed_in_at, bool(row.may_grade))
+            if row.learner_name
+            else None
+        ),
     )
     return PageView(admission, page)
 

@@ -132,6 +132,32 @@ def render_view(shown: PageView, header: dict | None = None) -> Response:
     return render_page(shown.page, header)
 
 
+def _full_window_settings(page: EmbedPage) -> dict | None:
+    """A framed LTI page may ask the LMS for a full-window launch before it offers a new
+    tab (Canvas's ``lti.requestFullWindowLaunch``, where the platform supports it)."""
+    if page.lti is None or page.place is not Place.FRAMED:
+        return None
+    return {
+        "requestUrl": public_url("lti.full_window", key=page.key),
+        # Canvas documents the message; others must list it in lti.capabilities.
+        "canvas": page.lti.platform_family == "canvas",
+        # A tool the platform put in a window of its own opens a new one; else this one.
+        "launchType": "new_window" if page.lti.document_target == "window" else "same_window",
+    }
+
+
+def _review_settings(page: EmbedPage) -> dict | None:
+    """What the review bar needs: whose hand-in this is, and where a grade goes."""
+    review = page.review
+    if review is None:
+        return None
+    return {
+        "learner": review.learner_name,
+        "handedInAt": review.handed_in_at.isoformat() if review.handed_in_at else None,
+        "gradeUrl": public_url("lti.grade", key=page.key) if review.may_grade else None,
+    }
+
+
 def render_page(page: EmbedPage, header: dict | None = None) -> Response:
     """The embed page; ``header`` (a signed-in user's name and links) makes it a full-page
     notebook with a bar on top (the SSO way in)."""
@@ -164,6 +190,8 @@ def render_page(page: EmbedPage, header: dict | None = None) -> Response:
         "openTimeoutMs": config["GATEWAY_OPEN_TIMEOUT_MS"],
         "openAttemptMs": config["GATEWAY_OPEN_RETRY_MS"],
         "handInUrl": public_url("lti.hand_in", key=key) if page.gradable else None,
+        "review": _review_settings(page),
+        "fullWindow": _full_window_settings(page),
     }
     # Only a framed page offers a new tab; its forms carry the one-time proofs.
     offer = None

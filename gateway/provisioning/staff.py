@@ -184,3 +184,31 @@ def grant_due(gw: Gateway) -> int:
         gw.db.write((update(StaffGrant).where(where), {"done": True}))
         granted += 1
     return granted
+
+
+def grant_now(gw: Gateway, user_project_id: int, staff_user_id: int) -> None:
+    """A staff member opens a learner's project now (a submission review): the grant is made
+    in this request, not on the queue's time, unless CoCalc confirmed it before. Inviting
+    twice is harmless, so a queued grant running at the same moment does no harm."""
+    staff = HostUser.__table__.alias("staff")
+    row = gw.db.fetch(
+        select(UserProject.project_id, staff.c.account_id, StaffGrant.done)
+        .select_from(UserProject)
+        .join(staff, staff.c.id == staff_user_id)
+        .outerjoin(
+            StaffGrant,
+            and_(
+                StaffGrant.user_project_id == UserProject.id,
+                StaffGrant.staff_user_id == staff_user_id,
+            ),
+        )
+        .where(UserProject.id == user_project_id)
+    )
+    if row is None or row.done or not row.project_id or not row.account_id:
+        return
+    gw.cocalc.invite_collaborator(row.project_id, row.account_id)
+    _insert_grants(gw, [(user_project_id, staff_user_id)])
+    where = and_(
+        StaffGrant.user_project_id == user_project_id, StaffGrant.staff_user_id == staff_user_id
+    )
+    gw.db.write((update(StaffGrant).where(where), {"done": True}))

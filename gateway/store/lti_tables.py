@@ -1,13 +1,25 @@
 """The LTI 1.3 tables: platforms, the tool's keys, logins in progress, course contexts,
-and what a launch needs to hand work in. Course staff (who may read learners' projects)
-are kept apart from LTI, in ``context_staff`` and ``staff_grants``, because the rule is
-the gateway's: staff of a context are collaborators on its learners' projects."""
+what a launch needs to hand work in, the hand-ins, the scores posted, and what an LTI page
+shows beyond the notebook (the way back to the course, the hand-in under review). Course
+staff (who may read learners' projects) are kept apart from LTI, in ``context_staff`` and
+``staff_grants``, because the rule is the gateway's: staff of a context are collaborators
+on its learners' projects."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base, UTCDateTime, utcnow
@@ -94,3 +106,59 @@ class StaffGrant(Base):
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_try_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class LtiHandIn(Base):
+    """One hand-in: the copy in the learner's project that a teacher's review opens."""
+
+    __tablename__ = "lti_hand_ins"
+    __table_args__ = (Index("ix_lti_hand_ins_learner", "platform_id", "subject"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    #: The learner (the platform's ``sub``).
+    subject: Mapped[str] = mapped_column(String(255))
+    user_project_id: Mapped[int] = mapped_column(ForeignKey("user_projects.id", ondelete="CASCADE"))
+    lineitem_url: Mapped[str | None] = mapped_column(Text)
+    #: The copy: ``hand-in/<UTC time>/<path>``.
+    path: Mapped[str] = mapped_column(Text)
+    handed_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LtiScore(Base):
+    """The last score the gateway posted for a learner on a line item: posting the same
+    again changes nothing and makes no call."""
+
+    __tablename__ = "lti_scores"
+    platform_id: Mapped[str] = mapped_column(
+        ForeignKey("lti_platforms.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The line item URL's digest (a URL can be longer than a key may be).
+    lineitem_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    lineitem_url: Mapped[str] = mapped_column(Text)
+    score_given: Mapped[float] = mapped_column(Float)
+    score_maximum: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LtiPage(Base):
+    """What an LTI launch's page shows beyond the notebook: the platform's way back
+    (``launch_presentation``), and for a submission review whose hand-in it is."""
+
+    __tablename__ = "lti_pages"
+    launch_digest: Mapped[str] = mapped_column(
+        ForeignKey("launches.digest", ondelete="CASCADE"), primary_key=True
+    )
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    return_url: Mapped[str | None] = mapped_column(Text)
+    document_target: Mapped[str | None] = mapped_column(String(16))
+    #: ``tool_platform.product_family_code`` ("canvas", "moodle"...): Canvas documents
+    #: ``lti.requestFullWindowLaunch`` even where its capabilities do not list it.
+    platform_family: Mapped[str | None] = mapped_column(String(64))
+    #: A review: the learner whose hand-in the page shows, and the line item it grades.
+    learner_subject: Mapped[str | None] = mapped_column(String(255))
+    learner_name: Mapped[str | None] = mapped_column(String(255))
+    lineitem_url: Mapped[str | None] = mapped_column(Text)
+    handed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    may_grade: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -106,6 +106,19 @@ class UserProject(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class CreatedFile(Base):
+    """A blank file the gateway created in a project (a Deep Linking "new notebook"): made
+    once, never again, so a warm launch asks CoCalc nothing and a learner's work is never
+    overwritten."""
+
+    __tablename__ = "created_files"
+    user_project_id: Mapped[int] = mapped_column(
+        ForeignKey("user_projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class CachedToken(Base):
     """The user's current CoCalc auth token, encrypted, shared by their pages until close to
     expiry (API v1, or revocation off; with revocation each page takes a ``SpareToken``)."""

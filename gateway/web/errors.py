@@ -47,6 +47,7 @@ def render_error(
     retry=False,
     host_origins=None,
     back_url=None,
+    back_label=None,
 ):
     """Build the error response: JSON for APIs, a small HTML page for browsers.
 
@@ -67,6 +68,7 @@ def render_error(
         message=message,
         retry=retry,
         back_url=back_url,
+        back_label=back_label or "Sign in again",
         notify=_notice(code, message, origins),
     )
     response = make_response(html, status)
@@ -97,6 +99,7 @@ def init_app(app: Flask) -> None:
                 retry=exc.status >= 500,
                 host_origins=exc.host_origins,
                 back_url=exc.back_url,
+                back_label=exc.back_label,
             )
         )
         if getattr(exc, "retry_after", None):

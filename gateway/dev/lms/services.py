@@ -35,9 +35,12 @@ def token():
             return jsonify(error="invalid_client", error_description=str(exc)), 401
 
 
-def _reply(answer) -> Response:
+def _reply(answer, *, container: bool = False) -> Response:
     body = answer.result if answer.result is not None else {"message": answer.message}
     link = body.pop("next", None) if isinstance(body, dict) else None
+    if container and answer.code == 200 and isinstance(body, dict) and "content" in body:
+        # The library wraps the line item container; AGS 3.2 says a JSON array.
+        body = body["content"]
     response = Response(json.dumps(body), answer.code, mimetype=answer.media_type)
     if link:  # the library puts it in the body; NRPS says a Link header
         response.headers["Link"] = f'<{link}>; rel="next"'
@@ -54,7 +57,7 @@ def line_items():
     grades = _grades()
     if request.method == "POST":
         return _reply(grades.handle_resp(grades.handle_create_lineitem))
-    return _reply(grades.handle_resp(grades.handle_get_lineitems))
+    return _reply(grades.handle_resp(grades.handle_get_lineitems), container=True)
 
 
 @bp.post("/lineitems/<item>/scores")
@@ -82,4 +85,14 @@ def deep_link_return():
         return Response(f"the Deep Linking response was refused: {exc}", 400)
     with state.lock:
         state.deep_link_items.extend(items)
+        # A content item's line item becomes a gradebook column, as platforms do (LTI-DL
+        # 3.4.4): with its submissionReview, so "View submission" can launch the tool.
+        for item in items:
+            if isinstance(item.get("lineItem"), dict):
+                number = str(len(state.line_items) + 1)
+                state.line_items[number] = {
+                    **item["lineItem"],
+                    "id": f"{state.url}/lineitems/{number}",
+                    "resourceLinkId": f"dl-{number}",
+                }
     return render_template("lms/linked.html", items=items)

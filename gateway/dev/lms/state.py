@@ -45,6 +45,7 @@ class LmsState:
     scores: list = field(default_factory=list)
     line_items: dict = field(default_factory=dict)
     members: dict = field(default_factory=dict)  # context id -> NRPS members
+    names: dict = field(default_factory=dict)  # user id -> the name its launches carried
     roster_page_size: int = 2
     deep_link_items: list = field(default_factory=list)
     registrations: list = field(default_factory=list)

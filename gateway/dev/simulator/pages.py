@@ -251,6 +251,7 @@ def project_info(project_id):
             description=project.description,
             collaborators=sorted(project.collaborators),
             files=dict(project.files),
+            read_only=sorted(project.read_only),
             state=project.state,
             running=project.running,
             deleted=project.deleted,

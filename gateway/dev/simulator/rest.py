@@ -7,7 +7,7 @@ import uuid
 from .current import body, bp, serve
 from .hub import add_collaborator, delete_project
 from .plumbing import creating_project, sim
-from .shared import copy_files, run_command, site_settings_query
+from .shared import copy_files, exec_reply, site_settings_query, write_file
 from .state import UUID_RE, SimError
 
 
@@ -65,7 +65,7 @@ def rest_exec():
         state = sim().state
         project = state.project_for(caller, str(b.get("project_id", "")))
         state.start_project(project)
-        return run_command(project, b["command"], b.get("args"), b.get("path"))
+        return exec_reply(project, b)
 
     return serve("v2/exec", run)
 
@@ -131,7 +131,7 @@ def rest_write_text_file():
         b = body()
         project = sim().state.project_for(caller, b.get("project_id", ""))
         with sim().state.lock:
-            project.files[str(b.get("path", "")).strip("/")] = str(b.get("content", ""))
+            write_file(project, b.get("path", ""), b.get("content", ""))
         return {"status": "ok"}
 
     return serve("v2/projects/write-text-file", run)

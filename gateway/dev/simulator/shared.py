@@ -93,9 +93,38 @@ def copy_files(caller, src_project_id, src_path, target_project_id, target_path)
     }
 
 
+def write_file(project, path, content) -> None:
+    """Write a file as the project's user would (the caller holds the state's lock)."""
+    path = str(path).strip("/")
+    if path in project.read_only:
+        raise SimError(f"EACCES: permission denied, open '{path}'")
+    project.files[path] = str(content)
+
+
+def _under(files, path: str) -> list[str]:
+    """The files at ``path``: the file itself, or every file in the folder."""
+    path = path.strip("/")
+    return [f for f in files if f == path or f.startswith(path + "/")]
+
+
+def exec_reply(project, body: dict) -> dict:
+    """``project_exec`` as CoCalc answers it (``backend/execute-code.ts``): unless the call
+    sets ``err_on_exit`` to false, a non-zero exit is an error, without the exit code."""
+    out = run_command(project, body["command"], body.get("args"), body.get("path"))
+    if out["exit_code"] and body.get("err_on_exit", True) is not False:
+        args = " ".join(str(a) for a in body.get("args") or [])
+        raise SimError(
+            f"command '{body['command']}' (args={args}) exited with nonzero code "
+            f"{out['exit_code']} -- stderr='{out['stderr'][:1024]}'"
+        )
+    return out
+
+
 def run_command(project, command, args=None, path=None) -> dict:
     """The few shell commands the simulator knows, with the output real tools give:
-    ``ls`` lists the top of the home folder, ``find DIR -type f`` every file as ``./x``."""
+    ``ls`` lists the top of the home folder, ``find DIR -type f`` every file as ``./x``,
+    ``test -e PATH`` whether a file or folder exists, ``chmod [-R] a-w PATH`` takes the
+    write permission away."""
     words = str(command).split() + [str(a) for a in (args or [])]
     name, rest = (words[0], words[1:]) if words else ("", [])
     home = f"/projects/{project.project_id}"
@@ -110,6 +139,13 @@ def run_command(project, command, args=None, path=None) -> dict:
         out = ("".join(n + "\n" for n in sorted({f.split("/", 1)[0] for f in files})), "", 0)
     elif name == "find":
         out = ("".join(f"./{f}\n" for f in files), "", 0)
+    elif name == "test" and len(rest) == 2 and rest[0] == "-e":
+        out = ("", "", 0 if _under(files, rest[1]) else 1)
+    elif name == "chmod" and rest[-2:-1] == ["a-w"]:
+        found = _under(files, rest[-1])
+        project.read_only.update(found)
+        no_such = f"chmod: cannot access '{rest[-1]}': No such file or directory\n"
+        out = ("", "", 0) if found else ("", no_such, 1)
     else:
         out = ("", f"bash: {name}: command not found\n", 127)
     return {"stdout": out[0], "stderr": out[1], "exit_code": out[2]}

@@ -57,6 +57,8 @@ class Project:
     description: str = ""
     collaborators: set[str] = field(default_factory=set)
     files: dict[str, str] = field(default_factory=dict)
+    #: Paths without write permission (``chmod a-w``): writing them fails, as on a disk.
+    read_only: set[str] = field(default_factory=set)
     state: str = "stopped"
     deleted: bool = False
 

@@ -7,7 +7,14 @@ import uuid
 
 from .api_v1 import handles, truthy
 from .plumbing import creating_project, sim
-from .shared import authorize_user, copy_files, run_command, search_users, site_settings_query
+from .shared import (
+    authorize_user,
+    copy_files,
+    exec_reply,
+    search_users,
+    site_settings_query,
+    write_file,
+)
 from .state import EMAIL_RE, UUID_RE, SimError
 
 
@@ -144,7 +151,7 @@ def write_text_file(caller, body):
     state = sim().state
     project = state.project_for(caller, body["project_id"])
     with state.lock:
-        project.files[str(body["path"]).strip("/")] = str(body["content"])
+        write_file(project, body["path"], body["content"])
     return "file_written_to_project", {}
 
 
@@ -164,8 +171,7 @@ def project_exec(caller, body):
     state = sim().state
     project = state.project_for(caller, body["project_id"])
     state.start_project(project)  # running a command starts a stopped project
-    out = run_command(project, body["command"], body.get("args"), body.get("path"))
-    return "project_exec_output", out
+    return "project_exec_output", exec_reply(project, body)
 
 
 @handles("query")

@@ -12,6 +12,9 @@ ROLES = LTI + "roles"
 CONTEXT = LTI + "context"
 CUSTOM = LTI + "custom"
 LAUNCH_PRESENTATION = LTI + "launch_presentation"
+#: Whose work a submission review is about (the reviewer is ``sub``).
+FOR_USER = LTI + "for_user"
+TOOL_PLATFORM = LTI + "tool_platform"
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 DL_SETTINGS = DL + "deep_linking_settings"
@@ -30,6 +33,7 @@ SCOPE_MEMBERSHIPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembe
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
 DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"
+SUBMISSION_REVIEW_REQUEST = "LtiSubmissionReviewRequest"
 
 #: Context roles whose holders may read every learner's project of the context. LTI 1.3
 #: sends full URIs (``…/membership#Instructor``, or the sub-role

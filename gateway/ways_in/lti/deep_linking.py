@@ -1,11 +1,15 @@
-"""Deep Linking: an instructor picks a notebook of the host's catalogue, and the gateway
-answers the LMS with a signed ``LtiDeepLinkingResponse`` holding one ``ltiResourceLink``
-whose custom ``path`` is that file (and a line item, when the LMS allows one).
+"""Deep Linking: an instructor picks notebooks of the host's catalogue, or names a new one,
+and the gateway answers the LMS with a signed ``LtiDeepLinkingResponse`` holding one
+``ltiResourceLink`` per choice, whose custom ``path`` is that file (and a line item, with
+its ``submissionReview``, when the LMS allows one).
 
 The catalogue (``launches.catalogue``) is the host's template paths and the template
-project's files. The picker is an
-exchange: its key lives only in the page, is used once, and remembers the request's
-return URL and opaque ``data``, which the response must echo.
+project's files; several may be chosen where the request says ``accept_multiple``. A new
+notebook (``week3/lab.ipynb``) carries the custom ``new=notebook``: each learner gets a
+blank one of that name at their first launch (``provisioning.new_files``). An empty
+catalogue offers only the new notebook. The picker is an exchange: its key lives only in
+the page, is used once, and remembers the request's return URL and opaque ``data``, which
+the response must echo.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 import logging
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from joserfc import jwt
@@ -21,21 +26,34 @@ from joserfc import jwt
 from ...context import Gateway
 from ...errors import BadRequest, Gone
 from ...launches import catalogue
+from ...provisioning import new_files
 from ...store.lti_tables import LtiPlatform
 from ...store.models import Host
 from .. import exchanges
 from . import claims as c
-from . import platforms, tool_keys
+from . import grades, identity, platforms, tool_keys
 
 log = logging.getLogger(__name__)
 
 PICKER_LIFETIME = timedelta(minutes=30)
 RESPONSE_LIFETIME_S = 300
 MAX_DATA_BYTES = 4096
+#: At most this many notebooks in one response (a course adds a week's worth, not a library).
+MAX_CHOSEN = 50
+PICKER_GONE = "this picker was used already or has expired; open it from the LMS again"
 
 
-def open_picker(gw: Gateway, platform: LtiPlatform, host: Host, claims: dict) -> tuple[str, list]:
-    """Record a picker for a verified Deep Linking request; return its key and items."""
+@dataclass(frozen=True)
+class Picker:
+    key: str
+    items: list
+    #: The platform takes several content items in one response.
+    multiple: bool
+    host_id: str
+
+
+def open_picker(gw: Gateway, platform: LtiPlatform, host: Host, claims: dict) -> Picker:
+    """Record a picker for a verified Deep Linking request."""
     settings = claims.get(c.DL_SETTINGS)
     if not isinstance(settings, dict):
         raise BadRequest("the Deep Linking request has no deep_linking_settings")
@@ -56,25 +74,65 @@ def open_picker(gw: Gateway, platform: LtiPlatform, host: Host, claims: dict) ->
             # Opaque to the tool and echoed back as it came (LTI-DL 4.4.1: usually a string).
             "data": data if len(json.dumps(data)) <= MAX_DATA_BYTES else None,
             "line_item": bool(settings.get("accept_lineitem")),
+            "multiple": settings.get("accept_multiple") is True,
             "deployment_id": claims[c.DEPLOYMENT_ID],
             "items": items,
         },
     )
-    return key, items
+    return Picker(key, items, settings.get("accept_multiple") is True, host.id)
 
 
-def respond(gw: Gateway, key, path, *, launch_url: str) -> tuple[str, str]:
-    """Use a picker: return the LMS's return URL and the signed response for ``path``."""
-    picker = exchanges.take(gw, "picker", key)
-    if picker is None:
-        raise Gone("this picker was used already or has expired; open it from the LMS again")
-    if path not in picker.data["items"]:
-        raise BadRequest("pick one of the notebooks offered", field="path")
-    platform = platforms.get(gw, picker.owner_id)
+def _chosen(picker, paths: list, new_path) -> list[tuple[str, bool]]:
+    """The choices of a picker's form: (path, new?) each, checked against what it offered."""
+    chosen = [(new_files.notebook_path(new_path), True)] if new_path is not None else []
+    for path in dict.fromkeys(paths):  # a path twice is one content item
+        if path not in picker.data["items"]:
+            raise BadRequest("pick among the notebooks offered", field="path")
+        chosen.append((path, False))
+    if not chosen:
+        raise BadRequest("choose a notebook, or name a new one", field="path")
+    if len(chosen) > 1 and not picker.data.get("multiple"):
+        raise BadRequest("this LMS takes one notebook at a time", field="path")
+    if len(chosen) > MAX_CHOSEN:
+        raise BadRequest(f"choose at most {MAX_CHOSEN} notebooks at once", field="path")
+    return chosen
+
+
+def _content_item(path: str, new: bool, picker, launch_url: str) -> dict:
     title = path.rsplit("/", 1)[-1]
-    item = {"type": "ltiResourceLink", "title": title, "url": launch_url, "custom": {"path": path}}
+    custom = {"path": path}
+    if new:
+        custom[identity.NEW_FILE[0]] = identity.NEW_FILE[1]
+    item = {"type": "ltiResourceLink", "title": title, "url": launch_url, "custom": custom}
     if picker.data["line_item"]:
-        item["lineItem"] = {"scoreMaximum": 100, "label": title}
+        item["lineItem"] = {
+            "scoreMaximum": grades.SCORE_MAXIMUM,
+            "label": title,
+            "submissionReview": grades.submission_review(launch_url),
+        }
+    return item
+
+
+def reopen(gw: Gateway, key) -> Picker | None:
+    """The picker of ``key`` as it was offered (to show it again with what was wrong)."""
+    picker = exchanges.peek(gw, "picker", key)
+    if picker is None:
+        return None
+    return Picker(key, picker.data["items"], bool(picker.data.get("multiple")), picker.host_id)
+
+
+def respond(gw: Gateway, key, paths, new_path=None, *, launch_url: str) -> tuple[str, str]:
+    """Use a picker: return the LMS's return URL and the signed response for the chosen
+    notebooks (``paths`` of the catalogue, and ``new_path``, a new notebook's name)."""
+    # Checked before the picker is used up: a mistyped name leaves it for another try.
+    picker = exchanges.peek(gw, "picker", key)
+    if picker is None:
+        raise Gone(PICKER_GONE)
+    chosen = _chosen(picker, paths, new_path)
+    if exchanges.take(gw, "picker", key) is None:
+        raise Gone(PICKER_GONE)
+    platform = platforms.get(gw, picker.owner_id)
+    items = [_content_item(path, new, picker, launch_url) for path, new in chosen]
     now = int(time.time())
     response = {
         "iss": platform.client_id,
@@ -85,7 +143,7 @@ def respond(gw: Gateway, key, path, *, launch_url: str) -> tuple[str, str]:
         c.DEPLOYMENT_ID: picker.data["deployment_id"],
         c.MESSAGE_TYPE: c.DEEP_LINKING_RESPONSE,
         c.VERSION: "1.3.0",
-        c.DL_CONTENT_ITEMS: [item],
+        c.DL_CONTENT_ITEMS: items,
     }
     if picker.data.get("data") is not None:
         response[c.DL_DATA] = picker.data["data"]

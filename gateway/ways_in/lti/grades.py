@@ -1,37 +1,53 @@
 """Hand-in with Assignment and Grade Services: the file is copied where the course staff
-can read it, and the LMS is told it was submitted (instructors grade in the gradebook).
+can read it, and the LMS is told it was submitted (instructors grade in the gradebook, or
+from the review page: ``review`` and ``scores``).
 
 The hand-in folder is ``hand-in/<UTC time>/`` in the learner's own project, which every
 staff member of the context is a collaborator on (``provisioning.staff``); a copy per
-hand-in keeps what was handed in apart from later edits. The score posted has no points:
-``activityProgress: Submitted`` and ``gradingProgress: PendingManual``.
+hand-in keeps what was handed in apart from later edits, and is made read-only (CoCalc
+shows a file without write permission as read-only; a collaborator could still change the
+permission, so this guards against slips, not against staff). The score posted has no
+points: ``activityProgress: Submitted`` and ``gradingProgress: PendingManual``.
+
+Every line item the gateway creates carries a ``submissionReview`` (LTI AGS "Submission
+Review"): the gradebook's "view submission" then launches the tool for that learner.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 
+from ...cocalc import CoCalcError
 from ...context import Gateway
 from ...errors import BadGateway, BadRequest, NotFound, ServiceBusy
 from ...provisioning.projects import copy_and_wait
-from ...store.lti_tables import LtiGradeLink
+from ...store.lti_tables import LtiGradeLink, LtiHandIn
 from ...store.models import HostUser, Launch, UserProject, utcnow
 from ...support.keys import digest
 from . import claims as c
-from . import platforms, service_tokens
+from . import platforms, scores, service_tokens
 
-SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
+log = logging.getLogger(__name__)
+
 LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
 LINEITEMS_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 HAND_IN_FOLDER = "hand-in"
 #: One hand-in per page at a time (a double click, or a hostile loop, copies once).
 MIN_INTERVAL = timedelta(seconds=10)
 SCORE_MAXIMUM = 100
+REVIEW_LABEL = "Open the hand-in in CoCalc"
+#: The activity states a teacher may review (a hand-in is Submitted, a grade Completed).
+REVIEWABLE = ["Submitted", "Completed"]
+
+
+def submission_review(review_url: str) -> dict:
+    """A line item's ``submissionReview``: where the gradebook's "view submission" goes."""
+    return {"reviewableStatus": REVIEWABLE, "label": REVIEW_LABEL, "url": review_url}
 
 
 def link_values(claims: dict) -> dict | None:
@@ -59,12 +75,7 @@ def link_values(claims: dict) -> dict | None:
     }
 
 
-def _service_url(base: str, suffix: str) -> str:
-    parts = urlsplit(base)
-    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + suffix))
-
-
-def _line_item(gw: Gateway, platform, link: LtiGradeLink, title: str) -> str:
+def _line_item(gw: Gateway, platform, link: LtiGradeLink, title: str, review_url: str) -> str:
     """The launch's line item, or the resource link's own (found, else created)."""
     if link.lineitem_url:
         return link.lineitem_url
@@ -79,7 +90,11 @@ def _line_item(gw: Gateway, platform, link: LtiGradeLink, title: str) -> str:
     for item in found if isinstance(found, list) else []:
         if isinstance(item, dict) and isinstance(item.get("id"), str):
             return platforms.check_url(item["id"], "line item id")
-    body = {"scoreMaximum": SCORE_MAXIMUM, "label": title[:255] or "CoCalc notebook"}
+    body = {
+        "scoreMaximum": SCORE_MAXIMUM,
+        "label": title[:255] or "CoCalc notebook",
+        "submissionReview": submission_review(review_url),
+    }
     if link.resource_link_id:
         body["resourceLinkId"] = link.resource_link_id
     _, created = gw.outbound.call(
@@ -96,8 +111,7 @@ def _line_item(gw: Gateway, platform, link: LtiGradeLink, title: str) -> str:
         raise BadGateway("the platform created a line item without a usable id") from None
 
 
-def post_submission(gw: Gateway, platform, link: LtiGradeLink, title: str) -> None:
-    lineitem = _line_item(gw, platform, link, title)
+def post_submission(gw: Gateway, platform, link: LtiGradeLink, lineitem: str) -> None:
     token = service_tokens.access_token(gw, platform, [c.SCOPE_SCORE])
     score = {
         "userId": link.subject,
@@ -107,11 +121,11 @@ def post_submission(gw: Gateway, platform, link: LtiGradeLink, title: str) -> No
     }
     gw.outbound.call(
         "POST",
-        _service_url(lineitem, "/scores"),
+        scores.scores_url(lineitem),
         "score service",
         ok=(200, 201, 202, 204),
         data=json.dumps(score),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": SCORE_TYPE},
+        headers={"Authorization": f"Bearer {token}", "Content-Type": scores.SCORE_TYPE},
     )
 
 
@@ -121,10 +135,18 @@ class HandIn:
     handed_in_at: str
 
 
-def _page(gw: Gateway, key: str) -> tuple[LtiGradeLink, str, str]:
+@dataclass(frozen=True)
+class _GradedPage:
+    link: LtiGradeLink
+    path: str
+    project_id: str
+    user_project_id: int
+
+
+def _page(gw: Gateway, key: str) -> _GradedPage:
     with gw.db.read() as session:
         row = session.execute(
-            select(LtiGradeLink, Launch.path, UserProject.project_id)
+            select(LtiGradeLink, Launch.path, UserProject.project_id, UserProject.id)
             .join(Launch, Launch.digest == LtiGradeLink.launch_digest)
             .join(UserProject, UserProject.id == Launch.user_project_id)
             .join(HostUser, HostUser.id == Launch.user_id)
@@ -136,12 +158,25 @@ def _page(gw: Gateway, key: str) -> tuple[LtiGradeLink, str, str]:
         ).first()
     if row is None:
         raise NotFound("this page cannot hand work in (it expired, or its launch has no grade)")
-    return row.LtiGradeLink, row.path, row.project_id
+    return _GradedPage(row.LtiGradeLink, row.path, row.project_id, row.id)
 
 
-def hand_in(gw: Gateway, key: str) -> HandIn:
-    """Copy the page's file to a hand-in folder and tell the LMS it was submitted."""
-    link, path, project_id = _page(gw, key)
+def _read_only(gw: Gateway, project_id: str, folder: str) -> None:
+    """Make a hand-in's copy read-only, where the project lets the gateway run a command."""
+    try:
+        result = gw.cocalc.project_exec(project_id, "chmod", args=["-R", "a-w", folder])
+    except CoCalcError as exc:
+        log.warning("a hand-in stays writable: chmod failed (%s)", type(exc).__name__)
+        return
+    if result.exit_code:
+        log.warning("a hand-in stays writable: chmod exited with %s", result.exit_code)
+
+
+def hand_in(gw: Gateway, key: str, *, review_url: str) -> HandIn:
+    """Copy the page's file to a read-only hand-in folder, record the hand-in (a review
+    opens it), and tell the LMS it was submitted."""
+    page = _page(gw, key)
+    link, path, project_id = page.link, page.path, page.project_id
     if not path:
         raise BadRequest("this launch opens no file, so there is nothing to hand in")
     now = utcnow()
@@ -159,7 +194,25 @@ def hand_in(gw: Gateway, key: str) -> HandIn:
         ).rowcount
     if won != 1:
         raise ServiceBusy("this work was handed in a moment ago; wait a few seconds")
-    target = f"{HAND_IN_FOLDER}/{now.strftime('%Y-%m-%dT%H-%M-%SZ')}/{path}"
+    platform = platforms.get(gw, link.platform_id)
+    # The line item first: a platform that cannot say which column it is gets no copy.
+    lineitem = _line_item(gw, platform, link, path.rsplit("/", 1)[-1], review_url)
+    folder = f"{HAND_IN_FOLDER}/{now.strftime('%Y-%m-%dT%H-%M-%SZ')}"
+    target = f"{folder}/{path}"
     copy_and_wait(gw, project_id, path, project_id, target)
-    post_submission(gw, platforms.get(gw, link.platform_id), link, path.rsplit("/", 1)[-1])
+    _read_only(gw, project_id, folder)
+    gw.db.write(
+        (
+            insert(LtiHandIn),
+            {
+                "platform_id": platform.id,
+                "subject": link.subject,
+                "user_project_id": page.user_project_id,
+                "lineitem_url": lineitem,
+                "path": target,
+                "handed_in_at": now,
+            },
+        )
+    )
+    post_submission(gw, platform, link, lineitem)
     return HandIn(path=target, handed_in_at=now.isoformat())

@@ -33,9 +33,23 @@ def profile(issuer: str, subject: str, claims: dict) -> UserProfile:
     return profile_from_claims("lti", issuer, subject, claims)
 
 
-def custom_path(claims: dict):
+def _custom(claims: dict) -> dict:
     custom = claims.get(c.CUSTOM)
-    return custom.get("path") if isinstance(custom, dict) else None
+    return custom if isinstance(custom, dict) else {}
+
+
+def custom_path(claims: dict):
+    return _custom(claims).get("path")
+
+
+#: The custom parameter of a Deep Linking "new notebook": each learner gets a blank one.
+NEW_FILE = ("new", "notebook")
+
+
+def asks_new_file(claims: dict) -> bool:
+    """The link names a new notebook (created blank at the learner's first launch)."""
+    name, value = NEW_FILE
+    return _custom(claims).get(name) == value
 
 
 def launch_request(gw, platform: LtiPlatform, claims: dict) -> LaunchRequest:

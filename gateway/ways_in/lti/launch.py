@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import insert
@@ -30,14 +30,23 @@ from ...errors import BadRequest, Forbidden, Unauthorized
 from ...launches import embed
 from ...launches.embed import Issued
 from ...launches.guard import Place
-from ...provisioning import staff
+from ...provisioning import new_files, staff
 from ...store.lti_tables import LtiGradeLink, LtiPlatform
 from ...support.counters import LAUNCHES
 from ...support.keys import digest
 from .. import exchanges
 from ..id_tokens import reported_error
 from . import claims as c
-from . import contexts, grades, identity, login, platforms, validation
+from . import (
+    contexts,
+    full_window,
+    grades,
+    identity,
+    login,
+    platforms,
+    presentation,
+    validation,
+)
 
 STORAGE_CHECK_LIFETIME = timedelta(minutes=2)
 
@@ -141,13 +150,19 @@ def resource_link(gw: Gateway, verified: Verified, place: Place = Place.FRAMED) 
     platform, claims = verified.platform, verified.claims
     try:
         request = identity.launch_request(gw, platform, claims)
+        resumed = full_window.resumed_path(gw, platform, claims, claims.get(c.TARGET_LINK_URI))
+        if resumed is not None:  # a full-window launch goes on with the framed page's file
+            request = replace(request, path=resumed)
         contexts.record(gw, platform, claims)
         provisioned = provisioning.provision(gw, request.host, request.profile, request.context)
+        if request.path and identity.asks_new_file(claims):
+            new_files.ensure(gw, provisioned.user_project_id, provisioned.project_id, request.path)
         if c.is_staff(claims.get(c.ROLES)):
             staff.note_staff(gw, request.host.id, request.context, provisioned.user_id)
         else:
             staff.note_learner(gw, request.host.id, request.context, provisioned.user_project_id)
         issued = embed.create(gw, request.host, provisioned, request.path, place=place)
+        presentation.record(gw, issued.key, platform.id, presentation.of(claims))
         link = grades.link_values(claims)
         if link is not None:
             gw.db.write(

@@ -14,9 +14,16 @@ from . import claims as c
 REQUIRED: dict[str, dict[str, type]] = {
     c.RESOURCE_LINK_REQUEST: {c.RESOURCE_LINK: dict},
     c.DEEP_LINKING_REQUEST: {c.DL_SETTINGS: dict},
+    # LTI AGS "Submission Review": the learner, and the line item whose hand-in is reviewed.
+    c.SUBMISSION_REVIEW_REQUEST: {c.FOR_USER: dict, c.AGS_ENDPOINT: dict},
 }
 #: What a missing or malformed claim is called in the error the LMS shows.
-NAMES = {c.RESOURCE_LINK: "resource link", c.DL_SETTINGS: "deep_linking_settings"}
+NAMES = {
+    c.RESOURCE_LINK: "resource link",
+    c.DL_SETTINGS: "deep_linking_settings",
+    c.FOR_USER: "for_user (whose work to review)",
+    c.AGS_ENDPOINT: "line item (Assignment and Grade Services)",
+}
 
 
 class MessageValidator:
@@ -53,7 +60,18 @@ class DeepLinkingValidator(MessageValidator):
             raise BadRequest("the Deep Linking request has no deep_link_return_url")
 
 
-VALIDATORS = (ResourceLinkValidator(), DeepLinkingValidator())
+class SubmissionReviewValidator(MessageValidator):
+    message_type = c.SUBMISSION_REVIEW_REQUEST
+
+    def check(self, claims: dict) -> None:
+        user = claims[c.FOR_USER].get("user_id")
+        if not isinstance(user, str) or not user or len(user) > 255:
+            raise BadRequest("the submission review names no user (for_user.user_id)")
+        if not isinstance(claims[c.AGS_ENDPOINT].get("lineitem"), str):
+            raise BadRequest("the submission review names no line item")
+
+
+VALIDATORS = (ResourceLinkValidator(), DeepLinkingValidator(), SubmissionReviewValidator())
 
 
 def validate(claims: dict) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 
-from ...errors import Forbidden
+from ...errors import BadRequest, Forbidden, GatewayError
 from ...hosts import get as get_host
 from ...launches import guard
 from ...launches.views import gateway_origin, origin_of, to_page
@@ -21,7 +21,18 @@ from ...web.security import DEFAULT_CSP
 from ...web.urls import public_folder, public_url
 from .. import exchanges
 from . import claims as c
-from . import deep_linking, grades, launch, login, registration, tool_config, tool_keys
+from . import (
+    deep_linking,
+    full_window,
+    grades,
+    launch,
+    login,
+    presentation,
+    registration,
+    review,
+    tool_config,
+    tool_keys,
+)
 
 bp = Blueprint("lti", __name__)
 
@@ -127,26 +138,62 @@ def storage():
 
 
 def _go_on(verified: launch.Verified) -> Response:
+    """The verified launch's page, by message type. A refusal from here on carries the
+    platform's way back (``return_url`` with ``lti_errormsg``) on its error page."""
+    try:
+        return _answer(verified)
+    except GatewayError as exc:
+        shown = presentation.of(verified.claims)
+        if shown.return_url:
+            exc.back_url = presentation.back_url(shown.return_url, error=exc.message)
+            exc.back_label = presentation.BACK_LABEL
+        raise
+
+
+def _answer(verified: launch.Verified) -> Response:
     gw = gateway()
-    if verified.claims[c.MESSAGE_TYPE] == c.DEEP_LINKING_REQUEST:
+    message_type = verified.claims[c.MESSAGE_TYPE]
+    if message_type == c.DEEP_LINKING_REQUEST:
         host = get_host(gw, verified.platform.host_id)
-        key, items = deep_linking.open_picker(gw, verified.platform, host, verified.claims)
+        picker = deep_linking.open_picker(gw, verified.platform, host, verified.claims)
         return _page(
-            "lti/picker.html", key=key, items=items, host=host, action=public_url("lti.deep_link")
+            "lti/picker.html", picker=picker, host=host, action=public_url("lti.deep_link")
         )
     at_top_level = request.headers.get("Sec-Fetch-Dest") == "document"
     place = launch.place_for(verified, at_top_level=at_top_level)
+    if message_type == c.SUBMISSION_REVIEW_REQUEST:
+        return to_page(review.open_review(gw, verified, place))
     return to_page(launch.resource_link(gw, verified, place))
 
 
 @bp.post("/lti/deep-link")
 def deep_link():
-    return_url, response_jwt = deep_linking.respond(
-        gateway(),
-        request.form.get("key"),
-        request.form.get("path"),
-        launch_url=public_url("lti.launch"),
-    )
+    gw, key = gateway(), request.form.get("key")
+    try:
+        return_url, response_jwt = deep_linking.respond(
+            gw,
+            key,
+            request.form.getlist("path"),
+            request.form.get("new_path"),
+            launch_url=public_url("lti.launch"),
+        )
+    except BadRequest as exc:
+        picker = deep_linking.reopen(gw, key)
+        if picker is None:
+            raise
+        # The same picker again, saying what was wrong, next to the field it is about.
+        host = get_host(gw, picker.host_id)
+        page = _page(
+            "lti/picker.html",
+            picker=picker,
+            host=host,
+            action=public_url("lti.deep_link"),
+            error=exc.message,
+            error_field=exc.field,
+            new_path=request.form.get("new_path") or "",
+        )
+        page.status_code = 400
+        return page
     page = _page("lti/autopost.html", action=return_url, fields={"JWT": response_jwt})
     page.headers["Content-Security-Policy"] = FRAMED_ANYWHERE_CSP.replace(
         "form-action 'self'", f"form-action {origin_of(return_url)}"
@@ -197,5 +244,22 @@ def register():
 def hand_in(key):
     if not guard.from_own_page(request.headers, gateway_origin()):
         raise Forbidden("work can be handed in only from the notebook's own page")
-    done = grades.hand_in(gateway(), key)
+    done = grades.hand_in(gateway(), key, review_url=public_url("lti.launch"))
     return jsonify(path=done.path, handed_in_at=done.handed_in_at), 201
+
+
+@bp.post("/embed/<key>/full-window", endpoint="full_window")
+def full_window_url(key):
+    """The URL a framed LTI page hands the LMS for a full-window launch (same-origin only:
+    the page asks for it when the framed sign-in cannot work)."""
+    if not guard.from_own_page(request.headers, gateway_origin()):
+        raise Forbidden("a full-window launch can be asked for only by the notebook's own page")
+    return jsonify(url=full_window.resume_url(gateway(), key, public_url("lti.launch")))
+
+
+@bp.post("/embed/<key>/grade")
+def grade(key):
+    """The review page's grade bar (staff only: the page knows whether it may grade)."""
+    if not guard.from_own_page(request.headers, gateway_origin()):
+        raise Forbidden("a grade can be given only from the review's own page")
+    return jsonify(review.grade(gateway(), key, request.form).as_dict())

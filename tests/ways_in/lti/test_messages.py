@@ -13,11 +13,17 @@ DEEP = {
     c.MESSAGE_TYPE: c.DEEP_LINKING_REQUEST,
     c.DL_SETTINGS: {"deep_link_return_url": "https://lms.example.edu/return"},
 }
+REVIEW = {
+    c.MESSAGE_TYPE: c.SUBMISSION_REVIEW_REQUEST,
+    c.FOR_USER: {"user_id": "student-1"},
+    c.AGS_ENDPOINT: {"lineitem": "https://lms.example.edu/lineitems/1"},
+}
 
 
 def test_each_message_type_passes_its_own_validator():
     assert messages.validate(RESOURCE) == c.RESOURCE_LINK_REQUEST
     assert messages.validate(DEEP) == c.DEEP_LINKING_REQUEST
+    assert messages.validate(REVIEW) == c.SUBMISSION_REVIEW_REQUEST
 
 
 @pytest.mark.parametrize(
@@ -27,7 +33,11 @@ def test_each_message_type_passes_its_own_validator():
         ({**RESOURCE, c.RESOURCE_LINK: {"id": 7}}, "no resource link id"),
         ({c.MESSAGE_TYPE: c.DEEP_LINKING_REQUEST}, "no deep_linking_settings"),
         ({**DEEP, c.DL_SETTINGS: {}}, "no deep_link_return_url"),
-        ({c.MESSAGE_TYPE: "LtiSubmissionReviewRequest"}, "does not handle"),
+        ({c.MESSAGE_TYPE: c.SUBMISSION_REVIEW_REQUEST}, "no for_user"),
+        ({**REVIEW, c.FOR_USER: {"user_id": ""}}, "names no user"),
+        ({**REVIEW, c.FOR_USER: {"user_id": ["x"]}}, "names no user"),
+        ({**REVIEW, c.AGS_ENDPOINT: {"lineitems": "https://lms.example.edu/li"}}, "no line item"),
+        ({c.MESSAGE_TYPE: "LtiStartProctoring"}, "does not handle"),
         ({}, "does not handle"),
     ],
 )

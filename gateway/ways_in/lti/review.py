@@ -1,0 +1,159 @@
+"""Submission Review (LTI Assignment and Grade Services): the gradebook's "view submission"
+opens, framed in the LMS, the learner's latest hand-in of that line item, signed in as the
+reviewer, with the learner's name on the page; staff may grade it from there.
+
+Who may see what is decided by the launch's own roles, which the platform signed: staff of
+the course (``claims.is_staff``) may review any learner of the course; anyone else only
+their own work. A reviewer on staff is made a collaborator on the learner's project in this
+request when the background grant has not happened yet, so the page opens at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ... import provisioning
+from ...context import Gateway
+from ...errors import Forbidden, NotFound
+from ...launches import embed
+from ...launches.embed import Issued
+from ...launches.guard import Place
+from ...provisioning import staff
+from ...store.lti_tables import LtiHandIn, LtiPage
+from ...store.models import Host, HostUser, Launch, UserProject, utcnow
+from ...support.counters import LAUNCHES
+from ...support.keys import digest
+from . import claims as c
+from . import contexts, identity, platforms, presentation, scores
+from .launch import Verified
+
+
+@dataclass(frozen=True)
+class Learner:
+    user_id: int
+    user_project_id: int
+    project_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Found:
+    path: str
+    handed_in_at: datetime | None
+
+
+def _name(for_user: dict, row) -> str:
+    given = " ".join(
+        part for part in (for_user.get("given_name"), for_user.get("family_name")) if part
+    )
+    for name in (for_user.get("name"), given, f"{row.first_name} {row.last_name}".strip()):
+        if isinstance(name, str) and name.strip():
+            return name.strip()[:255]
+    return row.email or "this learner"
+
+
+def _learner(gw: Gateway, host: Host, issuer: str, for_user: dict, context: str) -> Learner:
+    row = gw.db.fetch(
+        select(
+            HostUser.id,
+            HostUser.first_name,
+            HostUser.last_name,
+            HostUser.email,
+            UserProject.id.label("user_project_id"),
+            UserProject.project_id,
+        )
+        .join(UserProject, UserProject.user_id == HostUser.id)
+        .where(
+            HostUser.host_id == host.id,
+            HostUser.external_id == identity.user_id(issuer, for_user["user_id"]),
+            HostUser.deprovisioned_at.is_(None),
+            UserProject.context == context,
+            UserProject.project_id.is_not(None),
+        )
+    )
+    if row is None:
+        raise NotFound("this learner has not opened the course's notebooks yet: nothing to review")
+    return Learner(row.id, row.user_project_id, row.project_id, _name(for_user, row))
+
+
+def _latest(gw: Gateway, platform_id: str, subject: str, learner: Learner, lineitem: str):
+    """The learner's latest hand-in of this line item, else of any in the course."""
+    with gw.db.read() as session:
+        rows = session.execute(
+            select(LtiHandIn.path, LtiHandIn.handed_in_at, LtiHandIn.lineitem_url)
+            .where(
+                LtiHandIn.platform_id == platform_id,
+                LtiHandIn.subject == subject,
+                LtiHandIn.user_project_id == learner.user_project_id,
+            )
+            .order_by(LtiHandIn.handed_in_at.desc(), LtiHandIn.id.desc())
+            .limit(50)
+        ).all()
+    chosen = next((r for r in rows if r.lineitem_url == lineitem), rows[0] if rows else None)
+    return Found(chosen.path, chosen.handed_in_at) if chosen else None
+
+
+def open_review(gw: Gateway, verified: Verified, place: Place = Place.FRAMED) -> Issued:
+    """The review page of a verified ``LtiSubmissionReviewRequest``."""
+    platform, claims = verified.platform, verified.claims
+    for_user = claims[c.FOR_USER]
+    subject = for_user["user_id"]
+    is_staff = c.is_staff(claims.get(c.ROLES))
+    if not is_staff and subject != claims["sub"]:
+        raise Forbidden("only the course's teachers may review another learner's work")
+    try:
+        request = identity.launch_request(gw, platform, claims)  # the reviewer, here
+        contexts.record(gw, platform, claims)
+        reviewer = provisioning.provision(gw, request.host, request.profile, request.context)
+        learner = _learner(gw, request.host, platform.issuer, for_user, request.context)
+        lineitem = claims[c.AGS_ENDPOINT]["lineitem"]
+        found = _latest(gw, platform.id, subject, learner, lineitem)
+        if learner.user_id != reviewer.user_id:
+            staff.note_staff(gw, request.host.id, request.context, reviewer.user_id)
+            staff.grant_now(gw, learner.user_project_id, reviewer.user_id)
+        # The reviewer signs in as themselves and opens the learner's project.
+        page_of = replace(
+            reviewer, user_project_id=learner.user_project_id, project_id=learner.project_id
+        )
+        path = found.path if found else request.path
+        issued = embed.create(gw, request.host, page_of, path, place=place)
+        scopes = claims[c.AGS_ENDPOINT].get("scope") or []
+        presentation.record(
+            gw,
+            issued.key,
+            platform.id,
+            presentation.of(claims),
+            learner_subject=subject,
+            learner_name=learner.name,
+            lineitem_url=platforms.check_url(lineitem, "lineitem"),
+            handed_in_at=found.handed_in_at if found else None,
+            may_grade=is_staff and isinstance(scopes, list) and c.SCOPE_SCORE in scopes,
+        )
+    except Exception:
+        LAUNCHES.labels("lti", "failed").inc()
+        raise
+    LAUNCHES.labels("lti", "ok").inc()
+    return issued
+
+
+def grade(gw: Gateway, key: str, form) -> scores.Posted:
+    """The review page's grade bar: post the teacher's grade for the learner shown."""
+    row = gw.db.fetch(
+        select(LtiPage.platform_id, LtiPage.lineitem_url, LtiPage.learner_subject)
+        .join(Launch, Launch.digest == LtiPage.launch_digest)
+        .join(HostUser, HostUser.id == Launch.user_id)
+        .where(
+            LtiPage.launch_digest == digest(key),
+            LtiPage.may_grade.is_(True),
+            Launch.expires_at > utcnow(),
+            HostUser.deprovisioned_at.is_(None),
+        )
+    )
+    if row is None:
+        raise NotFound("this page cannot grade (it expired, or it is not a teacher's review)")
+    given = scores.grade_of(form.get("score"), form.get("maximum"), form.get("comment"))
+    platform = platforms.get(gw, row.platform_id)
+    return scores.post(gw, platform, row.lineitem_url, row.learner_subject, given)

@@ -1,0 +1,155 @@
+"""Grades from CoCalc to the gradebook: a score posted for a learner on a line item, with
+``gradingProgress: FullyGraded`` (Assignment and Grade Services, the score service).
+
+Every post is idempotent. The gateway keeps the last score it posted per (line item,
+learner); posting the same score, maximum and comment again makes no call and says so. A
+changed score is posted, and what the LMS answered is reported. The grade bar of a review
+page and ``lti grades push`` both post through ``post``: one rule for both.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ...context import Gateway
+from ...errors import BadRequest
+from ...store.lti_tables import LtiPlatform, LtiScore
+from ...store.models import utcnow
+from ...support.keys import digest
+from . import claims as c
+from . import service_tokens
+
+SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
+MAX_COMMENT = 2000
+#: A score service's URL is the line item's with ``/scores`` appended (AGS 3.4).
+SCORES_SUFFIX = "/scores"
+
+
+@dataclass(frozen=True)
+class Grade:
+    score: float
+    maximum: float
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What posting a grade did: ``changed`` is False when the same grade was posted
+    before (no call was made); ``lms_status`` is the LMS's HTTP status when it was called."""
+
+    changed: bool
+    lms_status: int | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "status": "posted" if self.changed else "unchanged",
+            "lms_status": self.lms_status,
+        }
+
+
+def _number(value, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"{name} must be a number", field=name) from None
+    if not math.isfinite(number) or number < 0 or number > 1e9:
+        raise BadRequest(f"{name} must be a number from 0 up", field=name)
+    return number
+
+
+def grade_of(score, maximum, comment=None) -> Grade:
+    """Check a grade as a person or a file gives it (strings are fine)."""
+    score = _number(score, "score")
+    maximum = _number(maximum, "maximum")
+    if maximum == 0:
+        raise BadRequest("maximum must be more than 0", field="maximum")
+    comment = "" if comment is None else comment
+    if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
+        raise BadRequest(f"a comment is text of at most {MAX_COMMENT} characters", field="comment")
+    # Extra credit is allowed (AGS: scoreGiven may exceed scoreMaximum), but not 10 times.
+    if score > maximum * 10:
+        raise BadRequest("score is more than ten times the maximum", field="score")
+    return Grade(score, maximum, comment.strip())
+
+
+def _key(platform_id: str, lineitem_url: str, subject: str):
+    return (
+        LtiScore.platform_id == platform_id,
+        LtiScore.lineitem_digest == digest(lineitem_url),
+        LtiScore.subject == subject,
+    )
+
+
+def _last(gw: Gateway, platform_id: str, lineitem_url: str, subject: str) -> Grade | None:
+    with gw.db.read() as session:
+        row = session.scalar(select(LtiScore).where(*_key(platform_id, lineitem_url, subject)))
+    return Grade(row.score_given, row.score_maximum, row.comment) if row else None
+
+
+def _remember(gw: Gateway, platform_id: str, lineitem_url: str, subject: str, grade: Grade):
+    values = {
+        "score_given": grade.score,
+        "score_maximum": grade.maximum,
+        "comment": grade.comment,
+        "posted_at": utcnow(),
+    }
+    where = _key(platform_id, lineitem_url, subject)
+    with gw.db.begin() as session:
+        if session.execute(update(LtiScore).where(*where).values(**values)).rowcount:
+            return
+    try:
+        with gw.db.begin() as session:
+            session.add(
+                LtiScore(
+                    platform_id=platform_id,
+                    lineitem_digest=digest(lineitem_url),
+                    subject=subject,
+                    lineitem_url=lineitem_url,
+                    **values,
+                )
+            )
+    except IntegrityError:  # posted at the same moment by another request: keep the newest
+        with gw.db.begin() as session:
+            session.execute(update(LtiScore).where(*where).values(**values))
+
+
+def scores_url(lineitem_url: str) -> str:
+    """The score service of a line item: its URL with ``/scores`` appended to the path
+    (a line item URL may carry a query, which stays after the path)."""
+    parts = urlsplit(lineitem_url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + SCORES_SUFFIX))
+
+
+def post(
+    gw: Gateway, platform: LtiPlatform, lineitem_url: str, subject: str, grade: Grade
+) -> Posted:
+    """Post a final grade for ``subject`` on ``lineitem_url`` unless it was posted already."""
+    if _last(gw, platform.id, lineitem_url, subject) == grade:
+        return Posted(changed=False)
+    token = service_tokens.access_token(gw, platform, [c.SCOPE_SCORE])
+    body = {
+        "userId": subject,
+        "scoreGiven": grade.score,
+        "scoreMaximum": grade.maximum,
+        "activityProgress": "Completed",
+        "gradingProgress": "FullyGraded",
+        "timestamp": utcnow().isoformat(timespec="milliseconds"),
+    }
+    if grade.comment:
+        body["comment"] = grade.comment
+    reply, _ = gw.outbound.call(
+        "POST",
+        scores_url(lineitem_url),
+        "score service",
+        ok=(200, 201, 202, 204),
+        data=json.dumps(body),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": SCORE_TYPE},
+    )
+    _remember(gw, platform.id, lineitem_url, subject, grade)
+    return Posted(changed=True, lms_status=reply.status_code)
