@@ -8,8 +8,8 @@ from datetime import timedelta
 import click
 from flask.cli import with_appcontext
 
+from ..ways_in.lti import grade_files, registration, roster, tool_keys
 from ..ways_in.lti import platforms as service
-from ..ways_in.lti import registration, roster, tool_keys
 from ..ways_in.lti.views import tool_urls
 from ..web.current import gateway
 from ..web.urls import public_url
@@ -152,6 +152,37 @@ def roster_sync(platform_id, context_id):
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
+    echo_json(summary.as_dict())
+    if summary.failed:
+        raise SystemExit(1)
+
+
+@lti.group("grades")
+def grades_group():
+    """Assignment and Grade Services: grades from CoCalc to the LMS's gradebook."""
+
+
+@grades_group.command("push")
+@click.option("--platform", "platform_id", required=True, help="The platform id (plat_...).")
+@click.option("--context", "context_id", required=True, help="The LMS's course (context) id.")
+@click.option(
+    "--file",
+    "grades_file",
+    required=True,
+    type=click.File("r", encoding="utf-8-sig"),
+    help="CSV: user_id (or student_id) or email, score, [max_score], [comment]; - for stdin.",
+)
+@click.option("--lineitem", help="The column's line item URL (default: the course's one).")
+@with_appcontext
+def grades_push(platform_id, context_id, grades_file, lineitem):
+    """Post a column of grades (FullyGraded); a grade posted before is left as it is.
+    Prints a JSON report, a line per row; exits 1 if any row failed."""
+    try:
+        text = grades_file.read()
+    except UnicodeDecodeError:
+        raise click.BadParameter("the file is not UTF-8 text", param_hint="--file") from None
+    with clear_errors():
+        summary = grade_files.push(gateway(), platform_id, context_id, text, lineitem=lineitem)
     echo_json(summary.as_dict())
     if summary.failed:
         raise SystemExit(1)

@@ -41,7 +41,10 @@ BLANK_NOTEBOOK = json.dumps(
 
 def notebook_path(name) -> str:
     """A new notebook's name as a teacher types it (``week3/lab.ipynb``), checked."""
-    path = clean_path(name.strip() if isinstance(name, str) else name)
+    try:
+        path = clean_path(name.strip() if isinstance(name, str) else name)
+    except BadRequest as exc:
+        raise BadRequest(exc.message, field="new_path") from None
     if not path:
         raise BadRequest("name the new notebook, for example week3/lab.ipynb", field="new_path")
     if not path.lower().endswith(NOTEBOOK_SUFFIX) or len(path) <= len(NOTEBOOK_SUFFIX):

@@ -61,13 +61,34 @@ def registration_request(u: ToolUrls, host_name: str, platform_scopes: list) -> 
     }
 
 
+#: Canvas's placements, and why each (Canvas's names; "Deep Linking" opens the picker):
+CANVAS_PLACEMENTS = (
+    # A graded assignment: one notebook or a new one, with a line item to hand in to.
+    ("assignment_selection", c.DEEP_LINKING_REQUEST),
+    # Module items: several notebooks at once (Canvas sends accept_multiple here).
+    ("link_selection", c.DEEP_LINKING_REQUEST),
+    # A notebook link inside a page's text.
+    ("editor_button", c.DEEP_LINKING_REQUEST),
+    # The course's own tab: each member's project of the course (off until a teacher
+    # turns it on in the course's navigation settings).
+    ("course_navigation", c.RESOURCE_LINK_REQUEST),
+)
+
+
 def manual_configuration(u: ToolUrls) -> dict:
-    """``/lti/config.json``: the generic URLs, and Canvas's developer-key JSON fields."""
-    placement = {
-        "message_type": c.DEEP_LINKING_REQUEST,
-        "target_link_uri": u.launch,
-        "text": TITLE,
-    }
+    """``/lti/config.json``: the generic URLs, and Canvas's developer-key JSON fields
+    (checked against Canvas's schema in the tests)."""
+    placements = []
+    for name, message_type in CANVAS_PLACEMENTS:
+        placement = {
+            "placement": name,
+            "message_type": message_type,
+            "target_link_uri": u.launch,
+            "text": TITLE,
+        }
+        if name == "course_navigation":
+            placement["default"] = "disabled"
+        placements.append(placement)
     return {
         "title": TITLE,
         "description": DESCRIPTION,
@@ -84,13 +105,8 @@ def manual_configuration(u: ToolUrls) -> dict:
             {
                 "platform": "canvas.instructure.com",
                 "privacy_level": "public",
-                "settings": {
-                    "placements": [
-                        {"placement": "link_selection", **placement},
-                        {"placement": "assignment_selection", **placement},
-                        {"placement": "editor_button", **placement},
-                    ]
-                },
+                "domain": urlsplit(u.launch).netloc,
+                "settings": {"text": TITLE, "placements": placements},
             }
         ],
     }

@@ -280,6 +280,29 @@ def test_the_configuration_documents(lti, agent):
     assert uuid  # (imported for ids above)
 
 
+def test_the_canvas_configuration_passes_canvas_s_schema_with_its_placements(lti, agent):
+    """Canvas's schema (restated from its source in tests/data): required fields, known
+    placements and message types, scopes Canvas grants, a privacy level that sends names."""
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    schema_file = Path(__file__).parents[2] / "data" / "canvas-tool-configuration.schema.json"
+    schema = json.loads(schema_file.read_text())
+    config = agent.http.get(lti.url + "/lti/config.json").json()
+    jsonschema.validate(config, schema)
+    [canvas] = config["extensions"]
+    assert canvas["privacy_level"] == "public"
+    placements = {p["placement"]: p for p in canvas["settings"]["placements"]}
+    assert placements["assignment_selection"]["message_type"] == "LtiDeepLinkingRequest"
+    assert placements["link_selection"]["message_type"] == "LtiDeepLinkingRequest"
+    assert placements["course_navigation"]["message_type"] == "LtiResourceLinkRequest"
+    broken = {**config, "extensions": [{**canvas, "privacy_level": "everything"}]}
+    with pytest.raises(jsonschema.ValidationError):  # the schema is a real check
+        jsonschema.validate(broken, schema)
+
+
 def _register_url(lti, *extra) -> str:
     made = lti.app.test_cli_runner().invoke(
         args=["lti", "platforms", "register-url", "--host", lti.host.id, *extra]

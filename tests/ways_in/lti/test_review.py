@@ -248,3 +248,44 @@ def test_a_return_url_that_is_not_a_web_address_is_never_a_link():
     for bad in ("javascript:alert(1)", "data:text/html,x", "http://evil.example/", 7):
         shown = presentation.of({c.LAUNCH_PRESENTATION: {"return_url": bad}})
         assert shown.return_url is None, bad
+
+
+# -- a full-window launch (Canvas's lti.requestFullWindowLaunch) -----------------------------
+def full_window_url(agent, page_url: str, headers=SAME_ORIGIN):
+    return agent.http.post(page_url + "/full-window", headers=headers)
+
+
+def test_a_full_window_launch_goes_on_with_the_framed_page_s_file_once(lti, agent):
+    framed = agent.open(lti.course_launch(user="stu-1", path="hw/deep/one.ipynb"))
+    asked = full_window_url(agent, framed.url)
+    assert asked.status_code == 200, asked.text
+    url = asked.json()["url"]
+    assert url.startswith(lti.url + "/lti/launch?resume=")
+    # The LMS launches that URL as a new launch of the same user, without the link's path.
+    again = agent.open(lti.course_launch(user="stu-1", target=quote(url, safe="")))
+    assert "/embed/" in again.url, again.text[:300]
+    with lti.gw.db.read() as session:
+        launch = session.scalar(select(Launch).where(Launch.digest == digest(page_key(again.url))))
+    assert launch.path == "hw/deep/one.ipynb"
+    # Used once: the same URL again opens what a launch without a path opens.
+    third = agent.open(lti.course_launch(user="stu-1", target=quote(url, safe="")))
+    with lti.gw.db.read() as session:
+        launch = session.scalar(select(Launch).where(Launch.digest == digest(page_key(third.url))))
+    assert launch.path != "hw/deep/one.ipynb"
+
+
+def test_attack_a_resume_key_in_another_user_s_launch_chooses_nothing(lti, agent):
+    framed = agent.open(lti.course_launch(user="stu-1", path="secret/answers.ipynb"))
+    url = full_window_url(agent, framed.url).json()["url"]
+    other = agent.open(lti.course_launch(user="stu-2", target=quote(url, safe="")))
+    assert "/embed/" in other.url
+    with lti.gw.db.read() as session:
+        launch = session.scalar(select(Launch).where(Launch.digest == digest(page_key(other.url))))
+    assert launch.path != "secret/answers.ipynb"
+    assert project_of(lti, "stu-2") != project_of(lti, "stu-1")
+
+
+def test_attack_the_full_window_url_is_only_for_the_page_itself(lti, agent):
+    framed = agent.open(lti.course_launch(user="stu-1", path="a.ipynb"))
+    assert full_window_url(agent, framed.url, CROSS_SITE).status_code == 403
+    assert full_window_url(agent, lti.url + "/embed/" + "x" * 43).status_code == 404
