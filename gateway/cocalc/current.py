@@ -281,14 +281,9 @@ class CurrentClient(CoCalcClient):
         return self._rest("user-query", {"query": query}, idempotent=True), "user-query"
 
     def project_exec(self, project_id, command, *, args=None, timeout=10) -> ExecOutput:
-        # CoCalc's err_on_exit defaults to true (a non-zero exit is an error with no exit
-        # code): the gateway asks for the exit code and judges it itself.
-        body = {
-            "project_id": project_id,
-            "command": command,
-            "timeout": timeout,
-            "err_on_exit": False,
-        }
+        # CoCalc's err_on_exit defaults to true (an error, without the exit code): ask for it.
+        body = {"project_id": project_id, "command": command, "timeout": timeout}
+        body["err_on_exit"] = False
         if args:
             body["args"] = args
         return exec_output(self._rest("exec", body, idempotent=False), "exec")

@@ -168,14 +168,21 @@ def view(gw: Gateway, key: str, headers, *, places, binding: str | None) -> Page
         place=place,
         gradable=bool(row.gradable),
         back_url=row.return_url,
-        lti=LtiShown(row.platform_family, row.document_target) if row.lti else None,
-        review=(
+        **_lti_extras(row),
+    )
+    return PageView(admission, page)
+
+
+def _lti_extras(row: _EmbedRow) -> dict:
+    """An LTI page's platform, and the hand-in a review page shows (the outer joins' rows)."""
+    return {
+        "lti": LtiShown(row.platform_family, row.document_target) if row.lti else None,
+        "review": (
             Review(row.learner_name, row.handed_in_at, bool(row.may_grade))
             if row.learner_name
             else None
         ),
-    )
-    return PageView(admission, page)
+    }
 
 
 def _claim_first_view(gw: Gateway, page_digest: str) -> bool:

@@ -85,26 +85,28 @@ def _notice(code: str, message: str, origins) -> dict | None:
     return {"event": event, "origins": origins, "data": {"code": code, "message": message}}
 
 
-def init_app(app: Flask) -> None:
-    @app.errorhandler(GatewayError)
-    def gateway_error(exc: GatewayError):
-        log.info("request refused: %s %s (%s)", exc.status, exc.code, exc.message)
-        response = make_response(
-            render_error(
-                exc.status,
-                exc.code,
-                exc.title,
-                exc.message,
-                field=exc.field,
-                retry=exc.status >= 500,
-                host_origins=exc.host_origins,
-                back_url=exc.back_url,
-                back_label=exc.back_label,
-            )
+def _gateway_error(exc: GatewayError):
+    log.info("request refused: %s %s (%s)", exc.status, exc.code, exc.message)
+    response = make_response(
+        render_error(
+            exc.status,
+            exc.code,
+            exc.title,
+            exc.message,
+            field=exc.field,
+            retry=exc.status >= 500,
+            host_origins=exc.host_origins,
+            back_url=exc.back_url,
+            back_label=exc.back_label,
         )
-        if getattr(exc, "retry_after", None):
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+    )
+    if getattr(exc, "retry_after", None):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(GatewayError, _gateway_error)
 
     @app.errorhandler(CoCalcError)
     def cocalc_error(exc: CoCalcError):
