@@ -20,12 +20,17 @@ chromium:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-# The test peers from npm: oidc-provider, the OpenID Provider of the SSO tests and the demo.
+# The test peers from npm: oidc-provider, the OpenID Provider of the SSO tests and the demo;
+# axe-core, the accessibility rules the browser tests run on every page.
 OIDC_PEER := tests/peers/oidc
-peers: $(OIDC_PEER)/node_modules/.package-lock.json
+AXE_PEER := tests/peers/axe
+peers: $(OIDC_PEER)/node_modules/.package-lock.json $(AXE_PEER)/node_modules/.package-lock.json
 
 $(OIDC_PEER)/node_modules/.package-lock.json: $(OIDC_PEER)/package-lock.json
 	npm ci --prefix $(OIDC_PEER) --no-audit --no-fund --loglevel=error
+
+$(AXE_PEER)/node_modules/.package-lock.json: $(AXE_PEER)/package-lock.json
+	npm ci --prefix $(AXE_PEER) --no-audit --no-fund --loglevel=error
 
 demo: install peers
 	$(BIN)/cocalc-gateway demo

@@ -37,6 +37,16 @@ function setState(name) {
   performance.mark(`cocalc-gateway:${name}`);
 }
 
+/**
+ * A state's message takes the keyboard focus when the user is on this page (a screen reader
+ * reads it, and Tab goes on from it to its buttons); when the user is elsewhere on the host's
+ * page, focus stays there and the message's live region (status or alert) announces it.
+ */
+function focusMessage(overlay) {
+  if (!document.hasFocus()) return;
+  overlay.querySelector(".box")?.focus({ preventScroll: true });
+}
+
 /** Show the problem overlay; `actions` lists the buttons it offers ("retry", "show"). */
 function showProblem(state, title, text, { reasons = [], actions = ["retry", "show"] } = {}) {
   loading.hidden = true;
@@ -51,12 +61,16 @@ function showProblem(state, title, text, { reasons = [], actions = ["retry", "sh
   document.getElementById("problem-retry").hidden = !actions.includes("retry");
   document.getElementById("problem-show").hidden = !actions.includes("show");
   setState(state);
+  focusMessage(problem);
 }
 
 function showCoCalc() {
+  // Focus on a message that goes away would fall to nowhere: it goes to the notebook.
+  const hadFocus = document.activeElement?.closest(".overlay");
   loading.hidden = true;
   problem.hidden = true;
   offer.hidden = true;
+  if (hadFocus && document.hasFocus()) kiosk.focus({ preventScroll: true });
 }
 
 /**
@@ -79,6 +93,7 @@ function showOffer() {
   problem.hidden = true;
   offer.hidden = false;
   setState("offer");
+  focusMessage(offer);
   notifyHost("error", { code: "SIGN_IN_BLOCKED", message: "the browser blocks CoCalc's cookie in this frame" });
 }
 
@@ -139,6 +154,7 @@ function openedInNewTab() {
   loading.hidden = true;
   moved.hidden = false;
   setState("moved");
+  focusMessage(moved);
   notifyHost("opened-in-new-tab", {});
 }
 

@@ -75,7 +75,14 @@ def test_without_platform_storage_the_partitioned_cookie_binds(page, stack):
 
 def test_deep_linking_picker_and_hand_in(page, stack):
     page.goto(
-        course(stack, user="prof", role="Instructor", name="Grace%20Hopper", message="deeplink")
+        course(
+            stack,
+            user="prof",
+            role="Instructor",
+            name="Grace%20Hopper",
+            message="deeplink",
+            multiple="0",  # one at a time: a button per notebook
+        )
     )
     picker = None
     for _ in range(200):
