@@ -18,12 +18,18 @@ CoCalc's errors live in ``gateway.cocalc.errors``; storage raises SQLAlchemy's. 
 from __future__ import annotations
 
 
+def N_(message: str) -> str:
+    """Mark a message for the catalogues without translating it here (no Flask in this
+    module): the web layer translates it when it shows it."""
+    return message
+
+
 class GatewayError(Exception):
     """Base class: a request the gateway answers with ``status`` and a public ``message``."""
 
     status = 400
     code = "bad_request"
-    title = "Something is wrong with this request"
+    title = N_("Something is wrong with this request")
 
     def __init__(self, message: str, *, field: str | None = None, host_origins=None):
         super().__init__(message)
@@ -35,7 +41,7 @@ class GatewayError(Exception):
         #: Where the error page's "way back" link goes (e.g. to sign in again), if anywhere,
         #: and what the link says.
         self.back_url = None
-        self.back_label = "Sign in again"
+        self.back_label = N_("Sign in again")
 
 
 class BadRequest(GatewayError):
@@ -45,37 +51,37 @@ class BadRequest(GatewayError):
 class Unauthorized(GatewayError):
     """Raised when a launch token's signature or a host's secret does not check out."""
 
-    status, code, title = 401, "unauthorized", "This launch could not be verified"
+    status, code, title = 401, "unauthorized", N_("This launch could not be verified")
 
 
 class Forbidden(GatewayError):
     """Raised for a request that is understood but not allowed from where it came."""
 
-    status, code, title = 403, "forbidden", "Not allowed"
+    status, code, title = 403, "forbidden", N_("Not allowed")
 
 
 class NotFound(GatewayError):
     """Raised when a host, user or page the request names does not exist."""
 
-    status, code, title = 404, "not_found", "Not found"
+    status, code, title = 404, "not_found", N_("Not found")
 
 
 class Conflict(GatewayError):
     """Raised when the request clashes with state outside the gateway's control."""
 
-    status, code, title = 409, "conflict", "This user cannot be set up"
+    status, code, title = 409, "conflict", N_("This user cannot be set up")
 
 
 class Gone(GatewayError):
     """Raised for a launch link or page that was used up or has expired."""
 
-    status, code, title = 410, "expired", "This launch has expired"
+    status, code, title = 410, "expired", N_("This launch has expired")
 
 
 class TooManyRequests(GatewayError):
     """Raised when a client or a host is over a rate limit; ``retry_after`` in seconds."""
 
-    status, code, title = 429, "too_many_requests", "Too many requests"
+    status, code, title = 429, "too_many_requests", N_("Too many requests")
 
     def __init__(self, message: str, *, retry_after: int, host_origins=None):
         super().__init__(message, host_origins=host_origins)
@@ -85,10 +91,10 @@ class TooManyRequests(GatewayError):
 class BadGateway(GatewayError):
     """Raised when a host's service (an LMS's key set, token or grade endpoint) fails."""
 
-    status, code, title = 502, "upstream_error", "The learning platform did not answer"
+    status, code, title = 502, "upstream_error", N_("The learning platform did not answer")
 
 
 class ServiceBusy(GatewayError):
     """Raised when a lock or a pool is not free in time; trying again later may work."""
 
-    status, code, title = 503, "busy", "The gateway is busy"
+    status, code, title = 503, "busy", N_("The gateway is busy")

@@ -15,6 +15,7 @@ from .errors import BadRequest, NotFound, Unauthorized
 from .provisioning.paths import clean_path
 from .store.models import Host, utcnow
 from .store.registry import Registry
+from .support.languages import required_tag
 
 #: What every host id looks like; anything else names no host (and is never looked up).
 HOST_ID = re.compile(r"^host_[0-9a-f]{16}$")
@@ -30,6 +31,7 @@ REGISTRY = Registry(
         "origins",
         "template_project_id",
         "template_paths",
+        "language",
         "created_at",
         "removed_at",
     ),
@@ -95,6 +97,7 @@ def add(
     *,
     template_project_id: str | None = None,
     template_paths: list[str] = (),
+    language: str | None = None,
 ) -> tuple[Host, str]:
     """Create a host; return it with its secret, which is shown only this once."""
     if not name.strip():
@@ -108,6 +111,7 @@ def add(
         origins=[normalize_origin(o) for o in origins],
         template_project_id=template_project_id,
         template_paths=[clean_path(p) for p in template_paths],
+        language=required_tag(language) if language else None,
     )
     with gw.db.begin() as session:
         session.add(host)

@@ -1,10 +1,12 @@
 // The gateway's embed page: sign CoCalc in, open the file through the bridge, say honestly
 // what went wrong, and relay the host page's commands (allowed origins only).
 import { connect, BridgeError, ErrorCode } from "./cocalc-bridge.js";
-import { cleanPath, parentOrigin } from "./messaging.js";
+import { cleanPath, parentOrigin, translate } from "./messaging.js";
 
 const NS = "cocalc-gateway";
 const settings = JSON.parse(document.getElementById("settings").textContent);
+// The page's messages in its language (from the gateway's catalogues).
+const t = (key, values) => translate(settings.messages, key, values);
 const kiosk = document.getElementById("cocalc");
 const loading = document.getElementById("loading");
 const problem = document.getElementById("problem");
@@ -134,7 +136,7 @@ async function askFullWindow() {
   const { url } = await reply.json();
   // To the framing LMS's own origin only: the URL names this page's file.
   window.parent.postMessage({ subject: FULL_WINDOW, data: { url, launchType: settings.fullWindow.launchType } }, origin);
-  loading.querySelector("p").textContent = "Opening the notebook in the full window…";
+  loading.querySelector("p").textContent = t("fullWindow");
   return true;
 }
 
@@ -167,33 +169,27 @@ function showNotice(text) {
 function settingsReasons() {
   const page = window.location;
   return [
-    `CoCalc's site setting iframe_comm_hosts must list this gateway's host name (${page.hostname}).`,
-    "CoCalc answers only pages served over https on port 443" +
-      (page.protocol !== "https:" || page.port ? `; this page is ${page.origin}.` : "."),
-    "CoCalc's sign-in cookie must be allowed in a cross-site frame (CoCalc's samesite_remember_me set to none), " +
-      "unless the host site, the gateway and CoCalc share one site.",
+    t("reasonCommHosts", { host: page.hostname }),
+    page.protocol !== "https:" || page.port ? t("reasonHttpsHere", { origin: page.origin }) : t("reasonHttps"),
+    t("reasonCookie"),
   ];
 }
 
 /** Say what went wrong, from what the page really knows. */
 function explain(error) {
   if (error.code === ErrorCode.REMOTE_ERROR) {
-    return showProblem("problem", "CoCalc could not open the file", `CoCalc said: ${error.mesg || error.message}`);
+    return showProblem("problem", t("couldNotOpenTitle"), t("cocalcSaid", { message: error.mesg || error.message }));
   }
   if (bridge.hasAnswered) {
-    return showProblem("problem", "CoCalc did not open the file",
-      "CoCalc answered this page but did not finish opening the file in time, even after the " +
-      "project was started again. CoCalc may be overloaded, or the project may not start.");
+    return showProblem("problem", t("didNotOpenTitle"), t("didNotOpenText"));
   }
   if (settings.dialect === "v1") {
     // API v1 builds open the file from the URL: CoCalc is shown, it just takes no commands.
     showCoCalc();
     setState("silent");
-    return showNotice("CoCalc is shown but does not answer commands from this page, so the " +
-      "host page cannot control it (see the operator notes on iframe_comm_hosts).");
+    return showNotice(t("silent"));
   }
-  showProblem("problem", "CoCalc did not answer",
-    "The embedded CoCalc page never replied. This usually means:", { reasons: settingsReasons() });
+  showProblem("problem", t("noAnswerTitle"), t("noAnswerText"), { reasons: settingsReasons() });
 }
 
 function reportSignedIn() {
@@ -250,7 +246,7 @@ function expire() {
   bridge.destroy();
   kiosk.remove();
   notice.hidden = true;
-  showProblem("expired", "This session has expired", "Reload the page you came from to continue.", { actions: [] });
+  showProblem("expired", t("expiredTitle"), t("expiredText"), { actions: [] });
   notifyHost("expired", {});
 }
 
@@ -260,8 +256,7 @@ function expire() {
 if (!framed && !settings.topLevel) {
   bridge.destroy();
   kiosk.remove();
-  showProblem("refused", "This page opens inside the site you came from",
-    "Go back to that site and open the notebook from there.", { actions: [] });
+  showProblem("refused", t("refusedTitle"), t("refusedText"), { actions: [] });
   throw new Error("not framed: no sign-in");
 }
 

@@ -145,3 +145,12 @@ export function parentOrigin(allowed) {
     });
   });
 }
+
+/**
+ * A message of the page in its language: `messages` is the page's catalogue (the server
+ * fills it from its gettext catalogues), `values` fill its `%(name)s` places.
+ */
+export function translate(messages, key, values = {}) {
+  const text = messages && typeof messages[key] === "string" ? messages[key] : key;
+  return text.replace(/%\((\w+)\)s/g, (_, name) => String(values[name] ?? ""));
+}

@@ -27,8 +27,13 @@ def hosts():
     help="A file or folder of the template project to copy (may repeat; default: all of it). "
     "These are also what an LMS's Deep Linking picker offers.",
 )
+@click.option(
+    "--language",
+    help="The pages' language when a launch names none (a tag: de, fr, pt-BR; "
+    "default: the browser's).",
+)
 @with_appcontext
-def hosts_add(name, origins, template_project, template_paths):
+def hosts_add(name, origins, template_project, template_paths, language):
     """Add a host; prints its id and secret (shown only once) as JSON."""
     with clear_errors():
         host, secret = service.add(
@@ -37,6 +42,7 @@ def hosts_add(name, origins, template_project, template_paths):
             list(origins),
             template_project_id=template_project,
             template_paths=list(template_paths),
+            language=language,
         )
     settings = gateway().settings
     if settings["GATEWAY_PUBLIC_URL"] and settings["COCALC_URL"]:

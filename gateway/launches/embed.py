@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..cocalc.types import BrowserSignIn
 from ..context import Gateway
-from ..errors import Gone, NotFound, Unauthorized
+from ..errors import N_, Gone, NotFound, Unauthorized
 from ..provisioning import projects, revocations, tokens
 from ..store.models import Host, Launch, UsedTokenId, UserProject, utcnow
 from ..support import concurrency
@@ -67,6 +67,9 @@ class EmbedPage:
     back_url: str | None = None
     review: Review | None = None
     lti: LtiShown | None = None
+    #: The language the launch asked for, and the host's default (``web.i18n`` chooses).
+    locale: str | None = None
+    host_language: str | None = None
 
     @property
     def top_level(self) -> bool:
@@ -93,7 +96,7 @@ class LinkUsed(Exception):
     """The one-time link that asked for this page was used by another request meanwhile."""
 
 
-REPLAYED_TOKEN = "this launch token has already been used"  # noqa: S105 (a message)
+REPLAYED_TOKEN = N_("this launch token has already been used")
 
 
 def seconds_left(issued: Issued) -> int:
@@ -124,6 +127,7 @@ def create(
     used=None,
     claim=None,
     replayed: str = REPLAYED_TOKEN,
+    locale: str | None = None,
 ) -> Issued:
     """Record an embed page and return it.
 
@@ -148,6 +152,7 @@ def create(
         "expires_at": expires_at,
         "token_encrypted": gw.box.encrypt(token.token),
         "binding_digest": binding_digest,
+        "locale": locale,
     }
     try:
         with gw.db.engine.begin() as connection:
@@ -161,7 +166,7 @@ def create(
             revocations.revoke(gw, token.token)
         if isinstance(exc, LinkUsed):
             raise Gone(
-                "this launch link was already used; ask the site for a new one",
+                N_("this launch link was already used; ask the site for a new one"),
                 host_origins=host.origins,
             ) from None
         raise Unauthorized(replayed, host_origins=host.origins) from None
@@ -199,7 +204,7 @@ def restart_project(gw: Gateway, key: str) -> bool:
         .where(Launch.digest == digest(key), Launch.kind.in_(PAGE_KINDS))
     )
     if row is None or row.expires_at <= utcnow():
-        raise NotFound("this embed page does not exist or has expired")
+        raise NotFound(N_("this embed page does not exist or has expired"))
     # At most one start per half a retry interval, however many pages ask: starting is
     # idempotent, and this spares CoCalc a call per page (or per hostile POST).
     interval = timedelta(milliseconds=int(gw.settings["GATEWAY_OPEN_RETRY_MS"]) / 2)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import hosts, provisioning
 from ..context import Gateway
-from ..errors import Gone, NotFound, Unauthorized
+from ..errors import N_, Gone, NotFound, Unauthorized
 from ..provisioning import tokens
 from ..provisioning.profile import UserProfile
 from ..store.models import HostUser, Launch, UsedTokenId, UserProject, utcnow
@@ -59,7 +59,9 @@ def from_token(gw: Gateway, request: LaunchRequest, *, place: Place = Place.FRAM
                 provisioned = provisioning.provision(
                     gw, request.host, request.profile, request.context
                 )
-                issued = embed.create(gw, request.host, provisioned, request.path, place=place)
+                issued = embed.create(
+                    gw, request.host, provisioned, request.path, place=place, locale=request.locale
+                )
             except BaseException:
                 release_jti(gw, used)  # nothing came of it: the same token may try again
                 raise
@@ -77,7 +79,7 @@ def claim_jti(gw: Gateway, used: dict, origins) -> None:
         gw.db.write((insert(UsedTokenId), used))
     except IntegrityError:
         raise Unauthorized(
-            "this launch token has already been used", host_origins=origins
+            N_("this launch token has already been used"), host_origins=origins
         ) from None
 
 
@@ -114,10 +116,11 @@ def _warm(gw: Gateway, request: LaunchRequest, used: dict, place: Place) -> Issu
             take_token=tokens.revocation_enabled(gw),
             kind=place.value,
             binding_digest=binding_digest,
+            locale=request.locale,
         )
     except IntegrityError:
         raise Unauthorized(
-            "this launch token has already been used", host_origins=request.host.origins
+            N_("this launch token has already been used"), host_origins=request.host.origins
         ) from None
     if found is None:
         return None
@@ -145,6 +148,7 @@ def from_api(gw: Gateway, request: LaunchRequest) -> HandoffLink:
         "user_project_id": provisioned.user_project_id,
         "path": request.path,
         "expires_at": expires_at,
+        "locale": request.locale,
     }
     gw.db.write((insert(Launch), handoff))
     LAUNCHES.labels("api", "ok").inc()
@@ -160,6 +164,7 @@ class PendingLink:
     profile: UserProfile
     provisioned: provisioning.Provisioned
     path: str
+    locale: str | None = None
 
 
 def peek_handoff(gw: Gateway, key: str) -> PendingLink:
@@ -167,25 +172,25 @@ def peek_handoff(gw: Gateway, key: str) -> PendingLink:
     with gw.db.read() as session:
         row = session.get(Launch, digest(key))
         if row is None or row.kind != "handoff":
-            raise NotFound("this launch link does not exist")
+            raise NotFound(N_("this launch link does not exist"))
         host = hosts.get(gw, row.host_id)
         if row.used_at is not None or row.expires_at <= utcnow():
             raise Gone(
-                "this launch link was already used or has expired; ask the site for a new one",
+                N_("this launch link was already used or has expired; ask the site for a new one"),
                 host_origins=host.origins,
             )
         user = session.get(HostUser, row.user_id)
         project = session.get(UserProject, row.user_project_id)
         if user is None or project is None:  # erased since the link was made
             raise Gone(
-                "this launch link no longer works; ask the site for a new one",
+                N_("this launch link no longer works; ask the site for a new one"),
                 host_origins=host.origins,
             )
     profile = UserProfile(user.external_id, user.email, user.first_name, user.last_name)
     provisioned = provisioning.Provisioned(
         user.id, project.id, user.account_id, project.project_id, False
     )
-    return PendingLink(row.digest, host, profile, provisioned, row.path)
+    return PendingLink(row.digest, host, profile, provisioned, row.path, row.locale)
 
 
 def redeem_handoff(gw: Gateway, key: str, place: Place = Place.FRAMED) -> Issued:
@@ -200,4 +205,6 @@ def redeem_handoff(gw: Gateway, key: str, place: Place = Place.FRAMED) -> Issued
         .where(Launch.digest == link.digest, Launch.used_at.is_(None), Launch.expires_at > utcnow())
         .values(used_at=utcnow())
     )
-    return embed.create(gw, link.host, link.provisioned, link.path, claim=claim, place=place)
+    return embed.create(
+        gw, link.host, link.provisioned, link.path, claim=claim, place=place, locale=link.locale
+    )

@@ -19,3 +19,5 @@ class LaunchRequest:
     context: str
     jti: str | None = None
     expires_at: int | None = None
+    #: The language the launch asks for (a BCP 47 tag): the page speaks it.
+    locale: str | None = None

@@ -19,7 +19,7 @@ from sqlalchemy import and_, bindparam, select, update
 
 from ..cocalc.types import BrowserSignIn
 from ..context import Gateway
-from ..errors import Forbidden, Gone, NotFound
+from ..errors import N_, Forbidden, Gone, NotFound
 from ..provisioning.profile import UserProfile
 from ..store.database import CompiledStatement
 from ..store.lti_tables import LtiGradeLink, LtiPage
@@ -51,6 +51,9 @@ EMBED_QUERY = (
         LtiPage.learner_name,
         LtiPage.handed_in_at,
         LtiPage.may_grade,
+        # The language the launch asked for, and the host's default.
+        Launch.locale,
+        Host.language,
     )
     .join(Host, Host.id == Launch.host_id)
     .join(HostUser, HostUser.id == Launch.user_id)
@@ -86,6 +89,8 @@ class _EmbedRow(NamedTuple):
     learner_name: str | None
     handed_in_at: datetime | None
     may_grade: bool | None
+    locale: str | None
+    language: str | None
 
 
 def _row(gw: Gateway, page_digest: str) -> _EmbedRow | None:
@@ -125,14 +130,14 @@ def view(gw: Gateway, key: str, headers, *, places, binding: str | None) -> Page
     row = _row(gw, page_digest)
     if row is None or Place(row.kind) not in places:
         # A page of another type is no page here: an SSO page lives under its session.
-        raise NotFound("this embed page does not exist")
+        raise NotFound(N_("this embed page does not exist"))
     if row.expires_at <= utcnow():
         raise Gone(
-            "this launch has expired; reload the page you came from to start again",
+            N_("this launch has expired; reload the page you came from to start again"),
             host_origins=row.origins,
         )
     if not row.active:
-        raise Gone("access to these notebooks was removed", host_origins=row.origins)
+        raise Gone(N_("access to these notebooks was removed"), host_origins=row.origins)
     place = Place(row.kind)
     bound = (
         place is not Place.FRAMED
@@ -144,7 +149,7 @@ def view(gw: Gateway, key: str, headers, *, places, binding: str | None) -> Page
     admission = admit(place, headers, bound=bound, first_view=first_view)
     if admission is Admission.NOT_FRAMED:
         raise Forbidden(
-            "this page works only inside the site you came from; open the launch there again",
+            N_("this page works only inside the site you came from; open the launch there again"),
             host_origins=row.origins,
         )
     if admission is Admission.OTHER_BROWSER:
@@ -168,6 +173,8 @@ def view(gw: Gateway, key: str, headers, *, places, binding: str | None) -> Page
         place=place,
         gradable=bool(row.gradable),
         back_url=row.return_url,
+        locale=row.locale,
+        host_language=row.language,
         **_lti_extras(row),
     )
     return PageView(admission, page)
@@ -206,6 +213,21 @@ def _owner_of(gw: Gateway, page_digest: str) -> tuple[UserProfile, str]:
         .where(Launch.digest == page_digest)
     )
     return UserProfile(row.external_id, row.email, row.first_name, row.last_name), row.name
+
+
+def check_bound(gw: Gateway, key: str, binding: str | None) -> None:
+    """An action a page posts to its own URL (hand in, grade): a top-level page acts only
+    in the browser it is bound to, as it shows only there. The key alone is a bearer
+    secret that a pasted URL gives away; the binding cookie never leaves that browser.
+    A framed page has no binding: its key lives only inside the host's frame."""
+    row = gw.db.fetch(
+        select(Launch.kind, Launch.binding_digest).where(Launch.digest == digest(key))
+    )
+    if row is None or row.kind != Place.TOP.value:
+        return  # no such page (the action says so itself), or one without a binding
+    presented = digest(binding) if binding else ""
+    if not row.binding_digest or not hmac.compare_digest(presented, row.binding_digest):
+        raise Forbidden(N_("this page works only in the browser that opened it"))
 
 
 class PageOwner(NamedTuple):

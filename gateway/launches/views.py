@@ -19,10 +19,11 @@ from flask import (
     render_template,
     request,
 )
+from flask_babel import format_datetime
 
 from ..errors import Forbidden
 from ..support.keys import digest, proof, proven
-from ..web import assets, cookies
+from ..web import assets, cookies, i18n, js_messages
 from ..web.current import gateway
 from ..web.security import embed_csp
 from ..web.urls import public_url
@@ -154,6 +155,9 @@ def _review_settings(page: EmbedPage) -> dict | None:
     return {
         "learner": review.learner_name,
         "handedInAt": review.handed_in_at.isoformat() if review.handed_in_at else None,
+        "handedInAtText": (
+            format_datetime(review.handed_in_at, "medium") if review.handed_in_at else None
+        ),
         "gradeUrl": public_url("lti.grade", key=page.key) if review.may_grade else None,
     }
 
@@ -162,6 +166,7 @@ def render_page(page: EmbedPage, header: dict | None = None) -> Response:
     """The embed page; ``header`` (a signed-in user's name and links) makes it a full-page
     notebook with a bar on top (the SSO way in)."""
     g.frame_ancestors = page.host_origins
+    i18n.speak(page.locale, page.host_language)
     config = current_app.config
     key = page.key
     settings = {
@@ -192,6 +197,8 @@ def render_page(page: EmbedPage, header: dict | None = None) -> Response:
         "handInUrl": public_url("lti.hand_in", key=key) if page.gradable else None,
         "review": _review_settings(page),
         "fullWindow": _full_window_settings(page),
+        # The scripts' messages in the page's language, from the same catalogues.
+        "messages": js_messages.for_page(),
     }
     # Only a framed page offers a new tab; its forms carry the one-time proofs.
     offer = None

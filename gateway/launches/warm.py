@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
+    String,
     bindparam,
     delete,
     exists,
@@ -66,7 +67,7 @@ def _record_page(go, claimed):
     """The embed page, with the token and an expiry capped by the lifetime setting."""
     columns = [
         "digest", "kind", "host_id", "user_id", "user_project_id", "path", "expires_at",
-        "token_encrypted", "binding_digest",
+        "token_encrypted", "binding_digest", "locale",
     ]  # fmt: skip
     values = select(
         bindparam("digest"),
@@ -79,6 +80,7 @@ def _record_page(go, claimed):
         func.least(go.c.token_expires_at, bindparam("expires_cap")),
         go.c.token_encrypted,
         bindparam("binding_digest"),
+        bindparam("locale", type_=String),
     ).select_from(go.join(claimed, true()))
     return (
         insert(Launch)
@@ -130,6 +132,7 @@ def parameters(
     take_token: bool,
     kind: str = "embed",
     binding_digest: str | None = None,
+    locale: str | None = None,
 ) -> dict:
     """The values ``statement()`` binds for one launch."""
     params = readiness.parameters(host, profile, context, token_margin)
@@ -141,6 +144,7 @@ def parameters(
         path=path,
         kind=kind,
         binding_digest=binding_digest,
+        locale=locale,
         expires_cap=naive_utc(utcnow() + embed_lifetime) if embed_lifetime else None,
     )
     return params

@@ -15,7 +15,7 @@ import json
 from sqlalchemy import insert, select
 
 from ..context import Gateway
-from ..errors import BadRequest
+from ..errors import N_, BadRequest
 from ..store.locks import db_lock
 from ..store.models import CreatedFile
 from .paths import clean_path
@@ -46,11 +46,11 @@ def notebook_path(name) -> str:
     except BadRequest as exc:
         raise BadRequest(exc.message, field="new_path") from None
     if not path:
-        raise BadRequest("name the new notebook, for example week3/lab.ipynb", field="new_path")
+        raise BadRequest(N_("name the new notebook, for example week3/lab.ipynb"), field="new_path")
     if not path.lower().endswith(NOTEBOOK_SUFFIX) or len(path) <= len(NOTEBOOK_SUFFIX):
-        raise BadRequest("a notebook's name ends in .ipynb", field="new_path")
+        raise BadRequest(N_("a notebook's name ends in .ipynb"), field="new_path")
     if any(part.startswith(".") for part in path.split("/")) or len(path) > 1024:
-        raise BadRequest("a new notebook cannot be hidden or that long", field="new_path")
+        raise BadRequest(N_("a new notebook cannot be hidden or that long"), field="new_path")
     return path
 
 

@@ -58,6 +58,8 @@ class Host(Base):
     #: The template project's files copied into every new project (all of it when empty);
     #: also the catalogue an LMS's Deep Linking picker offers.
     template_paths: Mapped[list] = mapped_column(JSON, default=list)
+    #: The pages' language when a launch names none (a BCP 47 tag; None: the browser's).
+    language: Mapped[str | None] = mapped_column(String(35))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Set by ``hosts remove``: the host's tokens and secret stop working, its users stay
     #: (so ``hosts restore`` brings them back to their accounts and projects).
@@ -167,6 +169,8 @@ class Launch(Base):
     #: What binds a top-level page to one browser: the digest of its cookie ("top"), or of
     #: the sign-in session that opened it ("sso"). Framed pages have none.
     binding_digest: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: The language the launch asked for (a BCP 47 tag), which the page speaks.
+    locale: Mapped[str | None] = mapped_column(String(35))
 
 
 class Revocation(Base):

@@ -38,3 +38,5 @@ class SsoSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The language the sign-in asked for (the ``locale`` claim, or ``ui_locales``).
+    locale: Mapped[str | None] = mapped_column(String(35))

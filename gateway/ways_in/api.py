@@ -7,6 +7,7 @@ from ..launches.request import LaunchRequest
 from ..provisioning.paths import clean_path
 from ..provisioning.profile import UserProfile
 from ..store.models import Host
+from ..support.languages import clean_tag
 
 
 def read_api_request(host: Host, body) -> LaunchRequest:
@@ -33,5 +34,6 @@ def read_api_request(host: Host, body) -> LaunchRequest:
             last_name=user.get("last_name"),
         ),
         path=clean_path(body.get("path")),
+        locale=clean_tag(body.get("locale") or user.get("locale")),
         context=context or "",
     )

@@ -29,6 +29,7 @@ from ..launches.request import LaunchRequest
 from ..provisioning.paths import clean_path
 from ..provisioning.profile import UserProfile, check_identifier, check_text
 from ..store.models import Host
+from ..support.languages import clean_tag
 
 MAX_TOKEN_BYTES = 8 * 1024
 MAX_LIFETIME_S = 600
@@ -135,6 +136,7 @@ def read_token(gw: Gateway, token: str | None) -> LaunchRequest:
                 last_name=_claim(claims, "family_name", check_text),
             ),
             path=clean_path(claims.get("path")),
+            locale=clean_tag(claims.get("locale")),
             context=_claim(claims, "context", check_identifier),
             jti=_claim(claims, "jti", check_identifier, required=True),
             expires_at=int(claims["exp"]),

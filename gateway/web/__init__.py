@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import assets, errors, security
+from . import assets, errors, i18n, security
 
 
 def init_app(app: Flask) -> None:
     security.init_app(app)
     assets.init_app(app)
     errors.init_app(app)
+    i18n.init_app(app)
 
     @app.before_request
     def _start_housekeeping():

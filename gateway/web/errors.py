@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, jsonify, make_response, render_template, request
+from flask_babel import gettext
 from sqlalchemy import exc as db_errors
 from werkzeug.exceptions import HTTPException
 
 from ..cocalc.errors import CoCalcError, CoCalcTimeout, CoCalcUnavailable
-from ..errors import GatewayError
+from ..errors import N_, GatewayError
 from .security import framed_page_csp
 
 log = logging.getLogger(__name__)
@@ -24,10 +25,10 @@ log = logging.getLogger(__name__)
 
 def _cocalc_error(exc: CoCalcError) -> tuple[int, str, str]:
     if isinstance(exc, CoCalcTimeout):
-        return 504, "cocalc_timeout", "CoCalc did not answer in time."
+        return 504, "cocalc_timeout", N_("CoCalc did not answer in time. Try again in a moment.")
     if isinstance(exc, CoCalcUnavailable):
-        return 503, "cocalc_unavailable", "CoCalc could not be reached."
-    return 502, "cocalc_error", "CoCalc could not complete the request."
+        return 503, "cocalc_unavailable", N_("CoCalc could not be reached. Try again in a moment.")
+    return 502, "cocalc_error", N_("CoCalc could not complete the request. Try again in a moment.")
 
 
 def wants_json() -> bool:
@@ -61,14 +62,16 @@ def render_error(
             body["error"]["field"] = field
         return jsonify(body), status
     origins = host_origins if host_origins is not None else g.get("frame_ancestors")
+    # The page in the user's language where the catalogues have the text (every title,
+    # and the messages people meet most); the JSON and the host page's event stay English.
     html = render_template(
         "error.html",
         status=status,
-        title=title,
-        message=message,
+        title=gettext(title),
+        message=gettext(message),
         retry=retry,
         back_url=back_url,
-        back_label=back_label or "Sign in again",
+        back_label=gettext(back_label or N_("Sign in again")),
         notify=_notice(code, message, origins),
     )
     response = make_response(html, status)
@@ -115,8 +118,8 @@ def init_app(app: Flask) -> None:
         return render_error(
             status,
             code,
-            "CoCalc is not available",
-            message + " Please try again in a moment.",
+            N_("CoCalc is not available"),
+            message,
             retry=True,
         )
 
@@ -130,8 +133,8 @@ def init_app(app: Flask) -> None:
         return render_error(
             503,
             "database_unavailable",
-            "The gateway is not available",
-            "The gateway cannot reach its database. Please try again in a moment.",
+            N_("The gateway is not available"),
+            N_("The gateway cannot reach its database. Try again in a moment."),
             retry=True,
         )
 

@@ -167,8 +167,7 @@ def test_the_lti_pages(page, stack):
     assert_accessible(page, "demo LMS course page")
     picker.locator("#new-path").fill("no suffix")
     picker.locator("#add-new").click()
-    picker = picker_frame(page)
-    picker.wait_for_selector("#picker-error")
+    picker = picker_frame(page, "#picker-error")
     assert_accessible(picker, "Deep Linking picker with an error")
     assert picker.locator("#new-path").get_attribute("aria-invalid") == "true"
     page.goto(

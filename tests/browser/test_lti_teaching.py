@@ -20,13 +20,13 @@ def kiosk_url(embed) -> str:
     return embed.evaluate("() => document.getElementById('cocalc').src")
 
 
-def picker_frame(page):
-    for _ in range(300):
-        found = next((f for f in page.frames if f.url.endswith("/lti/launch")), None)
-        if found and found.locator("#new-notebook").count():
-            return found
-        page.wait_for_timeout(50)
-    raise AssertionError("no picker in the course page")
+def picker_frame(page, ready: str = "#new-notebook"):
+    """The Deep Linking picker in the course page's tool frame, once `ready` is in it. The
+    frame is the same across its navigations (the picker's own forms post to /lti/deep-link),
+    so waiting in it never picks up the page that was there before."""
+    frame = page.wait_for_selector("#tool", timeout=20000).content_frame()
+    frame.wait_for_selector(ready, timeout=20000)
+    return frame
 
 
 def test_a_teacher_follows_a_hand_in_from_the_gradebook_and_grades_it(page, stack):
@@ -146,3 +146,14 @@ def test_without_the_full_window_message_the_new_tab_is_offered(page, stack, lms
     embed.wait_for_function("() => document.body.dataset.state === 'offer'", timeout=20000)
     assert embed.locator("#offer-open").is_visible()
     assert page.url.startswith(lms_elsewhere.url)  # nobody navigated the course page
+
+
+def test_back_to_the_course_leads_to_the_platform_s_return_url(page, stack):
+    page.goto(course(stack, user="stu-b", path="welcome.md", **{"return": "1"}))
+    embed = embed_in(page, stack)
+    kiosk_url(embed)
+    embed.locator("#back-to-course").focus()
+    page.keyboard.press("Enter")
+    tool = page.frame_locator("#tool")
+    tool.locator("#returned").wait_for()
+    assert "course-1" in tool.locator("#returned").inner_text()

@@ -24,7 +24,7 @@ from datetime import timedelta
 from joserfc import jwt
 
 from ...context import Gateway
-from ...errors import BadRequest, Gone
+from ...errors import N_, BadRequest, Gone
 from ...launches import catalogue
 from ...provisioning import new_files
 from ...store.lti_tables import LtiPlatform
@@ -87,12 +87,12 @@ def _chosen(picker, paths: list, new_path) -> list[tuple[str, bool]]:
     chosen = [(new_files.notebook_path(new_path), True)] if new_path is not None else []
     for path in dict.fromkeys(paths):  # a path twice is one content item
         if path not in picker.data["items"]:
-            raise BadRequest("pick among the notebooks offered", field="path")
+            raise BadRequest(N_("pick among the notebooks offered"), field="path")
         chosen.append((path, False))
     if not chosen:
-        raise BadRequest("choose a notebook, or name a new one", field="path")
+        raise BadRequest(N_("choose a notebook, or name a new one"), field="path")
     if len(chosen) > 1 and not picker.data.get("multiple"):
-        raise BadRequest("this LMS takes one notebook at a time", field="path")
+        raise BadRequest(N_("this LMS takes one notebook at a time"), field="path")
     if len(chosen) > MAX_CHOSEN:
         raise BadRequest(f"choose at most {MAX_CHOSEN} notebooks at once", field="path")
     return chosen

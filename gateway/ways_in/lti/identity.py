@@ -12,6 +12,7 @@ from ...launches.request import LaunchRequest
 from ...provisioning.paths import clean_path
 from ...provisioning.profile import UserProfile
 from ...store.lti_tables import LtiPlatform
+from ...support.languages import clean_tag
 from ..identity import digest_of, external_id, profile_from_claims
 from . import claims as c
 
@@ -64,4 +65,10 @@ def launch_request(gw, platform: LtiPlatform, claims: dict) -> LaunchRequest:
         profile=profile(platform.issuer, claims["sub"], claims),
         path=clean_path(path),
         context=context_of(platform.issuer, context_id if isinstance(context_id, str) else None),
+        locale=clean_tag(_presentation(claims).get("locale")),
     )
+
+
+def _presentation(claims: dict) -> dict:
+    shown = claims.get(c.LAUNCH_PRESENTATION)
+    return shown if isinstance(shown, dict) else {}

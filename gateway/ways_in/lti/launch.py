@@ -26,7 +26,7 @@ from sqlalchemy import insert
 
 from ... import provisioning
 from ...context import Gateway
-from ...errors import BadRequest, Forbidden, Unauthorized
+from ...errors import N_, BadRequest, Forbidden, Unauthorized
 from ...launches import embed
 from ...launches.embed import Issued
 from ...launches.guard import Place
@@ -75,7 +75,7 @@ def _platform_error(form) -> None:
         raise Unauthorized(f"the platform did not sign you in ({code}); reload the course page")
 
 
-USED_OR_EXPIRED = (
+USED_OR_EXPIRED = N_(
     "this launch was used already or its login expired; open the link in the LMS again"
 )
 
@@ -128,10 +128,10 @@ def complete_storage(gw: Gateway, form, *, from_own_page: bool) -> Verified:
     a continuation and a value posted by another site's page, or at top level, are
     refused before they are used."""
     if not from_own_page:
-        raise Forbidden("this launch can go on only from the gateway's own page in the LMS")
+        raise Forbidden(N_("this launch can go on only from the gateway's own page in the LMS"))
     bound = exchanges.take(gw, "bound", form.get("continuation"))
     if bound is None:
-        raise Unauthorized("this launch was used already or took too long; open it again")
+        raise Unauthorized(N_("this launch was used already or took too long; open it again"))
     value = form.get("value")
     if not value or not hmac.compare_digest(digest(value), bound.binding_digest or ""):
         raise Forbidden("this browser did not start this launch (platform storage differs)")
@@ -161,7 +161,9 @@ def resource_link(gw: Gateway, verified: Verified, place: Place = Place.FRAMED) 
             staff.note_staff(gw, request.host.id, request.context, provisioned.user_id)
         else:
             staff.note_learner(gw, request.host.id, request.context, provisioned.user_project_id)
-        issued = embed.create(gw, request.host, provisioned, request.path, place=place)
+        issued = embed.create(
+            gw, request.host, provisioned, request.path, place=place, locale=request.locale
+        )
         presentation.record(gw, issued.key, platform.id, presentation.of(claims))
         link = grades.link_values(claims)
         if link is not None:

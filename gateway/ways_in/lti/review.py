@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from ... import provisioning
 from ...context import Gateway
-from ...errors import Forbidden, NotFound
+from ...errors import N_, Forbidden, NotFound
 from ...launches import embed
 from ...launches.embed import Issued
 from ...launches.guard import Place
@@ -75,7 +75,9 @@ def _learner(gw: Gateway, host: Host, issuer: str, for_user: dict, context: str)
         )
     )
     if row is None:
-        raise NotFound("this learner has not opened the course's notebooks yet: nothing to review")
+        raise NotFound(
+            N_("this learner has not opened the course's notebooks yet: nothing to review")
+        )
     return Learner(row.id, row.user_project_id, row.project_id, _name(for_user, row))
 
 
@@ -103,7 +105,7 @@ def open_review(gw: Gateway, verified: Verified, place: Place = Place.FRAMED) ->
     subject = for_user["user_id"]
     is_staff = c.is_staff(claims.get(c.ROLES))
     if not is_staff and subject != claims["sub"]:
-        raise Forbidden("only the course's teachers may review another learner's work")
+        raise Forbidden(N_("only the course's teachers may review another learner's work"))
     try:
         request = identity.launch_request(gw, platform, claims)  # the reviewer, here
         contexts.record(gw, platform, claims)
@@ -119,7 +121,7 @@ def open_review(gw: Gateway, verified: Verified, place: Place = Place.FRAMED) ->
             reviewer, user_project_id=learner.user_project_id, project_id=learner.project_id
         )
         path = found.path if found else request.path
-        issued = embed.create(gw, request.host, page_of, path, place=place)
+        issued = embed.create(gw, request.host, page_of, path, place=place, locale=request.locale)
         scopes = claims[c.AGS_ENDPOINT].get("scope") or []
         presentation.record(
             gw,

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 
 from ...errors import BadRequest, Forbidden, GatewayError
 from ...hosts import get as get_host
-from ...launches import guard
+from ...launches import guard, showing
 from ...launches.views import gateway_origin, origin_of, to_page
 from ...web import cookies
 from ...web.current import gateway
@@ -240,10 +240,17 @@ def register():
     return _page("lti/registered.html", platform=platform)
 
 
+def _from_the_page_itself(key: str, refusal: str) -> None:
+    """A page's own action: sent by the gateway's page (which only keeps other sites out),
+    and for a top-level page from the browser it is bound to (which a client cannot fake)."""
+    if not guard.from_own_page(request.headers, gateway_origin()):
+        raise Forbidden(refusal)
+    showing.check_bound(gateway(), key, request.cookies.get(guard.BINDING_COOKIE))
+
+
 @bp.post("/embed/<key>/hand-in")
 def hand_in(key):
-    if not guard.from_own_page(request.headers, gateway_origin()):
-        raise Forbidden("work can be handed in only from the notebook's own page")
+    _from_the_page_itself(key, "work can be handed in only from the notebook's own page")
     done = grades.hand_in(gateway(), key, review_url=public_url("lti.launch"))
     return jsonify(path=done.path, handed_in_at=done.handed_in_at), 201
 
@@ -252,14 +259,12 @@ def hand_in(key):
 def full_window_url(key):
     """The URL a framed LTI page hands the LMS for a full-window launch (same-origin only:
     the page asks for it when the framed sign-in cannot work)."""
-    if not guard.from_own_page(request.headers, gateway_origin()):
-        raise Forbidden("a full-window launch can be asked for only by the notebook's own page")
+    _from_the_page_itself(key, "a full-window launch can be asked for only by the page itself")
     return jsonify(url=full_window.resume_url(gateway(), key, public_url("lti.launch")))
 
 
 @bp.post("/embed/<key>/grade")
 def grade(key):
     """The review page's grade bar (staff only: the page knows whether it may grade)."""
-    if not guard.from_own_page(request.headers, gateway_origin()):
-        raise Forbidden("a grade can be given only from the review's own page")
+    _from_the_page_itself(key, "a grade can be given only from the review's own page")
     return jsonify(review.grade(gateway(), key, request.form).as_dict())

@@ -47,9 +47,12 @@ class Session:
     user_id: int
     user_name: str
     id_token_encrypted: str | None
+    locale: str | None = None
 
 
-def create(gw: Gateway, host_id: str, provider_id: str, user_id: int, id_token: str) -> str:
+def create(
+    gw: Gateway, host_id: str, provider_id: str, user_id: int, id_token: str, locale=None
+) -> str:
     key = new_key()
     row = SsoSession(
         digest=digest(key),
@@ -59,6 +62,7 @@ def create(gw: Gateway, host_id: str, provider_id: str, user_id: int, id_token: 
         id_token_encrypted=gw.box.encrypt(id_token),
         created_at=utcnow(),
         expires_at=utcnow() + LIFETIME,
+        locale=locale,
     )
     with gw.db.begin() as session:
         session.add(row)
@@ -84,7 +88,13 @@ def current(gw: Gateway, cookies, host_id: str) -> Session | None:
         return None
     name = " ".join(n for n in (row.first_name, row.last_name) if n) or row.email or "Signed in"
     return Session(
-        row.digest, row.host_id, row.provider_id, row.user_id, name, row.id_token_encrypted
+        row.digest,
+        row.host_id,
+        row.provider_id,
+        row.user_id,
+        name,
+        row.id_token_encrypted,
+        row.locale,
     )
 
 

@@ -26,6 +26,7 @@ from ...provisioning.profile import UserProfile
 from ...store.models import Host
 from ...store.sso_tables import SsoProvider
 from ...support.keys import digest
+from ...support.languages import clean_tag, first_tag
 from .. import exchanges, limits
 from ..id_tokens import reported_error
 from ..identity import profile_from_claims
@@ -51,10 +52,20 @@ class Started:
 
 
 def start(
-    gw: Gateway, host_id: str, path, *, redirect_uri: str, provider_id=None, client=None
+    gw: Gateway,
+    host_id: str,
+    path,
+    *,
+    redirect_uri: str,
+    provider_id=None,
+    client=None,
+    ui_locales=None,
 ) -> Started:
     """Record a sign-in's state and build its authorization request; ``client``: the
-    address it came from (a client may start only so many)."""
+    address it came from (a client may start only so many); ``ui_locales``: the languages
+    the sign-in link asks for (passed on to the provider, and the pages' if its ID token
+    names no ``locale``)."""
+    locale = first_tag(ui_locales)
     provider = providers.for_host(gw, host_id, provider_id)
     path = clean_path(path)
     limits.sign_in_started(gw, client, host_id)
@@ -67,7 +78,7 @@ def start(
         host_id=host_id,
         nonce=nonce,
         binding=binding,
-        data={"verifier": gw.box.encrypt(verifier), "path": path},
+        data={"verifier": gw.box.encrypt(verifier), "path": path, "ui_locale": locale},
     )
     client = OAuth2Session(
         provider.client_id,
@@ -75,11 +86,13 @@ def start(
         redirect_uri=redirect_uri,
         code_challenge_method="S256",
     )
+    extra = {"ui_locales": locale} if locale else {}
     url, _ = client.create_authorization_url(
         provider.endpoints["authorization_endpoint"],
         state=state,
         nonce=nonce,
         code_verifier=verifier,
+        **extra,
     )
     return Started(url, state, _signer(gw).dumps(binding))
 
@@ -91,6 +104,8 @@ class SignedIn:
     profile: UserProfile
     path: str
     id_token: str
+    #: The language to speak: the ID token's ``locale`` claim, else the link's ``ui_locales``.
+    locale: str | None = None
 
 
 def _refused_by_provider(args) -> None:
@@ -172,4 +187,5 @@ def finish(gw: Gateway, args, cookies, *, redirect_uri: str) -> SignedIn:
         profile=profile_from_claims("oidc", provider.issuer, claims["sub"], claims),
         path=taken.data.get("path") or "",
         id_token=tokens["id_token"],
+        locale=clean_tag(claims.get("locale")) or taken.data.get("ui_locale"),
     )

@@ -25,7 +25,7 @@ from ...provisioning.paths import clean_path
 from ...store.models import UserProject
 from ...support.counters import LAUNCHES
 from ...support.keys import digest
-from ...web import cookies
+from ...web import cookies, i18n
 from ...web.current import gateway
 from ...web.urls import public_folder, public_url
 from .. import exchanges
@@ -62,6 +62,7 @@ def login(host_id):
         redirect_uri=public_url("sso.callback"),
         provider_id=request.args.get("provider"),
         client=request.remote_addr,
+        ui_locales=request.args.get("ui_locales"),
     )
     response = redirect(started.authorization_url, 302)
     _cookie(
@@ -93,10 +94,18 @@ def callback():
         LAUNCHES.labels("sso", "failed").inc()
         raise
     LAUNCHES.labels("sso", "ok").inc()
-    key = sessions.create(gw, done.host.id, done.provider.id, ready.user_id, done.id_token)
+    key = sessions.create(
+        gw, done.host.id, done.provider.id, ready.user_id, done.id_token, done.locale
+    )
     if done.path:
         page = embed.create(
-            gw, done.host, ready, done.path, place=Place.SSO, session_digest=digest(key)
+            gw,
+            done.host,
+            ready,
+            done.path,
+            place=Place.SSO,
+            session_digest=digest(key),
+            locale=done.locale,
         )
         response = redirect(public_url("sso.notebook", key=page.key), 303)
     else:
@@ -130,6 +139,7 @@ def notebooks(host_id):
     if answer is not None:
         return answer
     host = get_host(gateway(), host_id)
+    i18n.speak(session.locale, host.language)
     return render_template(
         "sso/notebooks.html",
         host=host,
@@ -154,7 +164,15 @@ def open_notebook(host_id):
     host = get_host(gw, host_id)
     ready = provisioning.provision(gw, host, users.profile_of(gw, session.user_id), context)
     path = clean_path(request.form.get("path"))
-    page = embed.create(gw, host, ready, path, place=Place.SSO, session_digest=session.digest)
+    page = embed.create(
+        gw,
+        host,
+        ready,
+        path,
+        place=Place.SSO,
+        session_digest=session.digest,
+        locale=session.locale,
+    )
     return redirect(public_url("sso.notebook", key=page.key), 303)
 
 

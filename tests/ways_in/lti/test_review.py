@@ -289,3 +289,29 @@ def test_attack_the_full_window_url_is_only_for_the_page_itself(lti, agent):
     framed = agent.open(lti.course_launch(user="stu-1", path="a.ipynb"))
     assert full_window_url(agent, framed.url, CROSS_SITE).status_code == 403
     assert full_window_url(agent, lti.url + "/embed/" + "x" * 43).status_code == 404
+
+
+def test_attack_a_top_level_review_page_s_url_grades_nothing_in_another_client(lti, agent):
+    """A review the LMS opened in a window of its own is a top-level page bound to that
+    browser: whoever gets its URL (pasted into a chat) and forges same-origin headers gets
+    403 for a grade or a hand-in; the browser it is bound to still grades."""
+    from tests.ways_in.lti.conftest import Agent
+
+    hand_in(lti, agent)
+    lineitem = the_line_item(lti)["id"]
+    agent.http.headers["Sec-Fetch-Dest"] = "document"  # the platform opened a window
+    teacher = review(lti, agent, lineitem)
+    del agent.http.headers["Sec-Fetch-Dest"]
+    with lti.gw.db.read() as session:
+        kind = session.scalar(
+            select(Launch.kind).where(Launch.digest == digest(page_key(teacher.url)))
+        )
+    assert kind == "top"
+    stranger = Agent()
+    count = len(lti.lms.scores)
+    stolen = grade(stranger, teacher.url, score=0, maximum=10)
+    assert stolen.status_code == 403
+    assert stranger.http.post(teacher.url + "/hand-in", headers=SAME_ORIGIN).status_code == 403
+    assert len(lti.lms.scores) == count
+    own = grade(agent, teacher.url, score=10, maximum=10)
+    assert own.status_code == 200, own.text

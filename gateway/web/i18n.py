@@ -1,0 +1,69 @@
+"""The user's language: which one a page speaks, and the catalogues it speaks it from.
+
+The language of a page comes from, in order: the launch (``locale`` in a signed launch
+token or the server API's request, LTI's ``launch_presentation.locale``, the OpenID
+Connect ``locale`` claim or the ``ui_locales`` the sign-in link asked for), kept with the
+page; then the host's default (``hosts add --language``); then the browser's
+``Accept-Language``. ``<html lang>`` and ``dir`` follow it, right-to-left included, even
+for a language without a catalogue (the text then falls back to English).
+
+The messages go through Flask-Babel from gettext catalogues in ``gateway/translations``
+(compiled to ``.mo`` by the build: ``make install`` and the wheel's build hook). The
+embed page's and the bars' scripts get their messages from the same catalogues, in the
+page (``js_messages``).
+"""
+
+from __future__ import annotations
+
+from babel import Locale, UnknownLocaleError
+from flask import Flask, g, has_request_context, request
+from flask_babel import Babel, get_locale
+
+from ..support.languages import direction
+
+#: The languages with a catalogue (English is the source language).
+LANGUAGES = ("en", "de", "es", "fr")
+DEFAULT = "en"
+
+
+def speak(launch_locale: str | None = None, host_language: str | None = None) -> None:
+    """What this request knows of the user's language: the launch's, and the host's."""
+    g.launch_locale = launch_locale
+    g.host_language = host_language
+
+
+def page_language() -> str:
+    """The tag the page speaks: the launch's, the host's, the browser's, else English."""
+    if has_request_context():
+        for chosen in (g.get("launch_locale"), g.get("host_language")):
+            if chosen:
+                return chosen
+        best = request.accept_languages.best_match(LANGUAGES)
+        if best:
+            return best
+    return DEFAULT
+
+
+def _catalogue_locale() -> str:
+    """Flask-Babel's choice: the catalogue nearest to the page's language."""
+    tag = page_language()
+    base = tag.split("-")[0]
+    return base if base in LANGUAGES else DEFAULT
+
+
+def babel_locale() -> Locale:
+    """For dates and numbers: the page's language where Babel knows it, else the catalogue's."""
+    try:
+        return Locale.parse(page_language(), sep="-")
+    except (UnknownLocaleError, ValueError):
+        return get_locale() or Locale.parse(DEFAULT)
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    Babel(app, locale_selector=_catalogue_locale)
+
+    @app.context_processor
+    def language():
+        tag = page_language()
+        return {"page_lang": tag, "page_dir": direction(tag)}
