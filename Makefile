@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo test coverage lint format bench bench-browser chromium peers clean
+.PHONY: install demo test coverage lint format bench bench-browser chromium peers catalogues clean
 
 $(BIN)/cocalc-gateway: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,19 @@ $(BIN)/cocalc-gateway: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
 
-install: $(BIN)/cocalc-gateway
+# The message catalogues, compiled for Flask-Babel (a build does the same: hatch_build.py).
+CATALOGUES := $(wildcard gateway/translations/*/LC_MESSAGES/messages.po)
+install: $(BIN)/cocalc-gateway $(CATALOGUES:.po=.mo)
+
+%.mo: %.po | $(BIN)/cocalc-gateway
+	@$(BIN)/pybabel compile -i $< -o $@ -l $(word 3,$(subst /, ,$<)) 2>/dev/null
+
+# After changing a message in the code or a template: the catalogues get its new entry
+# (empty: tests/test_catalogues.py fails until it is translated in each language).
+catalogues: $(BIN)/cocalc-gateway
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --add-location=file -w 100 \
+	  -o $(VENV)/messages.pot . >/dev/null
+	$(BIN)/pybabel update -i $(VENV)/messages.pot -d gateway/translations -w 100 -N --ignore-obsolete
 
 # Debian's Chromium: Playwright's own browser downloads are not possible here.
 chromium:

@@ -69,7 +69,7 @@ def to_page(issued: Issued, location: str | None = None) -> Response:
     return response
 
 
-def arrival_or_answer(host, profile, *, form: dict, subject: str):
+def arrival_or_answer(host, profile, *, form: dict, subject: str, locale: str | None = None):
     """Judge how a launch arrived: (arrival, None) to go ahead, or (_, a response).
 
     ``subject`` names the launch (its token's id, or its link): the confirmation page holds
@@ -77,6 +77,7 @@ def arrival_or_answer(host, profile, *, form: dict, subject: str):
     """
     if request.method == "HEAD":
         return None, Response(status=200)  # a preview of the link uses nothing up
+    i18n.speak(locale, host.language)  # the confirmation page's, or an error page's
     secret = current_app.config["GATEWAY_SECRET_KEY"]
     arrival = guard.judge(
         request.headers,
@@ -105,7 +106,7 @@ def redeem(key):
     link = links.peek_handoff(gateway(), key)
     g.frame_ancestors = link.host.origins
     arrival, answer = arrival_or_answer(
-        link.host, link.profile, form={}, subject="link\0" + digest(key)
+        link.host, link.profile, form={}, subject="link\0" + digest(key), locale=link.locale
     )
     if answer is not None:
         return answer

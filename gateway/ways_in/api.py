@@ -34,6 +34,6 @@ def read_api_request(host: Host, body) -> LaunchRequest:
             last_name=user.get("last_name"),
         ),
         path=clean_path(body.get("path")),
-        locale=clean_tag(body.get("locale") or user.get("locale")),
+        locale=clean_tag(body.get("locale")),
         context=context or "",
     )

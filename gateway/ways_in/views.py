@@ -26,6 +26,7 @@ def launch_with_token():
         launch.profile,
         form={"token": raw},
         subject=f"token\0{launch.host.id}\0{launch.jti}",
+        locale=launch.locale,
     )
     if answer is not None:
         return answer

@@ -68,6 +68,12 @@ LAUNCH_REQUEST = {
             "pattern": r"^([A-Za-z0-9 ._-]+(/[A-Za-z0-9 ._-]+)*)?$",
         },
         "context": {**_IDENTIFIER, "type": ["string", "null"]},
+        "locale": {
+            "type": ["string", "null"],
+            "maxLength": 35,
+            "description": "The page's language, a BCP 47 tag (de, pt-BR); "
+            "a malformed one is ignored",
+        },
     },
 }
 LAUNCH = {

@@ -101,6 +101,7 @@ def start(context_id):
         "multiple": args.get("multiple") != "0",
         "new": args.get("new"),  # the custom "new" of a Deep Linking new notebook
         "return": args.get("return") == "1",
+        "locale": args.get("locale"),  # the course's language (launch_presentation.locale)
         "document_target": args.get("document_target", "iframe"),
         "for_user": args.get("for_user"),
         "lineitem": args.get("lineitem"),
@@ -182,11 +183,17 @@ def authorize():
     custom = {"path": message["path"]} if message["path"] else {}
     if message["new"]:
         custom["new"] = message["new"]
-    if message["return"]:
+    if message["return"] or message["locale"]:
         launch.set_launch_presentation_claim(
             document_target=message["document_target"],
-            return_url=f"{state.url}/course/{message['context_id']}/return",
+            return_url=f"{state.url}/course/{message['context_id']}/return"
+            if message["return"]
+            else None,
         )
+    if message["locale"]:  # LTI 1.3 §6.1.4; the library has no parameter for it
+        launch.lti_claim_launch_presentation[LTI + "launch_presentation"]["locale"] = message[
+            "locale"
+        ]
     if message["message"] == "review":
         _submission_review(launch, state, message, custom)
     elif message["ags"] == "items":  # no line item of its own: the tool finds or makes one

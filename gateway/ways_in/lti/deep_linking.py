@@ -50,6 +50,8 @@ class Picker:
     #: The platform takes several content items in one response.
     multiple: bool
     host_id: str
+    #: The language the platform asked for (``launch_presentation.locale``), or None.
+    locale: str | None = None
 
 
 def open_picker(gw: Gateway, platform: LtiPlatform, host: Host, claims: dict) -> Picker:
@@ -62,6 +64,7 @@ def open_picker(gw: Gateway, platform: LtiPlatform, host: Host, claims: dict) ->
     if "ltiResourceLink" not in accept:
         raise BadRequest("this LMS placement does not accept LTI resource links")
     items = catalogue.offer(gw, host)
+    locale = identity.locale_of(claims)
     data = settings.get("data")
     key = exchanges.create(
         gw,
@@ -77,9 +80,10 @@ def open_picker(gw: Gateway, platform: LtiPlatform, host: Host, claims: dict) ->
             "multiple": settings.get("accept_multiple") is True,
             "deployment_id": claims[c.DEPLOYMENT_ID],
             "items": items,
+            "locale": locale,
         },
     )
-    return Picker(key, items, settings.get("accept_multiple") is True, host.id)
+    return Picker(key, items, settings.get("accept_multiple") is True, host.id, locale)
 
 
 def _chosen(picker, paths: list, new_path) -> list[tuple[str, bool]]:
@@ -118,7 +122,10 @@ def reopen(gw: Gateway, key) -> Picker | None:
     picker = exchanges.peek(gw, "picker", key)
     if picker is None:
         return None
-    return Picker(key, picker.data["items"], bool(picker.data.get("multiple")), picker.host_id)
+    data = picker.data
+    return Picker(
+        key, data["items"], bool(data.get("multiple")), picker.host_id, data.get("locale")
+    )
 
 
 def respond(gw: Gateway, key, paths, new_path=None, *, launch_url: str) -> tuple[str, str]:

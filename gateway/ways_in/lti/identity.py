@@ -65,10 +65,11 @@ def launch_request(gw, platform: LtiPlatform, claims: dict) -> LaunchRequest:
         profile=profile(platform.issuer, claims["sub"], claims),
         path=clean_path(path),
         context=context_of(platform.issuer, context_id if isinstance(context_id, str) else None),
-        locale=clean_tag(_presentation(claims).get("locale")),
+        locale=locale_of(claims),
     )
 
 
-def _presentation(claims: dict) -> dict:
+def locale_of(claims: dict) -> str | None:
+    """The language the platform asked for (``launch_presentation.locale``), if well-formed."""
     shown = claims.get(c.LAUNCH_PRESENTATION)
-    return shown if isinstance(shown, dict) else {}
+    return clean_tag(shown.get("locale")) if isinstance(shown, dict) else None

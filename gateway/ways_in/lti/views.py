@@ -10,12 +10,13 @@ page a launch ends on is framed only by the host's origins, as always.
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
+from flask_babel import gettext
 
 from ...errors import BadRequest, Forbidden, GatewayError
 from ...hosts import get as get_host
 from ...launches import guard, showing
 from ...launches.views import gateway_origin, origin_of, to_page
-from ...web import cookies
+from ...web import cookies, i18n
 from ...web.current import gateway
 from ...web.security import DEFAULT_CSP
 from ...web.urls import public_folder, public_url
@@ -25,6 +26,7 @@ from . import (
     deep_linking,
     full_window,
     grades,
+    identity,
     launch,
     login,
     presentation,
@@ -140,6 +142,7 @@ def storage():
 def _go_on(verified: launch.Verified) -> Response:
     """The verified launch's page, by message type. A refusal from here on carries the
     platform's way back (``return_url`` with ``lti_errormsg``) on its error page."""
+    i18n.speak(identity.locale_of(verified.claims))
     try:
         return _answer(verified)
     except GatewayError as exc:
@@ -156,6 +159,7 @@ def _answer(verified: launch.Verified) -> Response:
     if message_type == c.DEEP_LINKING_REQUEST:
         host = get_host(gw, verified.platform.host_id)
         picker = deep_linking.open_picker(gw, verified.platform, host, verified.claims)
+        i18n.speak(picker.locale, host.language)
         return _page(
             "lti/picker.html", picker=picker, host=host, action=public_url("lti.deep_link")
         )
@@ -183,12 +187,13 @@ def deep_link():
             raise
         # The same picker again, saying what was wrong, next to the field it is about.
         host = get_host(gw, picker.host_id)
+        i18n.speak(picker.locale, host.language)
         page = _page(
             "lti/picker.html",
             picker=picker,
             host=host,
             action=public_url("lti.deep_link"),
-            error=exc.message,
+            error=gettext(exc.message),  # plain text: the template escapes it
             error_field=exc.field,
             new_path=request.form.get("new_path") or "",
         )
