@@ -52,9 +52,10 @@ test: install chromium peers
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-# The suite under coverage; the report lists each module's uncovered lines.
+# The suite under coverage, in one process (coverage does not follow xdist workers); the
+# report lists each module's uncovered lines.
 coverage: install chromium peers
-	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage run -m pytest -n 0
 	$(BIN)/coverage report --skip-covered --show-missing
 
 lint: install

@@ -113,7 +113,12 @@ def start_simulator(dialect: str, **config) -> tuple[ThreadedServer, Sim]:
 
 
 # -- every log line of the whole run, checked for secrets at the end ------------------------------
-RUN_LOG = Path(__file__).resolve().parent.parent / "artifacts" / "test-run.log"
+# One file per process: under pytest-xdist each worker writes and checks its own.
+RUN_LOG = (
+    Path(__file__).resolve().parent.parent
+    / "artifacts"
+    / f"test-run-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
+)
 SECRET_PATTERNS = [
     re.compile(r"\bhs_[A-Za-z0-9_-]{30,}"),  # host secrets
     re.compile(r"auth_token=(?!\[redacted\])[A-Za-z0-9]"),
@@ -130,12 +135,8 @@ def pytest_configure(config):
     config._run_log_handler = handler
 
 
-def pytest_sessionfinish(session, exitstatus):
-    """Fail the run if any log line of it holds a key, secret, password or token."""
-    handler = getattr(session.config, "_run_log_handler", None)
-    if handler is None:
-        return
-    handler.flush()
+def check_run_log() -> dict:
+    """This process's log against the secrets this process made (each xdist worker has its own)."""
     text = RUN_LOG.read_text(encoding="utf-8")
     literals = {ADMIN_KEY, USER_KEY, GATEWAY_SECRET}
     for state in SIMULATOR_STATES:
@@ -144,15 +145,58 @@ def pytest_sessionfinish(session, exitstatus):
             literals |= set(state.tokens)
     leaks = [value[:6] + "..." for value in literals if value and value in text]
     leaks += [p.pattern for p in SECRET_PATTERNS if p.search(text)]
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    return {
+        "log": str(RUN_LOG),
+        "lines": text.count("\n"),
+        "secrets": len(literals),
+        "leaks": leaks,
+    }
+
+
+# The workers' verdicts, in the controller of an xdist run.
+WORKER_LOG_CHECKS: list[dict] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """The controller of an xdist run collects each worker's log check (see below)."""
+    check = getattr(node, "workeroutput", {}).get("log_check")
+    WORKER_LOG_CHECKS.append(check or {"log": str(node), "missing": True})
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if any log line of it holds a key, secret, password or token.
+
+    Under pytest-xdist a worker checks its own log and hands the verdict to the controller
+    (a worker's exit status alone would not fail the run), which fails the run for a leak in
+    any worker, or for a worker that reported no check.
+    """
+    config = session.config
+    handler = getattr(config, "_run_log_handler", None)
+    if handler is None:
+        return
+    handler.flush()
+    check = check_run_log()
+    if hasattr(config, "workeroutput"):  # an xdist worker
+        config.workeroutput["log_check"] = check
+        return
+    checks = [check, *WORKER_LOG_CHECKS]
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
     say = reporter.write_line if reporter else print
-    if leaks:
+    unchecked = [c["log"] for c in checks if c.get("missing")]
+    leaks = {c["log"]: c["leaks"] for c in checks if c.get("leaks")}
+    if unchecked or leaks:
         session.exitstatus = 1
-        say(f"SECRETS IN THE LOGS of this run ({RUN_LOG}): {leaks}", red=True)
+        if leaks:
+            say(f"SECRETS IN THE LOGS of this run: {leaks}", red=True)
+        if unchecked:
+            say(f"log check: no verdict from {unchecked}", red=True)
     else:
+        lines = sum(c["lines"] for c in checks)
+        known = sum(c["secrets"] for c in checks)
         say(
-            f"log check: {text.count(chr(10))} log lines of this run hold no secret "
-            f"({len(literals)} known secrets checked)"
+            f"log check: {lines} log lines of this run ({len(checks)} processes) hold no "
+            f"secret ({known} known secrets checked)"
         )
 
 

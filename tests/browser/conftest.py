@@ -26,6 +26,13 @@ ARGS = [
 
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+# The README's screenshots are rewritten only when asked (`GATEWAY_DOCS_SCREENSHOTS=1 make
+# test`), so that a test run leaves the checkout as it found it.
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs"
+    if os.environ.get("GATEWAY_DOCS_SCREENSHOTS")
+    else ARTIFACTS
+)
 
 
 # Counts listeners so a test can see that destroy() removed every one it added.

@@ -4,11 +4,7 @@ Deep Linking's picker, and "Hand in"."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.browser.conftest import sim_control
-
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+from tests.browser.conftest import SCREENSHOTS, sim_control
 
 
 def course(stack, context="course-1", **params) -> str:
@@ -59,9 +55,9 @@ def test_a_launch_binds_the_browser_through_platform_storage(page, stack):
     embed.wait_for_function("() => document.body.dataset.state === 'open'", timeout=20000)
     assert any(url.endswith("/lti/launch/storage") for url in seen), "\n".join(seen)
     assert embed.locator("#hand-in").is_visible()
-    DOCS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
     if stack["dialect"] == "current":
-        page.screenshot(path=str(DOCS / "lti-launch.png"))
+        page.screenshot(path=str(SCREENSHOTS / "lti-launch.png"))
 
 
 def test_without_platform_storage_the_partitioned_cookie_binds(page, stack):
@@ -94,7 +90,7 @@ def test_deep_linking_picker_and_hand_in(page, stack):
     buttons = picker.locator("#picker button")
     assert "welcome.md" in buttons.all_inner_texts()
     if stack["dialect"] == "current":
-        page.screenshot(path=str(DOCS / "lti-picker.png"))
+        page.screenshot(path=str(SCREENSHOTS / "lti-picker.png"))
     picker.locator("#picker button", has_text="welcome.md").click()
     page.frame_locator("#tool").locator("#linked").wait_for()
     lms = stack["lms_state"]

@@ -3,14 +3,11 @@ demo provider" ends on the full-page notebook, signed in to the right CoCalc acc
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import select
 
 from gateway.store.models import HostUser
 from gateway.ways_in.identity import external_id
-
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+from tests.browser.conftest import SCREENSHOTS
 
 
 def account_of(stack, subject: str) -> str:
@@ -39,7 +36,7 @@ def test_sign_in_from_the_demo_ends_on_the_notebook_page(page, stack):
     }
     assert signed_in_as == {account_of(stack, "alice")}
     if stack["dialect"] == "current":
-        page.screenshot(path=str(DOCS / "sso-notebook.png"))
+        page.screenshot(path=str(SCREENSHOTS / "sso-notebook.png"))
     # Sign-out: the gateway forgets the session, the provider ends its own (RP logout).
     page.click("#sign-out")
     page.wait_for_url(stack["gateway"].url + "/sso/signed-out*")
