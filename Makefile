@@ -12,12 +12,15 @@ $(BIN)/cocalc-gateway: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
 
-# The message catalogues, compiled for Flask-Babel (a build does the same: hatch_build.py).
-CATALOGUES := $(wildcard gateway/translations/*/LC_MESSAGES/messages.po)
+# The message catalogues, compiled for Flask-Babel (a build does the same: hatch_build.py),
+# and the demo pages' own (gateway/dev, which the wheel leaves out).
+CATALOGUES := $(wildcard gateway/translations/*/LC_MESSAGES/messages.po \
+                         gateway/dev/translations/*/LC_MESSAGES/messages.po)
 install: $(BIN)/cocalc-gateway $(CATALOGUES:.po=.mo)
 
 %.mo: %.po | $(BIN)/cocalc-gateway
-	@$(BIN)/pybabel compile -i $< -o $@ -l $(word 3,$(subst /, ,$<)) 2>/dev/null
+	@$(BIN)/pybabel compile -i $< -o $@ \
+	  -l $(lastword $(subst /, ,$(patsubst %/LC_MESSAGES/messages.po,%,$<))) 2>/dev/null
 
 # After changing a message in the code or a template: the catalogues get its new entry
 # (empty: tests/test_catalogues.py fails until it is translated in each language).
@@ -25,6 +28,9 @@ catalogues: $(BIN)/cocalc-gateway
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --add-location=file -w 100 \
 	  -o $(VENV)/messages.pot . >/dev/null
 	$(BIN)/pybabel update -i $(VENV)/messages.pot -d gateway/translations -w 100 -N --ignore-obsolete
+	$(BIN)/pybabel extract -F gateway/dev/babel.cfg --add-location=file -w 100 \
+	  -o $(VENV)/demo.pot . >/dev/null
+	$(BIN)/pybabel update -i $(VENV)/demo.pot -d gateway/dev/translations -w 100 -N --ignore-obsolete
 
 # Debian's Chromium: Playwright's own browser downloads are not possible here.
 chromium:

@@ -15,8 +15,10 @@ from joserfc.jwk import OctKey
 
 from .. import create_app, hosts
 from ..store import migrate
+from ..support.languages import clean_tag
 from ..web.current import gateway
 from .devserver import ThreadedServer
+from .languages import speak
 from .resources import STATIC, TEMPLATES
 from .simulator import SimulatorConfig, create_simulator_app
 
@@ -31,8 +33,10 @@ TEMPLATE_FILES = {
 }
 
 
-def make_token(host_id: str, secret: str, user: str, path: str, context: str = "") -> str:
-    """Sign a launch token the way a host's server would."""
+def make_token(
+    host_id: str, secret: str, user: str, path: str, context: str = "", locale: str | None = None
+) -> str:
+    """Sign a launch token the way a host's server would (with its page's language)."""
     now = int(time.time())
     profile = DEMO_USERS[user]
     claims = {
@@ -49,12 +53,15 @@ def make_token(host_id: str, secret: str, user: str, path: str, context: str = "
         claims["email"] = profile["email"]
     if context:
         claims["context"] = context
+    if locale:
+        claims["locale"] = locale
     return jwt.encode({"alg": "HS256"}, claims, OctKey.import_key(secret.encode()))
 
 
 def host_site(gateway_url: str, host_id: str, secret: str, *, sso_url=None, lms_url=None) -> Flask:
     """A stand-in for a host's web site: signs tokens and asks the gateway for launches."""
     app = Flask("demo_host", template_folder=TEMPLATES, static_folder=STATIC)
+    speak(app)
 
     @app.get("/")
     def page():
@@ -75,6 +82,8 @@ def host_site(gateway_url: str, host_id: str, secret: str, *, sso_url=None, lms_
         user, path = body.get("user", "alice"), body.get("path", "welcome.md")
         if user not in DEMO_USERS:
             return jsonify(error="unknown demo user"), 400
+        # The host page's language goes with the launch: the embed page speaks it too.
+        locale = clean_tag(body.get("locale"))
         if body.get("way") == "api":
             profile = DEMO_USERS[user]
             reply = requests.post(
@@ -88,11 +97,15 @@ def host_site(gateway_url: str, host_id: str, secret: str, *, sso_url=None, lms_
                         "last_name": profile["family_name"],
                     },
                     "path": path,
+                    **({"locale": locale} if locale else {}),
                 },
                 timeout=30,
             )
             return jsonify(reply.json()), reply.status_code
-        return jsonify(url=f"{gateway_url}/launch", token=make_token(host_id, secret, user, path))
+        return jsonify(
+            url=f"{gateway_url}/launch",
+            token=make_token(host_id, secret, user, path, locale=locale),
+        )
 
     return app
 

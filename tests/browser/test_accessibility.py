@@ -218,6 +218,15 @@ def test_the_demo_pages(page, stack):
     assert_accessible(page, "demo host page")
     page.goto(stack["lms_state"].url + "/")
     assert_accessible(page, "demo LMS home")
+    # In another language, and right to left (the language links carry their own lang).
+    page.goto(stack["host"].url + "/?locale=fr")
+    assert page.locator("#launch").inner_text() == "Lancer"
+    assert_accessible(page, "demo host page in French")
+    page.goto(stack["host"].url + "/?locale=ar")
+    assert page.evaluate("() => getComputedStyle(document.body).direction") == "rtl"
+    assert_accessible(page, "demo host page right to left")
+    page.goto(stack["lms_state"].url + "/?locale=de")
+    assert_accessible(page, "demo LMS home in German")
 
 
 @pytest.mark.parametrize("width", [320])

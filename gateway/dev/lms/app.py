@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask, abort, current_app
 
 from ..devserver import ThreadedServer
+from ..languages import speak
 from ..resources import STATIC, TEMPLATES
 from .adapters import PlatformConf
 from .state import LmsState
@@ -31,6 +32,7 @@ def create_lms_app(state: LmsState) -> Flask:
         template_folder=TEMPLATES,
     )
     app.extensions["lms"] = state
+    speak(app)
     for blueprint in (pages.bp, services.bp, registration.bp):
         app.register_blueprint(blueprint)
 

@@ -26,6 +26,7 @@ document.getElementById("launch-form").addEventListener("submit", async (event) 
     user: document.getElementById("user").value,
     path: document.getElementById("file").value,
     way: document.getElementById("way").value,
+    locale: settings.locale,  // the page's language: the embed page speaks it too
   };
   const reply = await fetch("/demo/launch", {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
