@@ -7,7 +7,7 @@ import pytest
 
 from gateway import hosts
 from gateway.store import rate_limits
-from gateway.store.models import Exchange
+from gateway.store.models import Exchange, utcnow
 from gateway.ways_in.lti import platforms
 from tests.conftest import app_lifetime, make_app
 from tests.launching import rows
@@ -16,7 +16,12 @@ LMS = "https://lms.example.edu"
 
 
 @pytest.fixture
-def limited(sim, database_url):
+def limited(sim, database_url, monkeypatch):
+    # The windows are fixed minutes: the limiter's clock stands still in the middle of one,
+    # so a test's requests never straddle a window's edge (once in CI the fourth request of
+    # a test fell into the next minute, and was counted afresh).
+    moment = utcnow().replace(second=30, microsecond=0)
+    monkeypatch.setattr(rate_limits, "utcnow", lambda: moment)
     app = make_app(sim, database_url, GATEWAY_LOGIN_RATE_LIMIT=3, GATEWAY_LOGINS_PER_HOST=5)
     gw = app.extensions["gateway"]
     host, _ = hosts.add(gw, "Course", [LMS])
@@ -71,7 +76,7 @@ def test_a_host_may_have_only_so_many_sign_ins_in_progress(limited):
 def test_a_new_window_starts_a_new_count(limited):
     from datetime import timedelta
 
-    from gateway.store.models import RateCount, utcnow
+    from gateway.store.models import RateCount
 
     gw = limited.extensions["gateway"]
     for _ in range(4):
