@@ -19,8 +19,7 @@ CATALOGUES := $(wildcard gateway/translations/*/LC_MESSAGES/messages.po \
 install: $(BIN)/cocalc-gateway $(CATALOGUES:.po=.mo)
 
 %.mo: %.po | $(BIN)/cocalc-gateway
-	@$(BIN)/pybabel compile -i $< -o $@ \
-	  -l $(lastword $(subst /, ,$(patsubst %/LC_MESSAGES/messages.po,%,$<))) 2>/dev/null
+	@$(BIN)/pybabel compile -i $< -o $@ 2>/dev/null
 
 # After changing a message in the code or a template: the catalogues get its new entry
 # (empty: tests/test_catalogues.py fails until it is translated in each language).

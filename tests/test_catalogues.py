@@ -8,6 +8,7 @@ the wheel) and the demo pages' (``gateway/dev/translations``, extracted with
 
 from __future__ import annotations
 
+import functools
 import re
 from configparser import ConfigParser
 from pathlib import Path
@@ -40,7 +41,8 @@ def _method_map(config: str) -> list[tuple[str, str]]:
     ]
 
 
-def _in_the_code(name: str) -> set:
+@functools.cache  # one extraction of the tree per catalogue, not one per test
+def _in_the_code(name: str) -> frozenset:
     """The messages the catalogue's extraction finds (what ``make catalogues`` extracts)."""
     _directory, config, _least = CATALOGUES[name]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "N_": None}
@@ -49,7 +51,7 @@ def _in_the_code(name: str) -> set:
         str(ROOT), _method_map(config), keywords=keywords
     ):
         found.add(message)
-    return found
+    return frozenset(found)
 
 
 def _catalogue(name: str, lang: str):

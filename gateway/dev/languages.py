@@ -16,7 +16,7 @@ from flask import Flask, request
 from flask_babel import Babel
 
 from ..support.languages import clean_tag, direction
-from ..web.i18n import DEFAULT, LANGUAGES
+from ..web.i18n import DEFAULT, LANGUAGES, catalogue_of
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 #: The language links of the demo host page, each named in its own language.
@@ -32,16 +32,11 @@ def visitor_language() -> str:
     return chosen_locale() or request.accept_languages.best_match(LANGUAGES) or DEFAULT
 
 
-def _catalogue() -> str:
-    base = visitor_language().split("-")[0]
-    return base if base in LANGUAGES else DEFAULT
-
-
 def speak(app: Flask) -> None:
     """Give a demo app the visitor's language: Flask-Babel on the demo's catalogues."""
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
-    Babel(app, locale_selector=_catalogue)
+    Babel(app, locale_selector=lambda: catalogue_of(visitor_language()))
 
     @app.context_processor
     def language():

@@ -44,11 +44,15 @@ def page_language() -> str:
     return DEFAULT
 
 
-def _catalogue_locale() -> str:
-    """Flask-Babel's choice: the catalogue nearest to the page's language."""
-    tag = page_language()
+def catalogue_of(tag: str) -> str:
+    """The catalogue nearest to a language tag: its base language's, else English's."""
     base = tag.split("-")[0]
     return base if base in LANGUAGES else DEFAULT
+
+
+def _catalogue_locale() -> str:
+    """Flask-Babel's choice: the catalogue nearest to the page's language."""
+    return catalogue_of(page_language())
 
 
 def babel_locale() -> Locale:
