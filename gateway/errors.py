@@ -27,13 +27,21 @@ def N_(message: str) -> str:
 class GatewayError(Exception):
     """Base class: a request the gateway answers with ``status`` and a public ``message``."""
 
+    @property
+    def message(self) -> str:
+        """The message in English, its parameters filled in (the JSON error, the logs)."""
+        return self.message_id % self.params if self.params else self.message_id
+
     status = 400
     code = "bad_request"
     title = N_("Something is wrong with this request")
 
-    def __init__(self, message: str, *, field: str | None = None, host_origins=None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, field: str | None = None, host_origins=None, **params):
+        """``message``: a message id (``N_``) with ``%(name)s`` placeholders for ``params``;
+        the web layer shows it translated, with the parameters filled in afterwards."""
+        super().__init__(message % params if params else message)
+        self.message_id = message
+        self.params = params
         self.field = field
         #: The origins of the host this request belongs to, when known: the error page may
         #: then be framed by them (and tell them what went wrong).
@@ -83,8 +91,8 @@ class TooManyRequests(GatewayError):
 
     status, code, title = 429, "too_many_requests", N_("Too many requests")
 
-    def __init__(self, message: str, *, retry_after: int, host_origins=None):
-        super().__init__(message, host_origins=host_origins)
+    def __init__(self, message: str, *, retry_after: int, host_origins=None, **params):
+        super().__init__(message, host_origins=host_origins, **params)
         self.retry_after = retry_after
 
 

@@ -89,8 +89,32 @@ function cookieVerdict() {
   return all.length && all.every((v) => v === all[0]) ? all[0] : "might";
 }
 
+// -- the new tab's one-time tickets ----------------------------------------------------------
+// The new tab is a top-level form post, which this frame's (partitioned) binding cookie does
+// not reach: each form carries a ticket that the page asked for as one of its own actions
+// (the gateway hands tickets to this page's browser only). They live 10 minutes: a form
+// that shows gets a fresh one before that. A page no cookie reaches came with its tickets.
+const TICKET_REFRESH_MS = 5 * 60 * 1000;
+const ticketForms = [...document.querySelectorAll("form[target=_blank]")];
+
+async function freshTicket(form) {
+  if (settings.once || !settings.newTab) return;
+  const field = form.querySelector("input[name=ticket]");
+  const reply = await fetch(settings.newTab.ticketUrl, { method: "POST", headers: { Accept: "application/json" } });
+  if (reply.ok) field.value = (await reply.json()).ticket;
+}
+
+function keepTicketsFresh() {
+  for (const form of ticketForms) freshTicket(form).catch(() => {});
+}
+
+if (!settings.once && settings.newTab) setInterval(() => {
+  if (!offer.hidden || !moved.hidden) keepTicketsFresh();
+}, TICKET_REFRESH_MS);
+
 function showOffer() {
   if (expired || document.body.dataset.state === "open") return;
+  keepTicketsFresh();
   loading.hidden = true;
   problem.hidden = true;
   offer.hidden = false;
@@ -131,9 +155,12 @@ async function platformTakesFullWindow(origin) {
 async function askFullWindow() {
   const origin = await hostOrigin;
   if (!origin || !(await platformTakesFullWindow(origin))) return false;
-  const reply = await fetch(settings.fullWindow.requestUrl, { method: "POST", headers: { Accept: "application/json" } });
-  if (!reply.ok) return false;
-  const { url } = await reply.json();
+  let url = settings.fullWindow.url;  // a page no cookie reaches came with it
+  if (!url) {
+    const reply = await fetch(settings.fullWindow.requestUrl, { method: "POST", headers: { Accept: "application/json" } });
+    if (!reply.ok) return false;
+    url = (await reply.json()).url;
+  }
   // To the framing LMS's own origin only: the URL names this page's file.
   window.parent.postMessage({ subject: FULL_WINDOW, data: { url, launchType: settings.fullWindow.launchType } }, origin);
   loading.querySelector("p").textContent = t("fullWindow");
@@ -260,8 +287,22 @@ if (!framed && !settings.topLevel) {
   throw new Error("not framed: no sign-in");
 }
 
-for (const form of document.querySelectorAll("form[target=_blank]")) {
-  form.addEventListener("submit", () => setTimeout(openedInNewTab, 0));
+for (const form of ticketForms) {
+  form.addEventListener("submit", () => setTimeout(() => {
+    openedInNewTab();
+    // The ticket this form carried is spent: the next new tab needs another.
+    form.querySelector("input[name=ticket]").value = "";
+    keepTicketsFresh();
+  }, 0));
+}
+if (settings.once) {
+  // A frame that no cookie of the gateway's reaches: CoCalc's cookie would not reach it
+  // either. This is the page's one view: no sign-in, straight to the full window or the
+  // new tab, where cookies are first-party.
+  bridge.destroy();
+  kiosk.remove();
+  offerNewTab();
+  throw new Error("no cookie reaches this frame: full window or new-tab offer");
 }
 const verdict = cookieVerdict();
 if (verdict === "cannot" && framed) {

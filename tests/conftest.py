@@ -275,6 +275,9 @@ def gateway_config(sim: Sim, database_url: str, **overrides) -> dict:
         "DATABASE_URL": database_url,
         "GATEWAY_SECRET_KEY": GATEWAY_SECRET,
         "GATEWAY_PUBLIC_URL": "http://127.0.0.1",
+        # The test client's requests go to the gateway's public name, as a browser's do:
+        # a page's binding cookie set on one request comes back with the next.
+        "SERVER_NAME": "127.0.0.1",
         # No housekeeping thread: one started by a test's app would wake minutes later, in
         # another test, on the shared PostgreSQL database (a TRUNCATE deadlocked with it).
         # Tests run housekeeping themselves.

@@ -22,6 +22,8 @@ from sqlalchemy import func, select
 from gateway.support import concurrency
 
 HOST_ORIGIN = "https://lms.example.edu"
+#: What a request of the embed page's own script sends (its actions are same-origin only).
+OWN_PAGE = {"Sec-Fetch-Site": "same-origin", "Origin": "http://127.0.0.1"}
 
 
 def claims(host_id: str, **overrides) -> dict:

@@ -68,9 +68,27 @@ def check_together(result: dict) -> None:
         raise ConfigError("GATEWAY_EMAIL_DOMAIN must be a domain like users.example.invalid")
     if int(result["GATEWAY_OPEN_RETRY_MS"]) > int(result["GATEWAY_OPEN_TIMEOUT_MS"]):
         raise ConfigError("GATEWAY_OPEN_RETRY_MS must not be more than GATEWAY_OPEN_TIMEOUT_MS")
+    public = result.get("GATEWAY_PUBLIC_URL")
+    if public and urlsplit(str(public)).scheme == "http" and not on_loopback(str(public)):
+        # Browsers keep a __Host- cookie only from a secure origin: https, or loopback.
+        raise ConfigError(
+            "GATEWAY_PUBLIC_URL must be https: browsers keep the gateway's cookies only over "
+            "https (plain http works on localhost and 127.0.0.1, for development)"
+        )
     token = result.get("GATEWAY_METRICS_TOKEN")
     if token and len(str(token)) < 16:
         raise ConfigError("GATEWAY_METRICS_TOKEN must be at least 16 characters long")
+
+
+def on_loopback(url: str) -> bool:
+    """Whether a URL names this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def parse_networks(name: str, value: str) -> tuple:

@@ -184,8 +184,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "GATEWAY_LOGINS_PER_HOST",
-        "Sign-ins one host may have in progress at once (an LTI login lives 5 minutes, an SSO "
-        "sign-in 10)",
+        "Verified sign-ins one host may have in 10 minutes (an LTI launch whose id_token checked "
+        "out, an SSO callback the provider confirmed); logins nobody verified never count",
         20000,
         kind="int",
         minimum=1,

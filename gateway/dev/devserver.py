@@ -15,14 +15,33 @@ class _KeepAliveHandler(WSGIRequestHandler):
 class ThreadedServer:
     """A real HTTP server on a loopback port that stops when asked or when the process ends."""
 
-    def __init__(self, app=None, port: int = 0, host: str = "127.0.0.1", *, access_log=False):
+    def __init__(
+        self,
+        app=None,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        *,
+        access_log=False,
+        ssl_context=None,
+        name: str | None = None,
+    ):
+        """``ssl_context``: serve https; ``name``: the host name its URL uses (one that the
+        browser maps to loopback, e.g. ``gw.example.test``), else ``host``."""
         # werkzeug logs a line per request; tests and the demo usually want quiet.
         logging.getLogger("werkzeug").setLevel(logging.INFO if access_log else logging.WARNING)
         # HTTP/1.1 keeps connections open between requests, like a production server.
-        self.server = make_server(host, port, app, threaded=True, request_handler=_KeepAliveHandler)
+        self.server = make_server(
+            host,
+            port,
+            app,
+            threaded=True,
+            request_handler=_KeepAliveHandler,
+            ssl_context=ssl_context,
+        )
         self.server.daemon_threads = True
         self.port = self.server.server_port
-        self.url = f"http://{host}:{self.port}"
+        scheme = "https" if ssl_context is not None else "http"
+        self.url = f"{scheme}://{name or host}:{self.port}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def start(self, app=None) -> ThreadedServer:

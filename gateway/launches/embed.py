@@ -1,13 +1,12 @@
-"""Embed pages: recorded with the token they sign in with, read on every page view.
+"""Embed pages: what a page is and shows, recorded with the token it signs in with.
 
 The page key is random and only its digest is stored. The page row holds the CoCalc token
 its browser signs in with (encrypted); with revocation on, the token is revoked once the
 browser reported a positive sign-in, and the row forgets it.
 
-Each page has a place (``guard.Place``): framed, top-level (bound to one browser by a
-cookie whose digest the row keeps), or a sign-in session's. ``showing.view`` applies
-``guard``'s rule to every page view, so no route can show a page where its place does not
-allow it.
+A page row is made to be read alone (``showing``): it keeps its project and what it shows
+beyond the notebook (``Shown``), so a page view is one look-up by its key. Each page has a
+place (``guard.Place``) and a binding (``guard``); ``pipeline.open`` records pages.
 """
 
 from __future__ import annotations
@@ -15,16 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 
 from ..cocalc.types import BrowserSignIn
 from ..context import Gateway
-from ..errors import N_, Gone, NotFound, Unauthorized
-from ..provisioning import projects, revocations, tokens
-from ..store.models import Host, Launch, UsedTokenId, UserProject, utcnow
+from ..provisioning import projects, revocations
+from ..store.models import Launch, utcnow
 from ..support import concurrency
-from ..support.keys import digest, new_key
 from .guard import PAGE_KINDS, Place
 
 
@@ -48,6 +44,52 @@ class LtiShown:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """What a page shows beyond the notebook, kept in its row (``Launch.shown``)."""
+
+    #: The launch carries grades (LTI): the page offers "Hand in".
+    gradable: bool = False
+    #: The platform's way back to the course (LTI ``return_url``), if it gave one.
+    back_url: str | None = None
+    lti: LtiShown | None = None
+    review: Review | None = None
+
+    def as_json(self) -> dict | None:
+        if self == Shown():
+            return None
+        found: dict = {"gradable": self.gradable, "back_url": self.back_url}
+        if self.lti is not None:
+            found["lti"] = {"family": self.lti.platform_family, "target": self.lti.document_target}
+        if self.review is not None:
+            at = self.review.handed_in_at
+            found["review"] = {
+                "learner": self.review.learner_name,
+                "handed_in_at": at.isoformat() if at else None,
+                "may_grade": self.review.may_grade,
+            }
+        return found
+
+    @classmethod
+    def of_json(cls, value) -> Shown:
+        if not isinstance(value, dict):
+            return cls()
+        lti, review = value.get("lti"), value.get("review")
+        at = review.get("handed_in_at") if isinstance(review, dict) else None
+        return cls(
+            gradable=bool(value.get("gradable")),
+            back_url=value.get("back_url"),
+            lti=LtiShown(lti.get("family"), lti.get("target")) if isinstance(lti, dict) else None,
+            review=Review(
+                review.get("learner") or "",
+                datetime.fromisoformat(at) if at else None,
+                bool(review.get("may_grade")),
+            )
+            if isinstance(review, dict)
+            else None,
+        )
+
+
+@dataclass(frozen=True)
 class EmbedPage:
     """Everything the embed page template needs."""
 
@@ -61,25 +103,48 @@ class EmbedPage:
     dialect: str
     #: Where the page may be shown (see ``guard``).
     place: Place = Place.FRAMED
-    #: The launch carries grades (LTI): the page offers "Hand in".
-    gradable: bool = False
-    #: The platform's way back to the course (LTI ``return_url``), if it gave one.
-    back_url: str | None = None
-    review: Review | None = None
-    lti: LtiShown | None = None
+    shown: Shown = field(default_factory=Shown)
     #: The language the launch asked for, and the host's default (``web.i18n`` chooses).
     locale: str | None = None
     host_language: str | None = None
+    #: A frame no cookie reaches: the page's one view, without a sign-in (``guard``). It
+    #: carries what its new-tab offer needs, since no later request of it can be bound.
+    once: Once | None = None
 
     @property
     def top_level(self) -> bool:
         return self.place is not Place.FRAMED
 
+    @property
+    def gradable(self) -> bool:
+        return self.shown.gradable
+
+    @property
+    def back_url(self) -> str | None:
+        return self.shown.back_url
+
+    @property
+    def review(self) -> Review | None:
+        return self.shown.review
+
+    @property
+    def lti(self) -> LtiShown | None:
+        return self.shown.lti
+
+
+@dataclass(frozen=True)
+class Once:
+    """What the one view of a page that no cookie reaches carries instead of its sign-in:
+    one-time new-tab tickets, and for an LTI page its full-window launch's URL."""
+
+    tickets: tuple[str, ...]
+    full_window_url: str | None = None
+
 
 @dataclass(frozen=True)
 class Issued:
-    """A page just recorded: its key and, for a top-level page, the value of the binding
-    cookie that must be set in the same response that hands out the key."""
+    """A page just recorded: its key and the value of its binding cookie, which must be set
+    in the same response that hands out the key (None for an SSO page: its session binds)."""
 
     key: str
     place: Place
@@ -92,92 +157,16 @@ def lifetime(gw: Gateway) -> timedelta | None:
     return timedelta(seconds=seconds) if seconds > 0 else None
 
 
-class LinkUsed(Exception):
-    """The one-time link that asked for this page was used by another request meanwhile."""
-
-
-REPLAYED_TOKEN = N_("this launch token has already been used")
-
-
 def seconds_left(issued: Issued) -> int:
     """How long a page just issued lives: its binding cookie lives as long."""
     return max(1, int((issued.expires_at - utcnow()).total_seconds()))
 
 
-def binding_for(place: Place, session_digest: str | None = None) -> tuple[str | None, str | None]:
-    """A new page's binding: (the cookie value to hand out, the digest to store)."""
-    if place is Place.TOP:
-        value = new_key()
-        return value, digest(value)
-    if place is Place.SSO:
-        if not session_digest:
-            raise ValueError("an SSO page needs the session that opens it")
-        return None, session_digest
-    return None, None
-
-
-def create(
-    gw: Gateway,
-    host: Host,
-    provisioned,
-    path: str,
-    *,
-    place: Place = Place.FRAMED,
-    session_digest: str | None = None,
-    used=None,
-    claim=None,
-    replayed: str = REPLAYED_TOKEN,
-    locale: str | None = None,
-) -> Issued:
-    """Record an embed page and return it.
-
-    In the same transaction: a one-time value's use (``used``: a launch token's ``jti``, or
-    the new-tab offer's proof; the primary key refuses a second use, with ``replayed`` as
-    the error), or the one-time link's claim (``claim``: an UPDATE that must hit its row).
-    A warm launch on PostgreSQL does all of it in ``warm.py`` instead.
-    """
-    token = tokens.for_page(gw, provisioned.user_id, provisioned.token)
-    expires_at, cap = token.expires_at, lifetime(gw)
-    if cap:
-        expires_at = min(expires_at, utcnow() + cap)
-    key = new_key()
-    binding, binding_digest = binding_for(place, session_digest)
-    page = {
-        "digest": digest(key),
-        "kind": place.value,
-        "host_id": host.id,
-        "user_id": provisioned.user_id,
-        "user_project_id": provisioned.user_project_id,
-        "path": path,
-        "expires_at": expires_at,
-        "token_encrypted": gw.box.encrypt(token.token),
-        "binding_digest": binding_digest,
-        "locale": locale,
-    }
-    try:
-        with gw.db.engine.begin() as connection:
-            if claim is not None and connection.execute(claim).rowcount != 1:
-                raise LinkUsed
-            if used is not None:
-                connection.execute(insert(UsedTokenId), used)
-            connection.execute(insert(Launch), page)
-    except (IntegrityError, LinkUsed) as exc:
-        if tokens.revocation_enabled(gw):  # the page's own token will never be used
-            revocations.revoke(gw, token.token)
-        if isinstance(exc, LinkUsed):
-            raise Gone(
-                N_("this launch link was already used; ask the site for a new one"),
-                host_origins=host.origins,
-            ) from None
-        raise Unauthorized(replayed, host_origins=host.origins) from None
-    return Issued(key, place, binding, expires_at)
-
-
-def signed_in(gw: Gateway, key: str) -> None:
+def signed_in(gw: Gateway, page_digest: str) -> None:
     """The page's browser signed in (a positive signal): the page forgets its token, so a
-    reload or a copied page URL carries none, and the token is revoked where the dialect
-    allows (recorded in the same transaction, then tried until CoCalc confirms)."""
-    page = (Launch.digest == digest(key), Launch.kind.in_(PAGE_KINDS))
+    reload carries none, and the token is revoked where the dialect allows (recorded in the
+    same transaction, then tried until CoCalc confirms)."""
+    page = (Launch.digest == page_digest, Launch.kind.in_(PAGE_KINDS))
     with gw.db.engine.begin() as connection:
         row = connection.execute(select(Launch.token_encrypted).where(*page)).first()
         if row is None or row.token_encrypted is None:
@@ -192,24 +181,16 @@ def signed_in(gw: Gateway, key: str) -> None:
     revocations.revoke_soon(gw)
 
 
-def restart_project(gw: Gateway, key: str) -> bool:
+def restart_project(gw: Gateway, user_project_id: int, project_id: str) -> bool:
     """The page's ``open`` did not complete: ask CoCalc to start its project again.
 
     A start interrupted on CoCalc's side (the hub died while starting) leaves a project
     that never opens a file until it is started again; starting is idempotent.
     """
-    row = gw.db.fetch(
-        select(Launch.user_project_id, Launch.expires_at, UserProject.project_id)
-        .join(UserProject, UserProject.id == Launch.user_project_id)
-        .where(Launch.digest == digest(key), Launch.kind.in_(PAGE_KINDS))
-    )
-    if row is None or row.expires_at <= utcnow():
-        raise NotFound(N_("this embed page does not exist or has expired"))
     # At most one start per half a retry interval, however many pages ask: starting is
     # idempotent, and this spares CoCalc a call per page (or per hostile POST).
     interval = timedelta(milliseconds=int(gw.settings["GATEWAY_OPEN_RETRY_MS"]) / 2)
-    if not projects.claim_start(gw, row.user_project_id, interval):
+    if not projects.claim_start(gw, user_project_id, interval):
         return False
-    project_id = row.project_id
     concurrency.submit("start project again", lambda: gw.cocalc.start_project(project_id))
     return True

@@ -3,45 +3,74 @@
 A launch ends on an embed page that signs its browser into the user's CoCalc account. Two
 attacks follow from that. An attacker who gets a victim's browser to open *his* page signs
 the victim into the attacker's account and reads what the victim types (login CSRF); and
-whoever opens *someone else's* page from a leaked or forwarded URL gets that person's
-CoCalc session. Headers that a client sends prove nothing about which browser it is (a
-plain HTTP client sets ``Origin`` and ``Sec-Fetch-*`` as it likes), and a page key is a
-bearer secret. So:
+whoever opens *someone else's* page from a leaked URL ("Copy frame address", devtools, a
+HAR file sent to support) gets that person's CoCalc session. Headers that a client sends
+prove nothing about which browser it is (a plain HTTP client sets ``Origin`` and
+``Sec-Fetch-*`` as it likes), and a page key is a bearer secret. So:
 
-- Pages are typed by where they may be shown (``Place``). A **framed** page works only
-  inside a frame, where ``frame-ancestors`` lets only the host's origins show it. A
-  **top-level** page is bound, when it is issued, to the browser that received it: a
-  first-party ``Secure; HttpOnly`` cookie set in the same response that issues the key,
-  whose digest is stored with the page. It signs in only where that cookie comes back, and
-  it hands out its sign-in once. An **SSO** page lives only under the sign-in session that
-  opened it (``/sso/notebook/<key>``, never ``/embed/<key>``).
+- **Every page is bound to the browser that got it.** The response that issues a page key
+  also sets a cookie of that page's own (``__Host-gw_page_<id>``: ``Secure``, ``HttpOnly``,
+  ``Path=/``, no ``Domain``, so no sibling subdomain can set or toss it), whose digest is
+  stored with the page. A framed page's cookie is ``SameSite=None; Partitioned``: the
+  browser keeps it inside the host's frame even where it blocks third-party cookies
+  (CHIPS), and in that frame only. A top-level page's is ``SameSite=Lax``. A page shows,
+  with its sign-in, only where its cookie comes back; so does every action under
+  ``/embed/<key>/…`` (``showing.act``).
+- **A frame that no cookie reaches** (a browser that blocks every third-party cookie,
+  partitioned ones included) still opens its page **once**, in the minute after it was
+  issued (the browser follows the redirect at once): the first view is claimed in one
+  UPDATE, and shows no sign-in, only the way to a new tab (where cookies are first-party).
+  Whoever comes with the URL later gets nothing.
+- Pages are typed by where they may be shown (``Place``): a **framed** page only in a
+  frame (``frame-ancestors`` lets only the host's origins show it), a **top-level** page
+  only at top level, an **SSO** page only under the sign-in session that opened it
+  (``/sso/notebook/<key>``, never ``/embed/<key>``).
 - A launch gets a top-level page (``judge``) only when the host's own page posted it
   there (a form POST whose ``Origin`` is the host's), or when the gateway's own page did:
   same-origin Fetch Metadata (or ``Origin`` where a browser sends none) **and** a proof
-  that only that page holds (``keys.proof``: the confirmation page's "continue", the
-  new-tab offer). Forged headers do not help anyone else: the binding cookie lands in the
-  client that sent them.
+  that only that page holds (the confirmation page's "continue", a new-tab ticket). Forged
+  headers do not help anyone else: the binding cookie lands in the client that sent them.
 - Any other top-level launch gets a confirmation page that shows whose account it is;
-  requests that are not navigations (fetch, images) are refused. A top-level page opened
-  in a browser without its binding gets a page that names the account and never the
-  sign-in. Browsers without Fetch Metadata send none of these headers: their launches go
-  ahead as framed pages, and the embed page's script signs in only when it is framed.
+  requests that are not navigations (fetch, images) are refused. A page opened in a
+  browser without its binding gets a page that names the account and never the sign-in.
 """
 
 from __future__ import annotations
 
 import enum
+from datetime import timedelta
+
+from ..support.keys import digest
 
 FRAME_DESTINATIONS = ("iframe", "frame")
-#: The binding cookie of a top-level page (one per page: its path is the page's own URL).
-BINDING_COOKIE = "gw_page"
+#: The binding cookie of a page: the prefix, then the page's own id (``page_cookie``).
+PAGE_COOKIE_PREFIX = "__Host-gw_page_"
+#: A browser keeps at most this many page cookies: issuing one more drops the oldest, so
+#: a browser that opens many pages never sends an oversized ``Cookie`` header.
+MAX_PAGE_COOKIES = 12
+#: How soon after it was issued a page that no cookie reaches may have its one view.
+ONCE_WITHIN = timedelta(minutes=1)
+
+
+#: A signed-in session of one host (the SSO way in): its pages are bound to it.
+SESSION_COOKIE_PREFIX = "__Host-gw_session_"
+
+
+def page_cookie(key: str) -> str:
+    """The name of page ``key``'s binding cookie (a prefix of its digest: no secret)."""
+    return PAGE_COOKIE_PREFIX + digest(key)[:16]
+
+
+def session_cookie(host_id: str) -> str:
+    """The session cookie of one host (host ids are ``host_<16 hex digits>``)."""
+    return SESSION_COOKIE_PREFIX + host_id.removeprefix("host_")
 
 
 class Place(enum.Enum):
     """Where a page may be shown: stored as the page's ``kind``."""
 
     FRAMED = "embed"  # inside the host's frame only
-    TOP = "top"  # at top level, in the browser it is bound to
+    TOP = "top"  # at top level
     SSO = "sso"  # at top level, under the sign-in session that opened it
 
 
@@ -85,26 +114,29 @@ def place_of(arrival: Arrival) -> Place:
 
 
 class Admission(enum.Enum):
-    SIGN_IN = "sign in"  # show the page with its sign-in
-    SIGNED_IN = "signed in"  # show the page; its sign-in was handed out already (a reload)
+    SIGN_IN = "sign in"  # show the page, with its sign-in while it holds one
+    ONCE = "once"  # a frame no cookie reaches: its one view, no sign-in, the new tab
     NOT_FRAMED = "not framed"  # a framed page opened at top level
-    OTHER_BROWSER = "other browser"  # a top-level page without this browser's binding
+    OTHER_BROWSER = "other browser"  # without this page's binding
 
 
-def admit(place: Place, headers, *, bound: bool, first_view: bool) -> Admission:
-    """Whether a page may be shown to this request, and with its sign-in or without.
+def admit(place: Place, headers, *, bound: bool, presented: bool, unviewed: bool) -> Admission:
+    """Whether a page may be shown to this request, and how.
 
     ``bound``: the request carries the page's binding (its cookie, or for an SSO page the
-    session that opened it). ``first_view``: no view of the page has had its sign-in yet.
+    session that opened it); ``presented``: it carries a binding cookie at all (a wrong
+    one is another browser's); ``unviewed``: nobody has been shown the page yet.
     """
     if place is Place.FRAMED:
         dest = headers.get("Sec-Fetch-Dest")
-        if dest is None or dest in FRAME_DESTINATIONS:
+        if dest is not None and dest not in FRAME_DESTINATIONS:
+            return Admission.NOT_FRAMED
+        if bound:
             return Admission.SIGN_IN
-        return Admission.NOT_FRAMED
-    if not bound:
+        if not presented and unviewed:
+            return Admission.ONCE
         return Admission.OTHER_BROWSER
-    return Admission.SIGN_IN if first_view else Admission.SIGNED_IN
+    return Admission.SIGN_IN if bound else Admission.OTHER_BROWSER
 
 
 def from_own_page(headers, gateway_origin: str) -> bool:

@@ -1,17 +1,20 @@
-"""Showing a page: ``guard``'s rule applied to every page view, in one read.
+"""The page guard: ``guard``'s rules applied to every page view and every page action.
 
-The page key's digest finds the page row, its host's origins, the user's project, the kill
-switch (a removed host or a deprovisioned user stops every open page) and whether the page
-offers "Hand in", in one statement prepared once. A page shows only on the route of its
-place and where ``guard.admit`` lets it: a top-level page's first view in its own browser
-claims the sign-in (one UPDATE: of two views at once, one gets it).
+A page is read by its key alone: one statement finds the page row by the digest of its
+key, with its host's origins and language and the kill switch (a removed host or a
+deprovisioned user stops every open page) by their primary keys; everything else the page
+shows is in its own row (``embed.Shown``). ``live`` is the one rule of a page that works:
+it exists, is of a place this route serves, has not expired, and neither its host nor its
+user was removed. ``view`` then admits the request by the page's binding (``guard.admit``);
+``act`` admits a page's own action (hand in, grade, a new tab's ticket, a full window, a
+signed-in report, a restart): same-origin, live, and bound, whatever the page's place.
 """
 
 from __future__ import annotations
 
 import functools
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -22,91 +25,112 @@ from ..context import Gateway
 from ..errors import N_, Forbidden, Gone, NotFound
 from ..provisioning.profile import UserProfile
 from ..store.database import CompiledStatement
-from ..store.lti_tables import LtiGradeLink, LtiPage
-from ..store.models import Host, HostUser, Launch, UserProject, utcnow
+from ..store.models import Host, HostUser, Launch, utcnow
 from ..support.keys import digest
-from .embed import EmbedPage, LtiShown, Review
-from .guard import Admission, Place, admit
+from .embed import EmbedPage, Once, Shown
+from .guard import (
+    ONCE_WITHIN,
+    Admission,
+    Place,
+    admit,
+    from_own_page,
+    page_cookie,
+    session_cookie,
+)
 
-EMBED_QUERY = (
+PAGE_QUERY = (
     select(
+        Launch.kind,
         Launch.expires_at,
         Launch.path,
         Launch.token_encrypted,
-        Host.origins,
-        UserProject.project_id,
-        Launch.kind,
+        Launch.project_id,
         Launch.binding_digest,
-        # A top-level page hands out its sign-in once (see ``guard``).
+        # Nobody has been shown the page yet: a frame no cookie reaches gets this one view.
         Launch.used_at.is_(None).label("unviewed"),
+        Launch.issued_at,
         # The kill switch: a removed host or a deprovisioned user stops every open page.
         and_(Host.removed_at.is_(None), HostUser.deprovisioned_at.is_(None)).label("active"),
-        # An LTI launch with grades: the page offers "Hand in".
-        LtiGradeLink.launch_digest.is_not(None).label("gradable"),
-        # An LTI page's way back to the course, and a review's learner and grade bar.
-        LtiPage.launch_digest.is_not(None).label("lti"),
-        LtiPage.platform_family,
-        LtiPage.document_target,
-        LtiPage.return_url,
-        LtiPage.learner_name,
-        LtiPage.handed_in_at,
-        LtiPage.may_grade,
-        # The language the launch asked for, and the host's default.
-        Launch.locale,
+        Host.origins,
         Host.language,
+        Launch.locale,
+        Launch.shown,
+        Launch.host_id,
+        Launch.user_id,
+        Launch.user_project_id,
     )
     .join(Host, Host.id == Launch.host_id)
     .join(HostUser, HostUser.id == Launch.user_id)
-    .join(UserProject, UserProject.id == Launch.user_project_id)
-    .outerjoin(LtiGradeLink, LtiGradeLink.launch_digest == Launch.digest)
-    .outerjoin(LtiPage, LtiPage.launch_digest == Launch.digest)
-    # Every row but a one-time link is a page; ``view`` checks its kind against the route.
     .where(Launch.digest == bindparam("digest"), Launch.kind != "handoff")
 )
 
 
 @functools.cache
-def embed_statement() -> CompiledStatement:
-    """EMBED_QUERY compiled once for ``Database.run``: every page view runs it."""
-    return CompiledStatement.of(EMBED_QUERY)
+def page_statement() -> CompiledStatement:
+    """PAGE_QUERY compiled once for ``Database.run``: every page view runs it."""
+    return CompiledStatement.of(PAGE_QUERY)
 
 
-class _EmbedRow(NamedTuple):
+class PageRow(NamedTuple):
+    kind: str
     expires_at: datetime
     path: str
     token_encrypted: str | None
-    origins: list
     project_id: str
-    kind: str
     binding_digest: str | None
     unviewed: bool
+    issued_at: datetime | None
     active: bool
-    gradable: bool
-    lti: bool
-    platform_family: str | None
-    document_target: str | None
-    return_url: str | None
-    learner_name: str | None
-    handed_in_at: datetime | None
-    may_grade: bool | None
-    locale: str | None
+    origins: list
     language: str | None
+    locale: str | None
+    shown: dict | None
+    host_id: str
+    user_id: int
+    user_project_id: int
+
+    @property
+    def place(self) -> Place:
+        return Place(self.kind)
 
 
-def _row(gw: Gateway, page_digest: str) -> _EmbedRow | None:
+def _read(gw: Gateway, page_digest: str) -> PageRow | None:
     if not gw.db.is_postgres:
-        row = gw.db.fetch(EMBED_QUERY, {"digest": page_digest})
-        return _EmbedRow(*row) if row else None
-    row = gw.db.run(embed_statement(), {"digest": page_digest})
+        row = gw.db.fetch(PAGE_QUERY, {"digest": page_digest})
+        return PageRow(*row) if row else None
+    row = gw.db.run(page_statement(), {"digest": page_digest})
     if row is None:
         return None
-    # psycopg parses the JSON column; the times are UTC without a zone
-    fields = _EmbedRow(*row)
-    handed_in_at = fields.handed_in_at
-    return fields._replace(
-        expires_at=fields.expires_at.replace(tzinfo=UTC),
-        handed_in_at=handed_in_at.replace(tzinfo=UTC) if handed_in_at else None,
-    )
+    # psycopg parses the JSON columns; the times are UTC without a zone
+    found = PageRow(*row)
+    issued = found.issued_at.replace(tzinfo=UTC) if found.issued_at else None
+    return found._replace(expires_at=found.expires_at.replace(tzinfo=UTC), issued_at=issued)
+
+
+def live(gw: Gateway, page_digest: str, places) -> PageRow:
+    """The one rule of a page that works, for its views and its actions alike."""
+    row = _read(gw, page_digest)
+    if row is None or row.place not in places:
+        # A page of another type is no page here: an SSO page lives under its session.
+        raise NotFound(N_("this embed page does not exist"))
+    if row.expires_at <= utcnow():
+        raise Gone(
+            N_("this launch has expired; reload the page you came from to start again"),
+            host_origins=row.origins,
+        )
+    if not row.active:
+        raise Gone(N_("access to these notebooks was removed"), host_origins=row.origins)
+    return row
+
+
+def _bound(row: PageRow, cookies, key: str) -> tuple[bool, bool]:
+    """(whether the request carries this page's binding, whether it carries one at all)."""
+    name = session_cookie(row.host_id) if row.place is Place.SSO else page_cookie(key)
+    presented = cookies.get(name)
+    if not presented or len(presented) > 200:
+        return False, False
+    expected = row.binding_digest or ""
+    return bool(expected) and hmac.compare_digest(digest(presented), expected), True
 
 
 @dataclass(frozen=True)
@@ -118,48 +142,39 @@ class PageView:
     page: EmbedPage | None = None
     owner: UserProfile | None = None
     host_name: str = ""
+    row: PageRow | None = None
 
 
-def view(gw: Gateway, key: str, headers, *, places, binding: str | None) -> PageView:
-    """Apply ``guard.admit`` to a request for the page ``key`` of one of ``places``.
+def view(gw: Gateway, key: str, headers, cookies, *, places, once=None) -> PageView:
+    """Admit a request for page ``key`` (of one of ``places``) by its binding.
 
-    ``binding``: the digest of the binding this request presents (a top-level page's
-    cookie, or the sign-in session of an SSO page), or None.
+    ``once``: makes what the one view of a page that no cookie reaches carries instead
+    of its sign-in (``embed.Once``), given the page's key and row.
     """
     page_digest = digest(key)
-    row = _row(gw, page_digest)
-    if row is None or Place(row.kind) not in places:
-        # A page of another type is no page here: an SSO page lives under its session.
-        raise NotFound(N_("this embed page does not exist"))
-    if row.expires_at <= utcnow():
-        raise Gone(
-            N_("this launch has expired; reload the page you came from to start again"),
-            host_origins=row.origins,
-        )
-    if not row.active:
-        raise Gone(N_("access to these notebooks was removed"), host_origins=row.origins)
-    place = Place(row.kind)
-    bound = (
-        place is not Place.FRAMED
-        and binding is not None
-        and row.binding_digest is not None
-        and hmac.compare_digest(binding, row.binding_digest)
-    )
-    first_view = bound and row.unviewed and _claim_first_view(gw, page_digest)
-    admission = admit(place, headers, bound=bound, first_view=first_view)
+    row = live(gw, page_digest, places)
+    bound, presented = _bound(row, cookies, key)
+    # A view that no cookie reaches counts only in the moments after the page was issued.
+    recent = row.issued_at is not None and row.issued_at > utcnow() - ONCE_WITHIN
+    unviewed = row.unviewed and recent
+    admission = admit(row.place, headers, bound=bound, presented=presented, unviewed=unviewed)
     if admission is Admission.NOT_FRAMED:
         raise Forbidden(
             N_("this page works only inside the site you came from; open the launch there again"),
             host_origins=row.origins,
         )
+    if admission is not Admission.OTHER_BROWSER and row.unviewed:
+        first = _claim_first_view(gw, page_digest)
+        if admission is Admission.ONCE and not first:  # another request had the one view
+            admission = Admission.OTHER_BROWSER
     if admission is Admission.OTHER_BROWSER:
         profile, host_name = _owner_of(gw, page_digest)
-        return PageView(admission, owner=profile, host_name=host_name)
+        return PageView(admission, owner=profile, host_name=host_name, row=row)
     client = gw.cocalc
     if row.token_encrypted and admission is Admission.SIGN_IN:
         token = gw.box.decrypt(row.token_encrypted)
         sign_in = client.browser_sign_in(token, row.project_id, row.path)
-    else:  # revoked after the first sign-in, or handed out once: the browser has CoCalc's cookie
+    else:  # revoked after its sign-in (the browser has CoCalc's cookie), or no sign-in here
         sign_in = BrowserSignIn(kiosk_url=client.kiosk_url(row.project_id, row.path))
     page = EmbedPage(
         key=key,
@@ -170,30 +185,19 @@ def view(gw: Gateway, key: str, headers, *, places, binding: str | None) -> Page
         expires_at=row.expires_at,
         cocalc_origin=client.origin,
         dialect=client.dialect,
-        place=place,
-        gradable=bool(row.gradable),
-        back_url=row.return_url,
+        place=row.place,
+        shown=Shown.of_json(row.shown),
         locale=row.locale,
         host_language=row.language,
-        **_lti_extras(row),
     )
-    return PageView(admission, page)
-
-
-def _lti_extras(row: _EmbedRow) -> dict:
-    """An LTI page's platform, and the hand-in a review page shows (the outer joins' rows)."""
-    return {
-        "lti": LtiShown(row.platform_family, row.document_target) if row.lti else None,
-        "review": (
-            Review(row.learner_name, row.handed_in_at, bool(row.may_grade))
-            if row.learner_name
-            else None
-        ),
-    }
+    if admission is Admission.ONCE:
+        extras: Once = once(key, page) if once else Once(())
+        page = replace(page, once=extras)
+    return PageView(admission, page, row=row)
 
 
 def _claim_first_view(gw: Gateway, page_digest: str) -> bool:
-    """Record the first view of a top-level page: of two views at once, one gets the sign-in."""
+    """Record the first view of a page: of two views at once, one gets it."""
     claimed = (
         update(Launch)
         .where(Launch.digest == page_digest, Launch.used_at.is_(None))
@@ -215,19 +219,39 @@ def _owner_of(gw: Gateway, page_digest: str) -> tuple[UserProfile, str]:
     return UserProfile(row.external_id, row.email, row.first_name, row.last_name), row.name
 
 
-def check_bound(gw: Gateway, key: str, binding: str | None) -> None:
-    """An action a page posts to its own URL (hand in, grade): a top-level page acts only
-    in the browser it is bound to, as it shows only there. The key alone is a bearer
-    secret that a pasted URL gives away; the binding cookie never leaves that browser.
-    A framed page has no binding: its key lives only inside the host's frame."""
-    row = gw.db.fetch(
-        select(Launch.kind, Launch.binding_digest).where(Launch.digest == digest(key))
-    )
-    if row is None or row.kind != Place.TOP.value:
-        return  # no such page (the action says so itself), or one without a binding
-    presented = digest(binding) if binding else ""
-    if not row.binding_digest or not hmac.compare_digest(presented, row.binding_digest):
+@dataclass(frozen=True)
+class ActingPage:
+    """A live page whose own browser asked for one of its actions."""
+
+    digest: str
+    row: PageRow
+
+    @property
+    def shown(self) -> Shown:
+        return Shown.of_json(self.row.shown)
+
+
+def act(
+    gw: Gateway,
+    key: str,
+    headers,
+    cookies,
+    *,
+    gateway_origin: str,
+    refusal: str,
+    places=tuple(Place),
+) -> ActingPage:
+    """Admit a page's own action: sent by the gateway's page (same-origin: keeps other
+    sites' pages out), for a live page, from the browser the page is bound to (which a
+    client with the URL alone cannot be). ``refusal``: what a request from elsewhere gets."""
+    if not from_own_page(headers, gateway_origin):
+        raise Forbidden(refusal)
+    page_digest = digest(key)
+    row = live(gw, page_digest, places)
+    bound, _ = _bound(row, cookies, key)
+    if not bound:
         raise Forbidden(N_("this page works only in the browser that opened it"))
+    return ActingPage(page_digest, row)
 
 
 class PageOwner(NamedTuple):

@@ -10,7 +10,7 @@ The statement is built from the models with SQLAlchemy Core around the same read
 look-up as the general path (``provisioning.readiness.ready_rows``), and compiled once. It
 claims the ``jti`` only together with a page. When the user is not ready it changes nothing
 and returns no row, and the launch goes the general way (``provisioning.provision`` then
-``launches.embed.create``), which is also the only way on SQLite.
+``launches.pipeline``), which is also the only way on SQLite.
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ def _claim_jti(go):
 def _record_page(go, claimed):
     """The embed page, with the token and an expiry capped by the lifetime setting."""
     columns = [
-        "digest", "kind", "host_id", "user_id", "user_project_id", "path", "expires_at",
-        "token_encrypted", "binding_digest", "locale",
+        "digest", "kind", "host_id", "user_id", "user_project_id", "project_id", "path",
+        "expires_at", "issued_at", "token_encrypted", "binding_digest", "locale",
     ]  # fmt: skip
     values = select(
         bindparam("digest"),
@@ -75,9 +75,11 @@ def _record_page(go, claimed):
         bindparam("host_id"),
         go.c.user_id,
         go.c.user_project_id,
+        go.c.project_id,
         bindparam("path"),
         # LEAST ignores NULL: no cap when there is no lifetime setting.
         func.least(go.c.token_expires_at, bindparam("expires_cap")),
+        bindparam("issued_at"),
         go.c.token_encrypted,
         bindparam("binding_digest"),
         bindparam("locale", type_=String),
@@ -146,6 +148,7 @@ def parameters(
         binding_digest=binding_digest,
         locale=locale,
         expires_cap=naive_utc(utcnow() + embed_lifetime) if embed_lifetime else None,
+        issued_at=naive_utc(utcnow()),
     )
     return params
 

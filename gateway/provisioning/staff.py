@@ -56,16 +56,20 @@ def _staff_of(host_id: str, context: str):
     return and_(ContextStaff.host_id == host_id, ContextStaff.context == context)
 
 
-def note_staff(gw: Gateway, host_id: str, context: str, user_id: int) -> None:
-    """Record a staff member of ``context`` and queue grants to its learners' projects."""
-    if not context:
-        return
-    known = gw.db.fetch(
+def is_staff_of(gw: Gateway, host_id: str, context: str, user_id: int) -> bool:
+    """Whether the gateway knows ``user_id`` as staff of ``context`` (from a launch's or a
+    roster's roles)."""
+    found = gw.db.fetch(
         select(ContextStaff.user_id).where(
             _staff_of(host_id, context), ContextStaff.user_id == user_id
         )
     )
-    if known is not None:
+    return found is not None
+
+
+def note_staff(gw: Gateway, host_id: str, context: str, user_id: int) -> None:
+    """Record a staff member of ``context`` and queue grants to its learners' projects."""
+    if not context or is_staff_of(gw, host_id, context, user_id):
         return
     try:
         gw.db.write(

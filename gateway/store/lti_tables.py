@@ -139,26 +139,23 @@ class LtiScore(Base):
     score_given: Mapped[float] = mapped_column(Float)
     score_maximum: Mapped[float] = mapped_column(Float)
     comment: Mapped[str] = mapped_column(Text, default="")
-    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the LMS took this score; empty while the post is under way (the score is
+    #: recorded before the LMS is called, so nothing after its answer can lose the record).
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LtiPage(Base):
-    """What an LTI launch's page shows beyond the notebook: the platform's way back
-    (``launch_presentation``), and for a submission review whose hand-in it is."""
+    """What an LTI page's actions need: its platform (a full-window launch, a grade), and
+    for a submission review whose work it is and where a grade goes. What the page *shows*
+    lives in its own row (``Launch.shown``), read with the page in one look-up."""
 
     __tablename__ = "lti_pages"
     launch_digest: Mapped[str] = mapped_column(
         ForeignKey("launches.digest", ondelete="CASCADE"), primary_key=True
     )
     platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
-    return_url: Mapped[str | None] = mapped_column(Text)
-    document_target: Mapped[str | None] = mapped_column(String(16))
-    #: ``tool_platform.product_family_code`` ("canvas", "moodle"...): Canvas documents
-    #: ``lti.requestFullWindowLaunch`` even where its capabilities do not list it.
-    platform_family: Mapped[str | None] = mapped_column(String(64))
     #: A review: the learner whose hand-in the page shows, and the line item it grades.
     learner_subject: Mapped[str | None] = mapped_column(String(255))
-    learner_name: Mapped[str | None] = mapped_column(String(255))
     lineitem_url: Mapped[str | None] = mapped_column(Text)
-    handed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The reviewer is staff and the launch may post scores (the grade bar's authority).
     may_grade: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -159,18 +159,27 @@ class Launch(Base):
     host_id: Mapped[str] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("host_users.id", ondelete="CASCADE"))
     user_project_id: Mapped[int] = mapped_column(ForeignKey("user_projects.id", ondelete="CASCADE"))
+    #: The CoCalc project the page shows (its user project's, or for a review the learner's):
+    #: kept here so that a page view reads this row alone.
+    project_id: Mapped[str | None] = mapped_column(String(36))
     path: Mapped[str] = mapped_column(String(4096), default="")
     # The CoCalc token this embed page signs in with (encrypted); cleared once revoked.
     token_encrypted: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    #: A one-time link: when it was redeemed; a top-level page: when its sign-in was handed
-    #: out (it is, once).
+    #: When the page was issued: a frame that no cookie reaches may open it once, and only
+    #: in the moments after (``launches.guard``).
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A one-time link: when it was redeemed; a page: when it was first shown (a framed page
+    #: that no cookie reaches opens once, without a sign-in: ``launches.guard``).
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: What binds a top-level page to one browser: the digest of its cookie ("top"), or of
-    #: the sign-in session that opened it ("sso"). Framed pages have none.
+    #: What binds a page to one browser: the digest of its ``__Host-`` cookie (framed and
+    #: top-level pages), or of the sign-in session that opened it ("sso").
     binding_digest: Mapped[str | None] = mapped_column(String(64), index=True)
     #: The language the launch asked for (a BCP 47 tag), which the page speaks.
     locale: Mapped[str | None] = mapped_column(String(35))
+    #: What the page shows beyond the notebook (``launches.embed.Shown``: an LTI page's way
+    #: back and platform, a review's learner, the hand-in bar), written with the page.
+    shown: Mapped[dict | None] = mapped_column(JSON)
 
 
 class Revocation(Base):

@@ -1,6 +1,9 @@
 """Exchanges in progress (``Exchange``): created with a random key, used once, short-lived.
 
-A sign-in (LTI or OpenID Connect) or a picker keeps its state here, on the server.
+A step that a verified sign-in made keeps its state here, on the server: an LTI launch
+waiting for its platform storage check (``bound``), a Deep Linking picker, a Dynamic
+Registration code, a full-window launch's resume key. (A sign-in's own state is signed,
+not stored: ``states``.)
 
 Only the key's digest is stored. ``take`` uses an exchange up in one UPDATE, so of two
 requests with the same key (a replayed launch, a double-clicked picker) exactly one wins,
@@ -13,13 +16,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..context import Gateway
+from ..launches.request import OneTime
 from ..store.models import Exchange, utcnow
 from ..support.housekeeping import task
 from ..support.keys import digest, new_key
 
-LOGIN_LIFETIME = timedelta(minutes=5)
+DEFAULT_LIFETIME = timedelta(minutes=5)
 #: Used exchanges are kept this long after they expired, then purged by housekeeping.
 KEEP_USED = timedelta(hours=1)
 
@@ -51,15 +56,17 @@ def create(
     gw: Gateway,
     kind: str,
     *,
-    lifetime: timedelta = LOGIN_LIFETIME,
+    lifetime: timedelta = DEFAULT_LIFETIME,
     owner_id=None,
     host_id=None,
     nonce=None,
     binding=None,
     binding_digest=None,
     data=None,
+    spending: OneTime | None = None,
 ) -> str:
-    """Record an exchange; return its key (shown once, stored as a digest)."""
+    """Record an exchange; return its key (shown once, stored as a digest). ``spending``:
+    a one-time value (a sign-in's state) spent in the same transaction, or its refusal."""
     key = new_key()
     row = {
         "digest": digest(key),
@@ -71,8 +78,36 @@ def create(
         "data": data or {},
         "expires_at": utcnow() + lifetime,
     }
-    gw.db.write((insert(Exchange), row))
+    try:
+        with gw.db.engine.begin() as connection:
+            if spending is not None and not spending.spend_in(connection):
+                raise _Spent
+            connection.execute(insert(Exchange), row)
+    except (IntegrityError, _Spent):
+        if spending is None:
+            raise
+        raise spending.refusal from None
     return key
+
+
+class _Spent(Exception):
+    pass
+
+
+def take_statement(kind: str, key):
+    """The UPDATE that uses an exchange up (for a transaction of the caller's): it changes
+    one row while the exchange is live and unused, and none after."""
+    valid = isinstance(key, str) and 20 <= len(key) <= 100
+    return (
+        update(Exchange)
+        .where(
+            Exchange.digest == (digest(key) if valid else ""),
+            Exchange.kind == kind,
+            Exchange.used_at.is_(None),
+            Exchange.expires_at > utcnow(),
+        )
+        .values(used_at=utcnow())
+    )
 
 
 def take(gw: Gateway, kind: str, key) -> Taken | None:

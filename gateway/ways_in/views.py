@@ -6,8 +6,9 @@ from flask import Blueprint, g, jsonify, request
 
 from .. import hosts
 from ..launches import guard, links
-from ..launches.views import arrival_or_answer, to_page
+from ..launches.views import arrival_or_answer
 from ..web.current import gateway
+from ..web.embed_page import to_page
 from ..web.inputs import json_body
 from ..web.urls import public_url
 from . import api, token

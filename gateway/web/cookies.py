@@ -1,9 +1,16 @@
-"""The one way the gateway sets a cookie: every attribute named by the caller.
+"""The one way the gateway sets a cookie: ``__Host-`` names, every other attribute named.
 
-A cookie that decides who may sign in must be ``Secure`` and ``HttpOnly`` and have the
-right ``SameSite``, ``Partitioned`` and path; a way in that forgot one attribute would
-weaken it without any test noticing. So no view calls ``response.set_cookie`` itself: each
-says here what it wants, with no defaults to forget.
+Every cookie the gateway sets binds something to one browser (a page, a sign-in in
+progress, a signed-in session). A cookie without the ``__Host-`` prefix can be set for the
+gateway by any host of the same site (``Domain=example.edu`` from a student's web space,
+another app, any XSS there: "cookie tossing"), and the victim's browser would then present
+the attacker's binding. A ``__Host-`` cookie is accepted by browsers only when it is
+``Secure``, has ``Path=/`` and no ``Domain``: only the gateway's own origin can set it. So
+this helper refuses any other name, and sets ``Secure`` and ``Path=/`` itself.
+
+Browsers treat ``http://localhost`` and ``http://127.0.0.1`` as secure: a development
+gateway on loopback gets its cookies over plain http. Under any other plain-http name a
+browser drops them, and nothing that needs one works (``config`` says so at start-up).
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ from typing import Literal
 
 from flask import Response
 
+PREFIX = "__Host-"
+
 
 def set_cookie(
     response: Response,
@@ -19,27 +28,25 @@ def set_cookie(
     value: str,
     *,
     max_age: int,
-    path: str,
     samesite: Literal["Strict", "Lax", "None"],
     partitioned: bool,
-    secure: bool = True,
     httponly: bool = True,
 ) -> None:
-    """Set (``max_age`` > 0) or clear (``max_age`` 0, empty value) one cookie."""
-    if samesite == "None" and not secure:
-        raise ValueError("a SameSite=None cookie must be Secure")
+    """Set (``max_age`` > 0) or clear (``max_age`` 0, empty value) one ``__Host-`` cookie."""
+    if not name.startswith(PREFIX):
+        raise ValueError(f"the gateway's cookies are {PREFIX} cookies, not {name!r}")
     response.set_cookie(
         name,
         value,
         max_age=max_age,
-        path=path,
-        secure=secure,
+        path="/",
+        secure=True,
         httponly=httponly,
         samesite=samesite,
         partitioned=partitioned,
     )
 
 
-def clear_cookie(response: Response, name: str, *, path: str, samesite, partitioned: bool):
-    """Clear a cookie set with the same name, path and attributes."""
-    set_cookie(response, name, "", max_age=0, path=path, samesite=samesite, partitioned=partitioned)
+def clear_cookie(response: Response, name: str, *, samesite, partitioned: bool) -> None:
+    """Clear a cookie set with the same name and attributes."""
+    set_cookie(response, name, "", max_age=0, samesite=samesite, partitioned=partitioned)

@@ -49,6 +49,7 @@ def render_error(
     host_origins=None,
     back_url=None,
     back_label=None,
+    params=None,
 ):
     """Build the error response: JSON for APIs, a small HTML page for browsers.
 
@@ -56,8 +57,10 @@ def render_error(
     by the host's origins, so the user sees it inside the host's iframe; for an expired launch
     it also tells the host page, which can fetch a new launch.
     """
+    params = params or {}
+    english = message % params if params else message
     if wants_json():
-        body = {"error": {"code": code, "message": message}}
+        body = {"error": {"code": code, "message": english}}
         if field:
             body["error"]["field"] = field
         return jsonify(body), status
@@ -68,11 +71,11 @@ def render_error(
         "error.html",
         status=status,
         title=gettext(title),
-        message=gettext(message),
+        message=gettext(message, **params),
         retry=retry,
         back_url=back_url,
         back_label=gettext(back_label or N_("Sign in again")),
-        notify=_notice(code, message, origins),
+        notify=_notice(code, english, origins),
     )
     response = make_response(html, status)
     if origins:
@@ -95,7 +98,8 @@ def _gateway_error(exc: GatewayError):
             exc.status,
             exc.code,
             exc.title,
-            exc.message,
+            exc.message_id,
+            params=exc.params,
             field=exc.field,
             retry=exc.status >= 500,
             host_origins=exc.host_origins,
@@ -148,6 +152,6 @@ def init_app(app: Flask) -> None:
         return render_error(
             500,
             "internal",
-            "Internal error",
-            "The gateway failed unexpectedly; the error was logged.",
+            N_("Internal error"),
+            N_("The gateway failed unexpectedly; the error was logged."),
         )

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from flask import Flask
 
+from gateway import hosts
 from gateway.dev.demo import start_stack
+from gateway.dev.devserver import ThreadedServer
 from gateway.support import concurrency
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -186,3 +189,35 @@ def launch_new_user(page, stack, path="welcome.md"):
         {"url": stack["gateway"].url, "token": token},
     )
     page.wait_for_function("() => document.querySelectorAll('#embed iframe').length > 0")
+
+
+HOST_PAGE = """<!doctype html><html><body><div id="embed" style="height:600px"></div>
+<script type="module">
+  const {mount} = await import("GATEWAY/static/cocalc-embed.js");
+  window.__events = [];
+  window.demoEmbed = mount(document.getElementById("embed"), {url: "GATEWAY/launch", token: "TOKEN"});
+  for (const name of ["ready", "error", "expired", "opened-in-new-tab"]) {
+    window.demoEmbed.on(name, (data) => window.__events.push(name));
+  }
+</script></body></html>"""
+
+
+@pytest.fixture
+def other_site(stack):
+    """A host on http://localhost:PORT: another site than the gateway and CoCalc."""
+    app = Flask("other_site")
+    server = ThreadedServer(app).start()
+    origin = f"http://localhost:{server.port}"
+    with stack["app"].app_context():
+        host, secret = hosts.add(stack["app"].extensions["gateway"], "Elsewhere", [origin])
+
+    @app.get("/")
+    def page():
+        from tests.launching import mint
+
+        token = mint(host.id, secret, path="welcome.md")
+        html = HOST_PAGE.replace("GATEWAY", stack["gateway"].url).replace("TOKEN", token)
+        return html
+
+    yield origin
+    server.stop()

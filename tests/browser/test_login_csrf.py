@@ -4,7 +4,6 @@ browser into the attacker's CoCalc account; the host's own framed flows still wo
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 import requests
@@ -138,8 +137,8 @@ def test_a_framed_post_from_a_stranger_is_refused(page, stack, attacker):
 
 
 def minted_new_tab(stack) -> str:
-    """The attacker's plain HTTP client: his own launch redeemed "framed", then the new-tab
-    handoff with forged same-origin headers and the framed page's own proof."""
+    """The attacker's plain HTTP client: his own launch redeemed "framed", a ticket asked
+    for with his page's cookie, then the new-tab handoff with forged same-origin headers."""
     gateway = stack["gateway"].url
     http = requests.Session()
     framed = http.post(
@@ -148,12 +147,16 @@ def minted_new_tab(stack) -> str:
         headers={"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "cross-site"},
         allow_redirects=False,
     )
+    for cookie in http.cookies:  # requests keeps Secure cookies for https only
+        cookie.secure = False
     location = framed.headers["Location"]
-    html = http.get(location, headers={"Sec-Fetch-Dest": "iframe"}, timeout=10).text
-    proof = re.search(r'name="proof" value="([^"]+)"', html).group(1)
+    http.get(location, headers={"Sec-Fetch-Dest": "iframe"}, timeout=10)
+    ticket = http.post(
+        location + "/new-tab/ticket", headers={"Sec-Fetch-Site": "same-origin"}, timeout=10
+    ).json()["ticket"]
     minted = http.post(
         location + "/new-tab",
-        data={"proof": proof},
+        data={"ticket": ticket},
         headers={"Origin": gateway, "Sec-Fetch-Site": "same-origin", "Sec-Fetch-Dest": "document"},
         allow_redirects=False,
         timeout=10,

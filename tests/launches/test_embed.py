@@ -13,7 +13,7 @@ from gateway import hosts
 from gateway.store.models import Launch, utcnow
 from gateway.support import concurrency
 from tests.conftest import make_app
-from tests.launching import HOST_ORIGIN, calls_waited_on, launch, mint, page_settings
+from tests.launching import HOST_ORIGIN, OWN_PAGE, calls_waited_on, launch, mint, page_settings
 
 
 def test_embed_page_headers(client, host, sim):
@@ -40,7 +40,9 @@ def test_warm_launch_makes_no_cocalc_call(client, host, sim):
     page took the spare token, and the next spare is fetched in the background."""
     token_claims = {"sub": "returning-user"}
     location = launch(client, mint(host.id, host.secret, **token_claims)).headers["Location"]
-    client.post(f"{location}/signed-in")  # what the page's script does once signed in
+    client.post(
+        f"{location}/signed-in", headers=OWN_PAGE
+    )  # what the page's script does once signed in
     sim.reset()
     sim.configure(latency_ms=1500)
     began = time.monotonic()
@@ -85,7 +87,7 @@ def test_current_dialect_revokes_the_token_after_sign_in(simulators, sqlite_url)
     html = client.get(location).get_data(as_text=True)
     sign_in = page_settings(html)["signInUrl"]
     assert requests.get(sign_in, timeout=5).text.count("window.location") == 1  # token works
-    assert client.post(f"{location}/signed-in").status_code == 204
+    assert client.post(f"{location}/signed-in", headers=OWN_PAGE).status_code == 204
     concurrency.wait_idle()
     assert "unknown or expired token" in requests.get(sign_in, timeout=5).text
     # the reloaded page no longer carries any token; the next launch found a refilled cache
@@ -103,6 +105,8 @@ def test_the_gateway_keeps_no_session(app, client, host):
 
     reply = launch(client, mint(host.id, host.secret))
     page = client.get(reply.headers["Location"])
-    assert "Set-Cookie" not in reply.headers and "Set-Cookie" not in page.headers
+    # The one cookie is the page's own binding (guard): no session cookie, ever.
+    (cookie,) = reply.headers.getlist("Set-Cookie")
+    assert cookie.startswith("__Host-gw_page_") and "Set-Cookie" not in page.headers
     with app.test_request_context("/"), pytest.raises(RuntimeError):
         session["anything"] = 1

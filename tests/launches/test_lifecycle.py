@@ -10,10 +10,10 @@ from sqlalchemy import delete, func, select, update
 
 from gateway import hosts
 from gateway.provisioning import tokens
-from gateway.store.models import Launch, Revocation, utcnow
+from gateway.store.models import HostUser, Launch, Revocation, UserProject, utcnow
 from gateway.support import concurrency, housekeeping
 from tests.conftest import gateway_config, make_app, start_simulator
-from tests.launching import api, forget_waiting_tokens, launch, mint, page_settings
+from tests.launching import OWN_PAGE, api, forget_waiting_tokens, launch, mint, page_settings
 
 
 def count(gw, model):
@@ -66,7 +66,7 @@ def test_a_revocation_is_kept_until_cocalc_confirms(simulators, sqlite_url):
     page = page.removeprefix("http://127.0.0.1")
     sign_in = page_settings(client.get(page).get_data(as_text=True))["signInUrl"]
     sim.fault("system.revokeUserAuthToken", "html502", count=10)
-    assert client.post(f"{page}/signed-in").status_code == 204
+    assert client.post(f"{page}/signed-in", headers=OWN_PAGE).status_code == 204
     concurrency.wait_idle()
     assert count(gw, Revocation) == 1  # CoCalc did not confirm: kept
     assert "window.location" in requests.get(sign_in, timeout=5).text  # still valid
@@ -120,18 +120,13 @@ def test_pages_and_warm_launches_render_while_cocalc_is_down(sqlite_url):
         each.extensions["db"].dispose()
 
 
-def test_two_replays_at_once_of_an_unused_token_provision_once(sim, database_url, monkeypatch):
-    """The replay check and the record are one step: of two uses racing, one is refused
-    before any work (it never reaches provisioning)."""
+def test_two_uses_at_once_of_an_unused_token_get_one_page_and_one_user(sim, database_url):
+    """The token is spent in the transaction that records its page: of two uses racing,
+    one gets the page and the other a refusal, and the user is set up exactly once (both
+    may go through provisioning, which makes each thing once whatever runs at the same
+    time; a replay that comes after the first use is refused before any work)."""
     import threading
 
-    from gateway import provisioning
-
-    provisioned = []
-    real = provisioning.provision
-    monkeypatch.setattr(
-        provisioning, "provision", lambda *a, **k: provisioned.append(1) or real(*a, **k)
-    )
     app = make_app(sim, database_url)
     gw = app.extensions["gateway"]
     host, secret = hosts.add(gw, "Course", ["https://lms.example.edu"])
@@ -148,7 +143,16 @@ def test_two_replays_at_once_of_an_unused_token_provision_once(sim, database_url
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [303, 401]
-    assert provisioned == [1]
+    with gw.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Launch)) == 1
+        (user,) = session.scalars(select(HostUser)).all()
+        (project,) = session.scalars(select(UserProject)).all()
+    accounts = [a for a in sim.accounts() if a["email_address"] == user.cocalc_email]
+    made = [p for p in sim.projects() if project.creation_key in (p["description"] or "")]
+    assert len(accounts) == 1 and len(made) == 1
+    before = sim.total_calls()
+    assert launch(app.test_client(), token).status_code == 401
+    assert sim.total_calls() == before  # a later replay costs CoCalc nothing
     app.extensions["db"].dispose()
 
 

@@ -26,7 +26,7 @@ from gateway.store.models import (
 )
 from gateway.support import concurrency
 from tests.conftest import app_lifetime, empty_postgres, gateway_config, make_app
-from tests.launching import calls_waited_on, mint
+from tests.launching import OWN_PAGE, calls_waited_on, mint
 
 HOST_ORIGIN = "https://lms.example.edu"
 
@@ -64,7 +64,9 @@ def signed_in_cold_launch(client, host):
     """A first launch whose page signed in; with revocation its spare token is refilled."""
     first = post_launch(client, host, sub="w")
     assert first.status_code == 303
-    assert client.post(first.headers["Location"] + "/signed-in").status_code == 204
+    assert (
+        client.post(first.headers["Location"] + "/signed-in", headers=OWN_PAGE).status_code == 204
+    )
     concurrency.wait_idle()
 
 

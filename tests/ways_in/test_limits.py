@@ -1,5 +1,5 @@
-"""Limits on the anonymous endpoints that write rows (LTI and SSO logins), on SQLite and
-PostgreSQL: per client address, per host, a clear 429, and nothing written past them."""
+"""Limits on sign-ins, on SQLite and PostgreSQL: a client's own budget, a clear 429, nothing
+written for a login at all, and a host budget that only verified sign-ins spend."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 
 from gateway import hosts
 from gateway.store import rate_limits
-from gateway.store.models import Exchange, utcnow
+from gateway.store.models import Exchange, UsedTokenId, utcnow
+from gateway.ways_in import limits
 from gateway.ways_in.lti import platforms
 from tests.conftest import app_lifetime, make_app
 from tests.launching import rows
@@ -35,6 +36,7 @@ def limited(sim, database_url, monkeypatch):
         token_url=LMS + "/token",
         jwks_url=LMS + "/jwks",
     )
+    app.host_id = host.id
     yield from app_lifetime(app)
 
 
@@ -46,15 +48,20 @@ def login(app, address: str):
 
 
 def test_a_client_may_start_only_so_many_sign_ins(limited):
-    gw = limited.extensions["gateway"]
     for _ in range(3):
         assert login(limited, "203.0.113.7").status_code == 302
     refused = login(limited, "203.0.113.7")
     assert refused.status_code == 429
     assert refused.headers["Retry-After"] == "60"
     assert "too many sign-ins" in refused.get_data(as_text=True)
-    assert rows(gw, Exchange) == 3  # nothing written for the refused one
     assert login(limited, "203.0.113.8").status_code == 302  # another client is not held up
+
+
+def test_a_login_writes_no_row_for_anyone_to_fill_the_database_with(limited):
+    gw = limited.extensions["gateway"]
+    for n in range(20):
+        login(limited, f"198.51.100.{n}")
+    assert rows(gw, Exchange) == 0 and rows(gw, UsedTokenId) == 0
 
 
 def test_one_ipv6_client_is_its_slash_64(limited):
@@ -64,13 +71,25 @@ def test_one_ipv6_client_is_its_slash_64(limited):
     assert login(limited, "2001:db8:1:3::1").status_code == 302
 
 
-def test_a_host_may_have_only_so_many_sign_ins_in_progress(limited):
-    gw = limited.extensions["gateway"]
-    for n in range(5):
+def test_logins_from_any_number_of_clients_spend_nothing_of_the_hosts(limited):
+    """The finding: seven addresses kept every sign-in of a host at 429. Logins that no
+    platform verified no longer count against the host at all."""
+    for n in range(50):
         assert login(limited, f"198.51.100.{n}").status_code == 302
-    refused = login(limited, "198.51.100.99")
-    assert refused.status_code == 429 and "too many sign-ins in progress" in refused.get_data(True)
-    assert rows(gw, Exchange) == 5
+    gw = limited.extensions["gateway"]
+    for _ in range(5):
+        limits.sign_in_verified(gw, limited.host_id)  # five learners' verified launches
+
+
+def test_a_host_may_have_only_so_many_verified_sign_ins(limited):
+    gw = limited.extensions["gateway"]
+    for _ in range(5):
+        limits.sign_in_verified(gw, limited.host_id)
+    with pytest.raises(limits.TooManyRequests) as refused:
+        limits.sign_in_verified(gw, limited.host_id)
+    assert refused.value.retry_after == 600
+    other, _ = hosts.add(gw, "Other", ["https://other.example.edu"])
+    limits.sign_in_verified(gw, other.id)  # another host is not held up
 
 
 def test_a_new_window_starts_a_new_count(limited):

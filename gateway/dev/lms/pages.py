@@ -104,6 +104,8 @@ def start(context_id):
         "locale": args.get("locale"),  # the course's language (launch_presentation.locale)
         "document_target": args.get("document_target", "iframe"),
         "for_user": args.get("for_user"),
+        # The roles the platform names for a review's learner (AGS for_user.roles), if any.
+        "for_roles": _roles(args.get("for_role", "")),
         "lineitem": args.get("lineitem"),
     }
     target = _target(state, state.messages[hint], args.get("target"))
@@ -228,6 +230,10 @@ def _submission_review(launch, state, message, custom: dict) -> None:
     launch.set_extra_claims(
         {
             LTI + "message_type": "LtiSubmissionReviewRequest",
-            LTI + "for_user": {"user_id": learner, "name": state.names.get(learner, learner)},
+            LTI + "for_user": {
+                "user_id": learner,
+                "name": state.names.get(learner, learner),
+                **({"roles": message["for_roles"]} if message["for_roles"] else {}),
+            },
         }
     )

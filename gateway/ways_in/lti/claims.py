@@ -34,24 +34,3 @@ RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
 DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"
 SUBMISSION_REVIEW_REQUEST = "LtiSubmissionReviewRequest"
-
-#: Context roles whose holders may read every learner's project of the context. LTI 1.3
-#: sends full URIs (``…/membership#Instructor``, or the sub-role
-#: ``…/membership/Instructor#TeachingAssistant``); short names are deprecated but seen.
-STAFF_ROLES = frozenset({"Instructor", "TeachingAssistant", "ContentDeveloper"})
-MEMBERSHIP_VOCABULARY = "http://purl.imsglobal.org/vocab/lis/v2/membership"
-
-
-def is_staff(roles) -> bool:
-    """Whether a role list (from a launch or a roster) names a teaching role of the context."""
-    if not isinstance(roles, list):
-        return False
-    for role in roles:
-        if not isinstance(role, str):
-            continue
-        if role in STAFF_ROLES:
-            return True
-        vocabulary, _, name = role.partition("#")
-        if name in STAFF_ROLES and vocabulary.startswith(MEMBERSHIP_VOCABULARY):
-            return True
-    return False

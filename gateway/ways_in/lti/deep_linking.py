@@ -24,14 +24,15 @@ from datetime import timedelta
 from joserfc import jwt
 
 from ...context import Gateway
-from ...errors import N_, BadRequest, Gone
+from ...errors import N_, BadRequest, Forbidden, Gone
 from ...launches import catalogue
+from ...launches.request import OneTime
 from ...provisioning import new_files
 from ...store.lti_tables import LtiPlatform
 from ...store.models import Host
 from .. import exchanges
 from . import claims as c
-from . import grades, identity, platforms, tool_keys
+from . import grades, identity, platforms, roles, tool_keys
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,14 @@ class Picker:
     locale: str | None = None
 
 
-def open_picker(gw: Gateway, platform: LtiPlatform, host: Host, claims: dict) -> Picker:
-    """Record a picker for a verified Deep Linking request."""
+def open_picker(
+    gw: Gateway, platform: LtiPlatform, host: Host, claims: dict, *, once: OneTime | None = None
+) -> Picker:
+    """Record a picker for a verified Deep Linking request of a course's staff (``once``:
+    the launch's one-time value, spent with the picker)."""
+    if not roles.is_staff(claims.get(c.ROLES)):
+        # The catalogue and the template's file names are the teachers' to see.
+        raise Forbidden(N_("only the course's teachers can add notebooks to it"))
     settings = claims.get(c.DL_SETTINGS)
     if not isinstance(settings, dict):
         raise BadRequest("the Deep Linking request has no deep_linking_settings")
@@ -82,6 +89,7 @@ def open_picker(gw: Gateway, platform: LtiPlatform, host: Host, claims: dict) ->
             "items": items,
             "locale": locale,
         },
+        spending=once,
     )
     return Picker(key, items, settings.get("accept_multiple") is True, host.id, locale)
 

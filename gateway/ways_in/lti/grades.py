@@ -20,15 +20,15 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, or_, update
 
 from ...cocalc import CoCalcError
 from ...context import Gateway
-from ...errors import BadGateway, BadRequest, NotFound, ServiceBusy
+from ...errors import N_, BadGateway, BadRequest, NotFound, ServiceBusy
+from ...launches.showing import ActingPage
 from ...provisioning.projects import copy_and_wait
 from ...store.lti_tables import LtiGradeLink, LtiHandIn
-from ...store.models import HostUser, Launch, UserProject, utcnow
-from ...support.keys import digest
+from ...store.models import utcnow
 from . import claims as c
 from . import platforms, scores, service_tokens
 
@@ -135,30 +135,12 @@ class HandIn:
     handed_in_at: str
 
 
-@dataclass(frozen=True)
-class _GradedPage:
-    link: LtiGradeLink
-    path: str
-    project_id: str
-    user_project_id: int
-
-
-def _page(gw: Gateway, key: str) -> _GradedPage:
+def _link(gw: Gateway, page: ActingPage) -> LtiGradeLink:
     with gw.db.read() as session:
-        row = session.execute(
-            select(LtiGradeLink, Launch.path, UserProject.project_id, UserProject.id)
-            .join(Launch, Launch.digest == LtiGradeLink.launch_digest)
-            .join(UserProject, UserProject.id == Launch.user_project_id)
-            .join(HostUser, HostUser.id == Launch.user_id)
-            .where(
-                LtiGradeLink.launch_digest == digest(key),
-                Launch.expires_at > utcnow(),
-                HostUser.deprovisioned_at.is_(None),
-            )
-        ).first()
-    if row is None:
-        raise NotFound("this page cannot hand work in (it expired, or its launch has no grade)")
-    return _GradedPage(row.LtiGradeLink, row.path, row.project_id, row.id)
+        link = session.get(LtiGradeLink, page.digest)
+    if link is None:
+        raise NotFound(N_("this page cannot hand work in (its launch has no grade)"))
+    return link
 
 
 def _read_only(gw: Gateway, project_id: str, folder: str) -> None:
@@ -172,11 +154,11 @@ def _read_only(gw: Gateway, project_id: str, folder: str) -> None:
         log.warning("a hand-in stays writable: chmod exited with %s", result.exit_code)
 
 
-def hand_in(gw: Gateway, key: str, *, review_url: str) -> HandIn:
+def hand_in(gw: Gateway, page: ActingPage, *, review_url: str) -> HandIn:
     """Copy the page's file to a read-only hand-in folder, record the hand-in (a review
-    opens it), and tell the LMS it was submitted."""
-    page = _page(gw, key)
-    link, path, project_id = page.link, page.path, page.project_id
+    opens it), and tell the LMS it was submitted (the page guard admitted the request)."""
+    link = _link(gw, page)
+    path, project_id = page.row.path, page.row.project_id
     if not path:
         raise BadRequest("this launch opens no file, so there is nothing to hand in")
     now = utcnow()
@@ -207,7 +189,7 @@ def hand_in(gw: Gateway, key: str, *, review_url: str) -> HandIn:
             {
                 "platform_id": platform.id,
                 "subject": link.subject,
-                "user_project_id": page.user_project_id,
+                "user_project_id": page.row.user_project_id,
                 "lineitem_url": lineitem,
                 "path": target,
                 "handed_in_at": now,

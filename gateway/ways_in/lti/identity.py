@@ -53,8 +53,8 @@ def asks_new_file(claims: dict) -> bool:
     return _custom(claims).get(name) == value
 
 
-def launch_request(gw, platform: LtiPlatform, claims: dict) -> LaunchRequest:
-    """The launch request of a verified resource-link launch."""
+def launch_request(gw, platform: LtiPlatform, claims: dict, via: str = "lti") -> LaunchRequest:
+    """The launch request of a verified resource-link launch (or of a review's reviewer)."""
     host = get_host(gw, platform.host_id)
     path = custom_path(claims)
     if path is None and host.template_paths:
@@ -65,6 +65,7 @@ def launch_request(gw, platform: LtiPlatform, claims: dict) -> LaunchRequest:
         profile=profile(platform.issuer, claims["sub"], claims),
         path=clean_path(path),
         context=context_of(platform.issuer, context_id if isinstance(context_id, str) else None),
+        via=via,
         locale=locale_of(claims),
     )
 

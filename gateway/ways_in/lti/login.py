@@ -1,8 +1,9 @@
 """Step 1 of a launch: the OIDC third-party-initiated login (``/lti/login``).
 
-The state lives on the server (an exchange, 5 minutes, used once) with the nonce the
-``id_token`` must carry. What ties it to the browser that started it is a random binding
-value, kept in the browser twice: in a ``Secure; SameSite=None; Partitioned`` cookie (a
+The state is signed, not stored (``ways_in.states``: a login costs a stranger's request
+no row and no budget of anyone's); the ``id_token`` must carry the nonce derived from it.
+What ties it to the browser that started it is a random binding value, kept in the
+browser twice: in a ``__Host-`` cookie that is ``Secure; SameSite=None; Partitioned`` (a
 partitioned cookie is kept inside an LMS's frame even where third-party cookies are
 blocked), and, when the platform offers ``lti_storage_target``, in the platform's storage
 (``lti.put_data``). At the launch either one proves it is the same browser: an attacker
@@ -20,17 +21,19 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
 from ...context import Gateway
 from ...errors import BadRequest, Forbidden
 from ...support.keys import digest
-from .. import exchanges, limits
+from .. import limits, states
 from . import platforms
 
 MAX_HINT = 4096
 STORAGE_TARGET = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-COOKIE_PREFIX = "lti_state_"
+COOKIE_PREFIX = "__Host-lti_state_"
+LIFETIME = timedelta(minutes=5)
 
 
 def cookie_name(state: str) -> str:
@@ -63,7 +66,7 @@ def _text(params, name: str, *, required: bool = False, limit: int = MAX_HINT):
     return value
 
 
-def _origin(url: str) -> str:
+def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -89,22 +92,19 @@ def start(
         raise BadRequest("lti_storage_target is not a frame name", field="lti_storage_target")
     if not framed:
         storage_target = None  # no platform window to keep it: the cookie binds alone
-    limits.sign_in_started(gw, client, platform.host_id)
-    nonce, binding = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    state = exchanges.create(
+    limits.sign_in_started(gw, client)
+    binding = secrets.token_urlsafe(32)
+    state = states.seal(
         gw,
-        "login",
-        owner_id=platform.id,
-        host_id=platform.host_id,
-        nonce=nonce,
-        binding=binding,
-        data={
-            "target_link_uri": target,
-            "storage": storage_target is not None,
-            "storage_target": storage_target,
-            "platform_origin": _origin(platform.login_url),
+        "lti",
+        {
+            "p": platform.id,
+            "t": digest(target)[:32],
+            "s": storage_target,
+            "b": digest(binding)[:32],
         },
     )
+    nonce = states.derived(gw, "lti-nonce", state)
     request = {
         "scope": "openid",
         "response_type": "id_token",
@@ -125,5 +125,5 @@ def start(
         state=state,
         binding=binding,
         storage_target=storage_target,
-        platform_origin=_origin(platform.login_url),
+        platform_origin=origin_of(platform.login_url),
     )

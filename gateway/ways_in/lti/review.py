@@ -2,10 +2,13 @@
 opens, framed in the LMS, the learner's latest hand-in of that line item, signed in as the
 reviewer, with the learner's name on the page; staff may grade it from there.
 
-Who may see what is decided by the launch's own roles, which the platform signed: staff of
-the course (``claims.is_staff``) may review any learner of the course; anyone else only
-their own work. A reviewer on staff is made a collaborator on the learner's project in this
-request when the background grant has not happened yet, so the page opens at once.
+Who may see what is decided by the launch's own roles, which the platform signed
+(``roles.is_staff``, the one table): staff of the course may review any *learner* of the
+course; anyone else only their own work. A review never opens a staff member's own
+project: ``for_user`` must be a learner (by the roles the platform sends for them, and
+by the gateway's record of the course's staff). A reviewer on staff is made a
+collaborator on the learner's project in this request when the background grant has not
+happened yet, so the page opens at once.
 """
 
 from __future__ import annotations
@@ -15,20 +18,19 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ... import provisioning
 from ...context import Gateway
 from ...errors import N_, Forbidden, NotFound
-from ...launches import embed
-from ...launches.embed import Issued
+from ...launches import pipeline
+from ...launches.embed import Issued, Review
 from ...launches.guard import Place
+from ...launches.request import Attached
+from ...launches.showing import ActingPage
 from ...provisioning import staff
 from ...store.lti_tables import LtiHandIn, LtiPage
-from ...store.models import Host, HostUser, Launch, UserProject, utcnow
-from ...support.counters import LAUNCHES
-from ...support.keys import digest
+from ...store.models import Host, HostUser, UserProject
 from . import claims as c
-from . import contexts, identity, platforms, presentation, scores
-from .launch import Verified
+from . import contexts, identity, platforms, roles, scores
+from .launch import Verified, shown_of
 
 
 @dataclass(frozen=True)
@@ -98,64 +100,65 @@ def _latest(gw: Gateway, platform_id: str, subject: str, learner: Learner, linei
     return Found(chosen.path, chosen.handed_in_at) if chosen else None
 
 
+def _check_learner(gw: Gateway, host: Host, context: str, for_user: dict, user_id) -> None:
+    """A review shows a learner's work, never a staff member's own project."""
+    if roles.is_staff(for_user.get("roles")) or staff.is_staff_of(gw, host.id, context, user_id):
+        raise Forbidden(N_("only a learner's work can be reviewed here"))
+
+
 def open_review(gw: Gateway, verified: Verified, place: Place = Place.FRAMED) -> Issued:
     """The review page of a verified ``LtiSubmissionReviewRequest``."""
     platform, claims = verified.platform, verified.claims
     for_user = claims[c.FOR_USER]
     subject = for_user["user_id"]
-    is_staff = c.is_staff(claims.get(c.ROLES))
-    if not is_staff and subject != claims["sub"]:
+    if not verified.staff and subject != claims["sub"]:
         raise Forbidden(N_("only the course's teachers may review another learner's work"))
-    try:
-        request = identity.launch_request(gw, platform, claims)  # the reviewer, here
-        contexts.record(gw, platform, claims)
-        reviewer = provisioning.provision(gw, request.host, request.profile, request.context)
-        learner = _learner(gw, request.host, platform.issuer, for_user, request.context)
-        lineitem = claims[c.AGS_ENDPOINT]["lineitem"]
-        found = _latest(gw, platform.id, subject, learner, lineitem)
+    request = identity.launch_request(gw, platform, claims, via="lti-review")  # the reviewer
+    learner = _learner(gw, request.host, platform.issuer, for_user, request.context)
+    if subject != claims["sub"]:
+        _check_learner(gw, request.host, request.context, for_user, learner.user_id)
+    contexts.record(gw, platform, claims)
+    lineitem = platforms.check_url(claims[c.AGS_ENDPOINT]["lineitem"], "lineitem")
+    found = _latest(gw, platform.id, subject, learner, lineitem)
+    scopes = claims[c.AGS_ENDPOINT].get("scope") or []
+    may_grade = verified.staff and isinstance(scopes, list) and c.SCOPE_SCORE in scopes
+
+    def prepare(reviewer):
         if learner.user_id != reviewer.user_id:
             staff.note_staff(gw, request.host.id, request.context, reviewer.user_id)
             staff.grant_now(gw, learner.user_project_id, reviewer.user_id)
         # The reviewer signs in as themselves and opens the learner's project.
-        page_of = replace(
+        return replace(
             reviewer, user_project_id=learner.user_project_id, project_id=learner.project_id
         )
-        path = found.path if found else request.path
-        issued = embed.create(gw, request.host, page_of, path, place=place, locale=request.locale)
-        scopes = claims[c.AGS_ENDPOINT].get("scope") or []
-        presentation.record(
-            gw,
-            issued.key,
-            platform.id,
-            presentation.of(claims),
-            learner_subject=subject,
-            learner_name=learner.name,
-            lineitem_url=platforms.check_url(lineitem, "lineitem"),
-            handed_in_at=found.handed_in_at if found else None,
-            may_grade=is_staff and isinstance(scopes, list) and c.SCOPE_SCORE in scopes,
-        )
-    except Exception:
-        LAUNCHES.labels("lti", "failed").inc()
-        raise
-    LAUNCHES.labels("lti", "ok").inc()
-    return issued
+
+    review = Review(learner.name, found.handed_in_at if found else None, may_grade)
+    page_row = {
+        "platform_id": platform.id,
+        "learner_subject": subject,
+        "lineitem_url": lineitem,
+        "may_grade": may_grade,
+    }
+    return pipeline.open(
+        gw,
+        replace(request, path=found.path if found else request.path),
+        place=place,
+        once=verified.once,
+        shown=shown_of(claims, review=review),
+        attach=(Attached(LtiPage.__table__, page_row),),
+        prepare=prepare,
+    )
 
 
-def grade(gw: Gateway, key: str, form) -> scores.Posted:
+def grade(gw: Gateway, page: ActingPage, form) -> scores.Posted:
     """The review page's grade bar: post the teacher's grade for the learner shown."""
     row = gw.db.fetch(
-        select(LtiPage.platform_id, LtiPage.lineitem_url, LtiPage.learner_subject)
-        .join(Launch, Launch.digest == LtiPage.launch_digest)
-        .join(HostUser, HostUser.id == Launch.user_id)
-        .where(
-            LtiPage.launch_digest == digest(key),
-            LtiPage.may_grade.is_(True),
-            Launch.expires_at > utcnow(),
-            HostUser.deprovisioned_at.is_(None),
+        select(LtiPage.platform_id, LtiPage.lineitem_url, LtiPage.learner_subject).where(
+            LtiPage.launch_digest == page.digest, LtiPage.may_grade.is_(True)
         )
     )
     if row is None:
-        raise NotFound("this page cannot grade (it expired, or it is not a teacher's review)")
+        raise NotFound(N_("this page cannot grade (it is not a teacher's review)"))
     given = scores.grade_of(form.get("score"), form.get("maximum"), form.get("comment"))
     platform = platforms.get(gw, row.platform_id)
     return scores.post(gw, platform, row.lineitem_url, row.learner_subject, given)

@@ -17,7 +17,7 @@ from ...provisioning import staff
 from ...provisioning.users import ImportSummary, import_users
 from ...store.models import HostUser, UserProject
 from . import claims as c
-from . import contexts, identity, platforms, service_tokens
+from . import contexts, identity, platforms, roles, service_tokens
 
 MEMBERSHIPS_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
@@ -88,7 +88,7 @@ def _note_roles(gw: Gateway, host_id: str, context: str, issuer: str, roster: li
                 HostUser.external_id.in_(list(by_external)),
             )
         ).all()
-    teachers = [r for r in found if c.is_staff(by_external[r.external_id].get("roles"))]
+    teachers = [r for r in found if roles.is_staff(by_external[r.external_id].get("roles"))]
     for row in teachers:
         staff.note_staff(gw, host_id, context, row.id)
     for row in found:

@@ -2,8 +2,10 @@
 ``gradingProgress: FullyGraded`` (Assignment and Grade Services, the score service).
 
 Every post is idempotent. The gateway keeps the last score it posted per (line item,
-learner); posting the same score, maximum and comment again makes no call and says so. A
-changed score is posted, and what the LMS answered is reported. The grade bar of a review
+learner), recorded before the LMS is called (input that cannot be stored is refused before
+that: a control character in a comment); posting the same score, maximum and comment
+again makes no call and says so. A changed score is posted, and what the LMS answered is
+reported. The grade bar of a review
 page and ``lti grades push`` both post through ``post``: one rule for both.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -18,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...context import Gateway
-from ...errors import BadRequest
+from ...errors import N_, BadRequest
 from ...store.lti_tables import LtiPlatform, LtiScore
 from ...store.models import utcnow
 from ...support.keys import digest
@@ -29,6 +32,8 @@ SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
 MAX_COMMENT = 2000
 #: A score service's URL is the line item's with ``/scores`` appended (AGS 3.4).
 SCORES_SUFFIX = "/scores"
+#: Characters no comment holds: C0 and C1 controls but tab and line breaks, and DEL.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,18 @@ def grade_of(score, maximum, comment=None) -> Grade:
         raise BadRequest("maximum must be more than 0", field="maximum")
     comment = "" if comment is None else comment
     if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
-        raise BadRequest(f"a comment is text of at most {MAX_COMMENT} characters", field="comment")
+        raise BadRequest(
+            N_("a comment is text of at most %(limit)s characters"),
+            field="comment",
+            limit=MAX_COMMENT,
+        )
+    if CONTROL.search(comment):
+        # Checked before the LMS is called: a NUL that PostgreSQL refuses to store after the
+        # LMS took the score would make every retry post it again.
+        raise BadRequest(
+            N_("a comment may not hold control characters (only line breaks and tabs)"),
+            field="comment",
+        )
     # Extra credit is allowed (AGS: scoreGiven may exceed scoreMaximum), but not 10 times.
     if score > maximum * 10:
         raise BadRequest("score is more than ten times the maximum", field="score")
@@ -86,18 +102,22 @@ def _key(platform_id: str, lineitem_url: str, subject: str):
     )
 
 
-def _last(gw: Gateway, platform_id: str, lineitem_url: str, subject: str) -> Grade | None:
+def _last(gw: Gateway, platform_id: str, lineitem_url: str, subject: str):
+    """The last grade recorded for the learner on the column, and whether the LMS took it."""
     with gw.db.read() as session:
         row = session.scalar(select(LtiScore).where(*_key(platform_id, lineitem_url, subject)))
-    return Grade(row.score_given, row.score_maximum, row.comment) if row else None
+    if row is None:
+        return None, False
+    return Grade(row.score_given, row.score_maximum, row.comment), row.posted_at is not None
 
 
-def _remember(gw: Gateway, platform_id: str, lineitem_url: str, subject: str, grade: Grade):
+def _record(gw: Gateway, platform_id: str, lineitem_url: str, subject: str, grade: Grade):
+    """Record the grade as on its way to the LMS (``posted_at`` empty)."""
     values = {
         "score_given": grade.score,
         "score_maximum": grade.maximum,
         "comment": grade.comment,
-        "posted_at": utcnow(),
+        "posted_at": None,
     }
     where = _key(platform_id, lineitem_url, subject)
     with gw.db.begin() as session:
@@ -119,6 +139,18 @@ def _remember(gw: Gateway, platform_id: str, lineitem_url: str, subject: str, gr
             session.execute(update(LtiScore).where(*where).values(**values))
 
 
+def _posted(gw: Gateway, platform_id: str, lineitem_url: str, subject: str, grade: Grade):
+    """The LMS took the grade: mark the record (only if it is still this grade)."""
+    where = (
+        *_key(platform_id, lineitem_url, subject),
+        LtiScore.score_given == grade.score,
+        LtiScore.score_maximum == grade.maximum,
+        LtiScore.comment == grade.comment,
+    )
+    with gw.db.begin() as session:
+        session.execute(update(LtiScore).where(*where).values(posted_at=utcnow()))
+
+
 def scores_url(lineitem_url: str) -> str:
     """The score service of a line item: its URL with ``/scores`` appended to the path
     (a line item URL may carry a query, which stays after the path)."""
@@ -129,9 +161,15 @@ def scores_url(lineitem_url: str) -> str:
 def post(
     gw: Gateway, platform: LtiPlatform, lineitem_url: str, subject: str, grade: Grade
 ) -> Posted:
-    """Post a final grade for ``subject`` on ``lineitem_url`` unless it was posted already."""
-    if _last(gw, platform.id, lineitem_url, subject) == grade:
+    """Post a final grade for ``subject`` on ``lineitem_url`` unless it was posted already.
+
+    The grade is recorded before the LMS is called, and marked posted once it answered: a
+    retry of a grade the LMS took makes no call. (A post cut off before the LMS answered is
+    posted again: at worst the LMS is told the same score twice.)"""
+    last, posted = _last(gw, platform.id, lineitem_url, subject)
+    if last == grade and posted:
         return Posted(changed=False)
+    _record(gw, platform.id, lineitem_url, subject, grade)
     token = service_tokens.access_token(gw, platform, [c.SCOPE_SCORE])
     body = {
         "userId": subject,
@@ -151,5 +189,5 @@ def post(
         data=json.dumps(body),
         headers={"Authorization": f"Bearer {token}", "Content-Type": SCORE_TYPE},
     )
-    _remember(gw, platform.id, lineitem_url, subject, grade)
+    _posted(gw, platform.id, lineitem_url, subject, grade)
     return Posted(changed=True, lms_status=reply.status_code)

@@ -12,15 +12,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 from flask_babel import gettext
 
-from ...errors import BadRequest, Forbidden, GatewayError
+from ...errors import N_, BadRequest, Forbidden, GatewayError
 from ...hosts import get as get_host
 from ...launches import guard, showing
-from ...launches.views import gateway_origin, origin_of, to_page
 from ...web import cookies, i18n
 from ...web.current import gateway
+from ...web.embed_page import gateway_origin, origin_of, to_page
 from ...web.security import DEFAULT_CSP
-from ...web.urls import public_folder, public_url
-from .. import exchanges
+from ...web.urls import public_url
 from . import claims as c
 from . import (
     deep_linking,
@@ -39,7 +38,7 @@ from . import (
 bp = Blueprint("lti", __name__)
 
 FRAMED_ANYWHERE_CSP = DEFAULT_CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
-LOGIN_COOKIE_SECONDS = int(exchanges.LOGIN_LIFETIME.total_seconds())
+LOGIN_COOKIE_SECONDS = int(login.LIFETIME.total_seconds())
 
 
 @bp.after_request
@@ -75,7 +74,6 @@ def _set_login_cookie(response: Response, state: str, value: str, max_age: int) 
         login.cookie_name(state),
         value,
         max_age=max_age,
-        path=public_folder("lti.launch"),
         samesite="None",
         partitioned=True,
     )
@@ -158,7 +156,9 @@ def _answer(verified: launch.Verified) -> Response:
     message_type = verified.claims[c.MESSAGE_TYPE]
     if message_type == c.DEEP_LINKING_REQUEST:
         host = get_host(gw, verified.platform.host_id)
-        picker = deep_linking.open_picker(gw, verified.platform, host, verified.claims)
+        picker = deep_linking.open_picker(
+            gw, verified.platform, host, verified.claims, once=verified.once
+        )
         i18n.speak(picker.locale, host.language)
         return _page(
             "lti/picker.html", picker=picker, host=host, action=public_url("lti.deep_link")
@@ -193,7 +193,7 @@ def deep_link():
             picker=picker,
             host=host,
             action=public_url("lti.deep_link"),
-            error=gettext(exc.message),  # plain text: the template escapes it
+            error=gettext(exc.message_id, **exc.params),  # plain text: the template escapes it
             error_field=exc.field,
             new_path=request.form.get("new_path") or "",
         )
@@ -245,31 +245,37 @@ def register():
     return _page("lti/registered.html", platform=platform)
 
 
-def _from_the_page_itself(key: str, refusal: str) -> None:
-    """A page's own action: sent by the gateway's page (which only keeps other sites out),
-    and for a top-level page from the browser it is bound to (which a client cannot fake)."""
-    if not guard.from_own_page(request.headers, gateway_origin()):
-        raise Forbidden(refusal)
-    showing.check_bound(gateway(), key, request.cookies.get(guard.BINDING_COOKIE))
+def _acting(key: str, refusal: str) -> showing.ActingPage:
+    """A page's own action, admitted by the one page guard (``showing.act``)."""
+    return showing.act(
+        gateway(),
+        key,
+        request.headers,
+        request.cookies,
+        gateway_origin=gateway_origin(),
+        refusal=refusal,
+    )
 
 
 @bp.post("/embed/<key>/hand-in")
 def hand_in(key):
-    _from_the_page_itself(key, "work can be handed in only from the notebook's own page")
-    done = grades.hand_in(gateway(), key, review_url=public_url("lti.launch"))
+    page = _acting(key, N_("work can be handed in only from the notebook's own page"))
+    done = grades.hand_in(gateway(), page, review_url=public_url("lti.launch"))
     return jsonify(path=done.path, handed_in_at=done.handed_in_at), 201
 
 
 @bp.post("/embed/<key>/full-window", endpoint="full_window")
 def full_window_url(key):
-    """The URL a framed LTI page hands the LMS for a full-window launch (same-origin only:
-    the page asks for it when the framed sign-in cannot work)."""
-    _from_the_page_itself(key, "a full-window launch can be asked for only by the page itself")
-    return jsonify(url=full_window.resume_url(gateway(), key, public_url("lti.launch")))
+    """The URL a framed LTI page hands the LMS for a full-window launch (its own browser
+    only: the page asks for it when the framed sign-in cannot work)."""
+    page = _acting(key, N_("a full-window launch can be asked for only by the page itself"))
+    if page.row.place is not guard.Place.FRAMED:
+        raise Forbidden(N_("only a notebook inside the LMS's page opens in the full window"))
+    return jsonify(url=full_window.resume_url(gateway(), page.digest, public_url("lti.launch")))
 
 
 @bp.post("/embed/<key>/grade")
 def grade(key):
     """The review page's grade bar (staff only: the page knows whether it may grade)."""
-    _from_the_page_itself(key, "a grade can be given only from the review's own page")
-    return jsonify(review.grade(gateway(), key, request.form).as_dict())
+    page = _acting(key, N_("a grade can be given only from the review's own page"))
+    return jsonify(review.grade(gateway(), page, request.form).as_dict())

@@ -1,7 +1,8 @@
 """Signed-in browsers: a session per sign-in, found by the digest of its cookie's random
 key, ended by sign-out (which revokes the CoCalc tokens its pages still hold).
 
-Each host has a cookie of its own (``gw_session_<host>``): a browser signed in to two hosts
+Each host has a ``__Host-`` cookie of its own (``guard.session_cookie``: no sibling subdomain
+can set it): a browser signed in to two hosts
 holds two sessions side by side, and signing in to one never orphans the other. The pages
 a session opened are rows of their own (``Launch.binding_digest`` is the session's), so
 sign-out finds every one of them, however many were opened at once.
@@ -13,29 +14,30 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ...context import Gateway
 from ...hosts import HOST_ID
-from ...launches.guard import Place
+from ...launches.guard import SESSION_COOKIE_PREFIX, Place, session_cookie
+from ...launches.request import OneTime
 from ...provisioning import revocations
 from ...store.models import HostUser, Launch, utcnow
 from ...store.sso_tables import SsoSession
 from ...support.housekeeping import task
 from ...support.keys import digest, new_key
 
-COOKIE_PREFIX = "gw_session_"
 LIFETIME = timedelta(hours=8)
 KEEP_ENDED = timedelta(days=1)
-
-
-def cookie_name(host_id: str) -> str:
-    """The session cookie of one host (host ids are ``host_<16 hex digits>``)."""
-    return COOKIE_PREFIX + host_id.removeprefix("host_")
+cookie_name = session_cookie
 
 
 def hosts_signed_in(cookies) -> list[str]:
     """The hosts this browser holds a session cookie of (live or not)."""
-    found = ("host_" + name.removeprefix(COOKIE_PREFIX) for name in cookies)
+    found = (
+        "host_" + name.removeprefix(SESSION_COOKIE_PREFIX)
+        for name in cookies
+        if name.startswith(SESSION_COOKIE_PREFIX)
+    )
     return [host_id for host_id in found if HOST_ID.match(host_id)]
 
 
@@ -51,8 +53,17 @@ class Session:
 
 
 def create(
-    gw: Gateway, host_id: str, provider_id: str, user_id: int, id_token: str, locale=None
+    gw: Gateway,
+    host_id: str,
+    provider_id: str,
+    user_id: int,
+    id_token: str,
+    locale=None,
+    *,
+    spending: OneTime | None = None,
 ) -> str:
+    """Start a session; ``spending``: the sign-in's state, spent in the same transaction
+    (of two callbacks with one state, one gets a session)."""
     key = new_key()
     row = SsoSession(
         digest=digest(key),
@@ -64,8 +75,15 @@ def create(
         expires_at=utcnow() + LIFETIME,
         locale=locale,
     )
-    with gw.db.begin() as session:
-        session.add(row)
+    try:
+        with gw.db.begin() as session:
+            if spending is not None and not spending.spend_in(session):
+                raise IntegrityError("spent", None, Exception("spent"))
+            session.add(row)
+    except IntegrityError:
+        if spending is None:
+            raise
+        raise spending.refusal from None
     return key
 
 

@@ -1,9 +1,11 @@
 """Sign-in with OpenID Connect: the authorization request, and what its callback proves.
 
-The state row (an exchange, 10 minutes, used once) holds the nonce and the PKCE verifier
-(encrypted). The browser gets a first-party cookie with a signed reference to a random
-binding value (itsdangerous, salted, timed): the callback must come back to the browser
-that started it, so a callback URL replayed, or opened in another browser, is refused.
+The state is signed, not stored (``ways_in.states``): it names the host and the provider,
+and the ``nonce`` and the PKCE verifier are derived from it with the gateway's key, so no
+one who sees the state in a URL can compute them. The browser gets a ``__Host-`` cookie
+with a signed random binding value (and the file to open): the callback must come back to
+the browser that started it, so a callback URL replayed, or opened in another browser, is
+refused. The state is spent when the session it made is recorded.
 """
 
 from __future__ import annotations
@@ -20,20 +22,21 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ... import hosts
 from ...context import Gateway
-from ...errors import BadGateway, BadRequest, Forbidden, Unauthorized
+from ...errors import N_, BadGateway, BadRequest, Forbidden, Unauthorized
+from ...launches.request import OneTime
 from ...provisioning.paths import clean_path
 from ...provisioning.profile import UserProfile
 from ...store.models import Host
 from ...store.sso_tables import SsoProvider
 from ...support.keys import digest
 from ...support.languages import clean_tag, first_tag
-from .. import exchanges, limits
+from .. import limits, states
 from ..id_tokens import reported_error
 from ..identity import profile_from_claims
 from . import providers, validation
 
 LIFETIME = timedelta(minutes=10)
-COOKIE_PREFIX = "sso_state_"
+COOKIE_PREFIX = "__Host-sso_state_"
 
 
 def cookie_name(state: str) -> str:
@@ -48,7 +51,7 @@ def _signer(gw: Gateway) -> URLSafeTimedSerializer:
 class Started:
     authorization_url: str
     state: str
-    cookie: str  # the signed reference the browser keeps
+    cookie: str  # the signed binding (and the file to open) the browser keeps
 
 
 def start(
@@ -61,25 +64,15 @@ def start(
     client=None,
     ui_locales=None,
 ) -> Started:
-    """Record a sign-in's state and build its authorization request; ``client``: the
-    address it came from (a client may start only so many); ``ui_locales``: the languages
-    the sign-in link asks for (passed on to the provider, and the pages' if its ID token
-    names no ``locale``)."""
+    """Build a sign-in's authorization request; ``client``: the address it came from (a
+    client may start only so many); ``ui_locales``: the languages the sign-in link asks for
+    (passed on to the provider, and the pages' if its ID token names no ``locale``)."""
     locale = first_tag(ui_locales)
     provider = providers.for_host(gw, host_id, provider_id)
     path = clean_path(path)
-    limits.sign_in_started(gw, client, host_id)
-    verifier, nonce, binding = (secrets.token_urlsafe(48) for _ in range(3))
-    state = exchanges.create(
-        gw,
-        "sso",
-        lifetime=LIFETIME,
-        owner_id=provider.id,
-        host_id=host_id,
-        nonce=nonce,
-        binding=binding,
-        data={"verifier": gw.box.encrypt(verifier), "path": path, "ui_locale": locale},
-    )
+    limits.sign_in_started(gw, client)
+    binding = secrets.token_urlsafe(32)
+    state = states.seal(gw, "sso", {"h": host_id, "p": provider.id, "b": digest(binding)[:32]})
     client = OAuth2Session(
         provider.client_id,
         scope=provider.scope,
@@ -90,11 +83,12 @@ def start(
     url, _ = client.create_authorization_url(
         provider.endpoints["authorization_endpoint"],
         state=state,
-        nonce=nonce,
-        code_verifier=verifier,
+        nonce=states.derived(gw, "oidc-nonce", state),
+        code_verifier=states.derived(gw, "pkce", state),
         **extra,
     )
-    return Started(url, state, _signer(gw).dumps(binding))
+    cookie = _signer(gw).dumps({"binding": binding, "path": path, "ui_locale": locale})
+    return Started(url, state, cookie)
 
 
 @dataclass(frozen=True)
@@ -106,6 +100,8 @@ class SignedIn:
     id_token: str
     #: The language to speak: the ID token's ``locale`` claim, else the link's ``ui_locales``.
     locale: str | None = None
+    #: The sign-in's state, spent with the session it makes.
+    once: OneTime | None = None
 
 
 def _refused_by_provider(args) -> None:
@@ -116,16 +112,19 @@ def _refused_by_provider(args) -> None:
         raise BadRequest(f"the identity provider did not sign you in ({code})")
 
 
-def _bound(gw: Gateway, state: str, cookies, binding_digest: str) -> None:
+def _bound(gw: Gateway, state: str, cookies, binding_digest: str) -> dict:
+    """What the browser that started this sign-in keeps (its binding, the file to open)."""
     signed = cookies.get(cookie_name(state))
     try:
-        binding = (
-            _signer(gw).loads(signed, max_age=int(LIFETIME.total_seconds())) if signed else None
-        )
+        kept = _signer(gw).loads(signed, max_age=int(LIFETIME.total_seconds())) if signed else None
     except BadSignature:
-        binding = None
-    if not isinstance(binding, str) or not hmac.compare_digest(digest(binding), binding_digest):
-        raise Forbidden("this sign-in was started in another browser; sign in again here")
+        kept = None
+    binding = kept.get("binding") if isinstance(kept, dict) else None
+    if not isinstance(binding, str) or not hmac.compare_digest(
+        digest(binding)[:32], binding_digest
+    ):
+        raise Forbidden(N_("this sign-in was started in another browser; sign in again here"))
+    return kept
 
 
 def _tokens(
@@ -166,26 +165,53 @@ def _userinfo(gw: Gateway, provider: SsoProvider, access_token, subject: str) ->
     return info
 
 
+@dataclass(frozen=True)
+class Callback:
+    """A callback whose state this gateway made, not yet checked any further."""
+
+    host_id: str
+    state: str
+    data: dict
+
+
+USED = N_("this sign-in was used already, has expired, or was not started here")
+
+
+def arrived(gw: Gateway, args) -> Callback | None:
+    """The callback's state, if this gateway made it (to offer a way back on an error)."""
+    state = args.get("state")
+    data = states.unseal(gw, "sso", state, LIFETIME)
+    return Callback(data["h"], state, data) if data else None
+
+
 def finish(gw: Gateway, args, cookies, *, redirect_uri: str) -> SignedIn:
     """Check a callback and return who signed in; raise a 4xx for anything else."""
     _refused_by_provider(args)
-    state = args.get("state")
-    taken = exchanges.take(gw, "sso", state)
-    if taken is None:
-        raise Unauthorized("this sign-in was used already, has expired, or was not started here")
-    _bound(gw, state, cookies, taken.binding_digest or "")
-    provider = providers.get(gw, taken.owner_id)
+    callback = arrived(gw, args)
+    if callback is None:
+        raise Unauthorized(USED)
+    host = hosts.get(gw, callback.host_id)
+    once = states.spend(host, "sso", callback.state, LIFETIME, Unauthorized(USED))
+    if gw.db.fetch(once.spent) is not None:
+        raise once.refusal
+    kept = _bound(gw, callback.state, cookies, callback.data["b"])
+    provider = providers.get(gw, callback.data["p"])
+    if provider.host_id != host.id:
+        raise Unauthorized(USED)
     secret = gw.box.decrypt(provider.client_secret_encrypted)
-    verifier = gw.box.decrypt(taken.data["verifier"])
+    verifier = states.derived(gw, "pkce", callback.state)
     tokens = _tokens(gw, provider, secret, args.get("code"), verifier, redirect_uri)
-    claims = validation.verify(gw, provider, tokens.get("id_token"), taken.nonce)
+    nonce = states.derived(gw, "oidc-nonce", callback.state)
+    claims = validation.verify(gw, provider, tokens.get("id_token"), nonce)
+    limits.sign_in_verified(gw, host.id)
     if not (claims.get("email") and (claims.get("name") or claims.get("given_name"))):
         claims = {**_userinfo(gw, provider, tokens.get("access_token"), claims["sub"]), **claims}
     return SignedIn(
-        host=hosts.get(gw, taken.host_id),
+        host=host,
         provider=provider,
         profile=profile_from_claims("oidc", provider.issuer, claims["sub"], claims),
-        path=taken.data.get("path") or "",
+        path=kept.get("path") or "",
         id_token=tokens["id_token"],
-        locale=clean_tag(claims.get("locale")) or taken.data.get("ui_locale"),
+        locale=clean_tag(claims.get("locale")) or kept.get("ui_locale"),
+        once=once,
     )

@@ -14,41 +14,32 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, redirect, render_template, request
 
 from ... import provisioning
-from ...errors import Forbidden, GatewayError, NotFound
+from ...errors import N_, Forbidden, GatewayError, NotFound
 from ...hosts import HOST_ID
 from ...hosts import get as get_host
-from ...launches import catalogue, embed, guard, showing
+from ...launches import catalogue, guard, pipeline, showing
 from ...launches.guard import Admission, Place
-from ...launches.views import gateway_origin, render_view
+from ...launches.request import LaunchRequest
 from ...provisioning import users
 from ...provisioning.paths import clean_path
 from ...store.models import UserProject
-from ...support.counters import LAUNCHES
 from ...support.keys import digest
 from ...web import cookies, i18n
 from ...web.current import gateway
-from ...web.urls import public_folder, public_url
-from .. import exchanges
+from ...web.embed_page import gateway_origin, render_view
+from ...web.urls import public_url
 from . import providers, sessions, signin
 
 bp = Blueprint("sso", __name__)
 
 
 def _cookie(response: Response, name: str, value: str, max_age: int) -> None:
-    cookies.set_cookie(
-        response,
-        name,
-        value,
-        max_age=max_age,
-        path=public_folder("sso.callback"),
-        samesite="Lax",
-        partitioned=False,
-    )
+    cookies.set_cookie(response, name, value, max_age=max_age, samesite="Lax", partitioned=False)
 
 
 def _same_origin() -> None:
     if not guard.from_own_page(request.headers, gateway_origin()):
-        raise Forbidden("this can be done only from the gateway's own pages")
+        raise Forbidden(N_("this can be done only from the gateway's own pages"))
 
 
 @bp.get("/sso/<host_id>/login")
@@ -79,33 +70,31 @@ def callback():
     gw = gateway()
     if request.method == "HEAD":
         return Response(status=200)
-    pending = exchanges.peek(gw, "sso", request.args.get("state"))
     try:
         done = signin.finish(
             gw, request.args, request.cookies, redirect_uri=public_url("sso.callback")
         )
     except GatewayError as exc:  # a way back: sign in again
-        if pending is not None:
-            exc.back_url = public_url("sso.login", host_id=pending.host_id)
+        arrived = signin.arrived(gw, request.args)
+        if arrived is not None:
+            exc.back_url = public_url("sso.login", host_id=arrived.host_id)
         raise
-    try:
-        ready = provisioning.provision(gw, done.host, done.profile)
-    except Exception:
-        LAUNCHES.labels("sso", "failed").inc()
-        raise
-    LAUNCHES.labels("sso", "ok").inc()
+    ready = provisioning.provision(gw, done.host, done.profile)
     key = sessions.create(
-        gw, done.host.id, done.provider.id, ready.user_id, done.id_token, done.locale
+        gw,
+        done.host.id,
+        done.provider.id,
+        ready.user_id,
+        done.id_token,
+        done.locale,
+        spending=done.once,
     )
     if done.path:
-        page = embed.create(
-            gw,
-            done.host,
-            ready,
-            done.path,
-            place=Place.SSO,
-            session_digest=digest(key),
-            locale=done.locale,
+        request_ = LaunchRequest(
+            done.host, done.profile, done.path, "", via="sso", locale=done.locale
+        )
+        page = pipeline.open(
+            gw, request_, place=Place.SSO, provisioned=ready, session_digest=digest(key)
         )
         response = redirect(public_url("sso.notebook", key=page.key), 303)
     else:
@@ -160,19 +149,16 @@ def open_notebook(host_id):
     gw = gateway()
     context = request.form.get("context") or ""
     if context and context not in _contexts(session.user_id):
-        raise NotFound("you have no project for this context")  # no new projects at will
-    host = get_host(gw, host_id)
-    ready = provisioning.provision(gw, host, users.profile_of(gw, session.user_id), context)
-    path = clean_path(request.form.get("path"))
-    page = embed.create(
-        gw,
-        host,
-        ready,
-        path,
-        place=Place.SSO,
-        session_digest=session.digest,
+        raise NotFound(N_("you have no project for this context"))  # no new projects at will
+    launch = LaunchRequest(
+        get_host(gw, host_id),
+        users.profile_of(gw, session.user_id),
+        clean_path(request.form.get("path")),
+        context,
+        via="sso",
         locale=session.locale,
     )
+    page = pipeline.open(gw, launch, place=Place.SSO, session_digest=session.digest)
     return redirect(public_url("sso.notebook", key=page.key), 303)
 
 
@@ -183,9 +169,9 @@ def notebook(key):
     session = sessions.current(gw, request.cookies, owner.host_id) if owner else None
     shown = None
     if session is not None:
-        shown = showing.view(gw, key, request.headers, places=(Place.SSO,), binding=session.digest)
+        shown = showing.view(gw, key, request.headers, request.cookies, places=(Place.SSO,))
     if shown is None or shown.admission is Admission.OTHER_BROWSER:
-        raise NotFound("this notebook page is not open in this browser; sign in again")
+        raise NotFound(N_("this notebook page is not open in this browser; sign in again"))
     header = {
         "host_id": owner.host_id,
         "host_name": get_host(gw, owner.host_id).name,

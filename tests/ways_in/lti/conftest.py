@@ -93,9 +93,14 @@ class Lti:
 
 
 @pytest.fixture
-def lti(sim, sqlite_url):
+def lti(sim, sqlite_url, request):
+    """The gateway on a real port with the LMS registered; settings of a test's own come as
+    the fixture's parameter (``indirect``)."""
     server = ThreadedServer()
-    app = make_app(sim, sqlite_url, GATEWAY_PUBLIC_URL=server.url, LTI_KEY_SET_REFRESH_FLOOR=0)
+    settings = getattr(request, "param", {})
+    app = make_app(
+        sim, sqlite_url, GATEWAY_PUBLIC_URL=server.url, LTI_KEY_SET_REFRESH_FLOOR=0, **settings
+    )
     server.start(app)
     lms_server, lms = start_lms(server.url)
     gw = app.extensions["gateway"]

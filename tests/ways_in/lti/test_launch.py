@@ -108,7 +108,7 @@ def test_a_key_the_platform_rotated_to_is_fetched(lti, agent):
 
 def test_a_warm_second_launch_makes_no_cocalc_call(lti, agent):
     first = agent.open(lti.course_launch(user="stu-1"))
-    agent.http.post(first.url + "/signed-in")
+    agent.http.post(first.url + "/signed-in", headers={"Sec-Fetch-Site": "same-origin"})
     lti.sim.reset()
     second = agent.open(lti.course_launch(user="stu-1"))
     assert "/embed/" in second.url
@@ -234,7 +234,7 @@ def test_a_launch_the_platform_sent_at_top_level_is_bound_to_this_browser(lti):
     launched = agent.http.post(
         unescape(action), data=dict(INPUT.findall(inputs)), headers=top, allow_redirects=False
     )
-    assert launched.status_code == 303 and "gw_page=" in launched.headers["Set-Cookie"]
+    assert launched.status_code == 303 and "__Host-gw_page_" in launched.headers["Set-Cookie"]
     page = agent.http.get(launched.headers["Location"], headers=top)
     assert page.status_code == 200 and '"topLevel": true' in page.text
     other = Agent().http.get(launched.headers["Location"], headers=top)
@@ -263,3 +263,32 @@ def test_the_claims_that_wait_for_platform_storage_are_encrypted(lti):
     with lti.gw.db.read() as session:
         waiting = session.scalars(select(Exchange.data).where(Exchange.kind == "bound")).all()
     assert waiting and all("mallory" not in json.dumps(data) for data in waiting)
+
+
+@pytest.mark.parametrize(
+    "lti", [{"GATEWAY_LOGINS_PER_HOST": 3, "GATEWAY_LOGIN_RATE_LIMIT": 100}], indirect=True
+)
+def test_a_flood_of_logins_from_many_addresses_locks_no_learner_out(lti, agent):
+    """Strangers on eight addresses (real sockets from 127.0.0.2-9) start ten logins each,
+    far past the host's budget; a learner from a fresh address then launches as ever."""
+    import http.client
+    from urllib.parse import urlencode, urlsplit
+
+    port = urlsplit(lti.url).port
+    query = urlencode(
+        {"iss": lti.lms.issuer, "client_id": lti.lms.client_id, "login_hint": "x",
+         "target_link_uri": lti.url + "/lti/launch"}
+    )  # fmt: skip
+    answered = []
+    for n in range(2, 10):
+        for _ in range(10):
+            connection = http.client.HTTPConnection(
+                "127.0.0.1", port, timeout=10, source_address=(f"127.0.0.{n}", 0)
+            )
+            connection.request("GET", "/lti/login?" + query)
+            answered.append(connection.getresponse().status)
+            connection.close()
+    assert answered.count(302) == 80  # every login was answered, and none was kept
+    assert rows(lti.gw, Exchange) == 0
+    page = agent.open(lti.course_launch(user="stu-after-the-flood"))
+    assert page.status_code == 200 and "/embed/" in page.url

@@ -7,7 +7,6 @@ import re
 from html import unescape
 from urllib.parse import parse_qsl, urlsplit
 
-import requests
 from sqlalchemy import select
 
 from gateway.store.models import HostUser
@@ -51,8 +50,11 @@ def test_the_authorization_request_uses_pkce_state_and_nonce(fresh):
     assert query["state"] and query["nonce"] and query["response_type"] == "code"
     assert query["redirect_uri"] == fresh.url + "/sso/callback"
     cookie = start.headers["Set-Cookie"]
-    for attribute in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/sso/"):
-        assert attribute in cookie
+    assert cookie.startswith("__Host-sso_state_") and "Domain" not in cookie
+    for attribute in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/;"):
+        assert attribute in cookie + ";"
+    # The nonce and the PKCE verifier are the gateway's secrets, not in the state.
+    assert query["nonce"] not in query["state"]
 
 
 def _callback_url(sso, agent) -> str:
@@ -128,9 +130,13 @@ def test_a_provider_that_is_down_gives_a_clear_page(fresh, monkeypatch):
 
 def test_a_second_sign_in_is_warm(fresh):
     fresh.op.choose("bob")
-    first = sign_in(fresh, Agent())
+    browser = Agent()
+    first = sign_in(fresh, browser)
     key = first.url.rsplit("/", 1)[1]
-    requests.post(f"{fresh.url}/embed/{key}/signed-in", timeout=5)
+    reported = browser.http.post(
+        f"{fresh.url}/embed/{key}/signed-in", headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert reported.status_code == 204
     fresh.sim.reset()
     second = sign_in(fresh, Agent())
     assert "/sso/notebook/" in second.url
@@ -233,13 +239,19 @@ def test_an_sso_notebook_key_opens_nowhere_but_under_its_session(fresh):
     assert other.status_code == 404 and "auth_token" not in other.text
 
 
-def test_the_notebook_page_hands_out_its_sign_in_once(fresh):
+def test_the_notebook_page_forgets_its_sign_in_once_it_signed_in(fresh):
     agent = Agent()
     page = sign_in(fresh, agent)
     assert "auth_token" in page.text  # the first view signs this browser in
+    key = page.url.rsplit("/", 1)[1]
+    same_origin = {"Sec-Fetch-Site": "same-origin"}
+    assert agent.http.post(f"{fresh.url}/embed/{key}/signed-in").status_code == 403
+    assert agent.http.post(f"{fresh.url}/embed/{key}/signed-in", headers=same_origin).ok
     again = agent.http.get(page.url, headers=TOP_LEVEL)
     assert again.status_code == 200 and 'id="sign-out"' in again.text
     assert "auth_token" not in again.text  # a reload: CoCalc's own cookie is in the browser
+    stranger = Agent().http.post(f"{fresh.url}/embed/{key}/signed-in", headers=same_origin)
+    assert stranger.status_code == 403  # the session binds the page's actions too
 
 
 def test_a_browser_holds_a_session_per_host(fresh):
