@@ -36,6 +36,7 @@ from gateway.provisioning import tokens
 from gateway.store import migrate
 from gateway.store.models import HostUser, SpareToken
 from gateway.support import concurrency
+from gateway.web import current
 from tests.launching import mint
 
 ADMIN_KEY = "sk_profile_" + secrets.token_hex(12)
@@ -174,7 +175,7 @@ def measure(cocalc_url: str, database_url: str, users: int) -> dict:
     with gw.db.engine.begin() as connection:
         connection.execute(delete(SpareToken))
     refill["cpu_us_per_call"] = cpu_per_call(len(ids), refills)
-    app.extensions["db"].dispose()
+    current.close(app)
     return {"users": users, "launch": launch, "refill": refill}
 
 

@@ -32,8 +32,19 @@ BLUEPRINTS = (
     metrics.bp,
     openapi.bp,
 )
-#: The modules whose ``@housekeeping.task`` functions run off the request path.
-HOUSEKEEPING = (cleanup, tokens, revocations, staff, exchanges, limits, sessions)
+#: The housekeeping of every process, in order: (name, task(gw) -> rows dealt with).
+#: Unused tokens of expired pages are queued before those pages are purged, and the queue
+#: is worked off after.
+HOUSEKEEPING = (
+    ("revoke unused page tokens", revocations.revoke_unused_page_tokens),
+    ("purge launches", cleanup.purge_expired),
+    ("purge expired spare tokens", tokens.purge_spares),
+    ("revoke tokens", revocations.drain_revocations),
+    ("grant staff", staff.grant_due),
+    ("purge exchanges", exchanges.purge),
+    ("purge rate counts", limits.purge),
+    ("purge SSO sessions", sessions.purge),
+)
 
 
 def create_app(test_config: dict | None = None, *, require: frozenset | None = None) -> Flask:
@@ -52,7 +63,7 @@ def create_app(test_config: dict | None = None, *, require: frozenset | None = N
         app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     request_ids.init_app(app)
     current.init_database(app)
-    current.init_gateway(app)
+    current.init_gateway(app, HOUSEKEEPING)
     web.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

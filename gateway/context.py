@@ -12,8 +12,9 @@ from .cocalc import CoCalcClient, CoCalcConnector, DialectMemory
 from .cocalc.connector import UnconfiguredConnector
 from .store import state
 from .store.database import Database
+from .support.concurrency import Background
 from .support.crypto import SecretBox
-from .support.housekeeping import Scheduler
+from .support.housekeeping import Scheduler, Task
 from .support.outbound import Outbound, Policy
 
 
@@ -31,10 +32,19 @@ class Gateway:
     memo: dict = field(default_factory=dict)
     #: Runs the housekeeping tasks in this process (started by the first request).
     housekeeping: Scheduler | None = None
+    #: The worker threads of work no page waits for (refills, revocations): this app's own.
+    background: Background = field(default_factory=Background)
 
     @property
     def cocalc(self) -> CoCalcClient:
         return self.connector.client
+
+    def close(self) -> None:
+        """The app is done: stop housekeeping, finish background work, close the pools."""
+        if self.housekeeping is not None:
+            self.housekeeping.stop()
+        self.background.close()
+        self.db.dispose()
 
 
 def dialect_memory(db: Database, cocalc_url: str) -> DialectMemory:
@@ -50,7 +60,10 @@ def dialect_memory(db: Database, cocalc_url: str) -> DialectMemory:
     return DialectMemory(load=load, save=save)
 
 
-def build(settings: dict, db: Database, *, observer=None, headers=None) -> Gateway:
+def build(
+    settings: dict, db: Database, *, tasks: tuple[Task, ...] = (), observer=None, headers=None
+) -> Gateway:
+    """The services of one app; ``tasks``: its housekeeping, as the composition root lists it."""
     # A command that needs no CoCalc runs without its settings (``config.load(require=)``).
     unset = [n for n in ("COCALC_URL", "COCALC_API_KEY") if settings.get(n) is None]
     connector = (
@@ -63,7 +76,7 @@ def build(settings: dict, db: Database, *, observer=None, headers=None) -> Gatew
         settings=settings,
         outbound=Outbound(Policy.from_settings(settings)),
     )
-    gw.housekeeping = Scheduler(gw, float(settings["GATEWAY_HOUSEKEEPING_INTERVAL"]))
+    gw.housekeeping = Scheduler(gw, float(settings["GATEWAY_HOUSEKEEPING_INTERVAL"]), tasks)
     return gw
 
 

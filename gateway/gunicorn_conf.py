@@ -30,3 +30,13 @@ errorlog = "-"
 logger_class = "gateway.support.logs.GunicornLogger"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def worker_exit(server, worker):
+    """A worker that stops closes its app: background work under way finishes (a token
+    revocation, a refill), housekeeping stops, and the database pools close."""
+    app = getattr(worker, "wsgi", None)
+    if app is not None and hasattr(app, "extensions"):
+        from gateway.web.current import close
+
+        close(app)

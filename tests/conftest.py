@@ -296,10 +296,11 @@ def make_app(sim: Sim, database_url: str, **overrides):
 
 
 def app_lifetime(app):
-    """Yield an app to a test, then let its background work finish and close its pools."""
+    """Yield an app to a test, then close it: its background work finishes, its pools close."""
+    from gateway.web import current
+
     yield app
-    concurrency.wait_idle()
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 @pytest.fixture

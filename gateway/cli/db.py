@@ -6,7 +6,6 @@ import click
 from flask.cli import with_appcontext
 
 from ..store import migrate
-from ..support import housekeeping as chores
 from ..web.current import gateway
 from .common import echo_json
 
@@ -29,4 +28,4 @@ def db_upgrade(revision):
 @with_appcontext
 def housekeeping():
     """Run the housekeeping tasks once (expired rows, pending revocations); for cron."""
-    echo_json(chores.run_once(gateway()))
+    echo_json(gateway().housekeeping.run_once())

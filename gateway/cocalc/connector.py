@@ -4,9 +4,8 @@ No request ever waits on the probe. With ``auto`` the dialect found once is reme
 gateway keeps it in its database), so a fresh process knows it at once, and an existing
 embed page or a warm launch renders even while CoCalc is down. Until the dialect is known,
 ``client`` raises ``CoCalcUnavailable`` at once (a 503 page, a failed readiness check) and
-the probe keeps running in the background. The probe asks the current API first (hub
-``system.ping``: small and fast), then API v1 (``POST /api/v1/ping``, which current CoCalc
-answers with a large HTML 404, slowly when cold), each with a short timeout of its own.
+the probe keeps running in the background. The probe asks each generation of
+``dialects.DIALECTS`` in turn, each with a short timeout of its own.
 """
 
 from __future__ import annotations
@@ -18,16 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .client import CoCalcClient
-from .current import CurrentClient
-from .errors import (
-    CoCalcAPIError,
-    CoCalcError,
-    CoCalcProtocolError,
-    CoCalcRequestRejected,
-    CoCalcUnavailable,
-)
+from .dialects import DIALECTS, Options, answered_otherwise, named
+from .errors import CoCalcError, CoCalcProtocolError, CoCalcUnavailable
 from .transport import Observer, Transport
-from .v1 import V1Client
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +67,10 @@ class CoCalcConnector:
 
         self._transport = transport
         self.timeout, self.retries, self.probe_timeout = timeout, retries, probe_timeout
+        if dialect != "auto":
+            named(dialect)  # an unknown dialect is an error, never a quiet fallback
         self.configured = dialect
+        self.options = Options(registration_token, organization)
         self.registration_token = registration_token
         self.organization = organization
         self.memory = memory
@@ -92,10 +87,7 @@ class CoCalcConnector:
     def build(self, dialect: str, *, probe: bool = False) -> CoCalcClient:
         """A client of ``dialect`` (for the probe: its short timeout and no retries)."""
         seconds, attempts = (self.probe_timeout, 0) if probe else (self.timeout, self.retries)
-        transport = self._transport(dialect, seconds, attempts)
-        if dialect == "v1":
-            return V1Client(transport, registration_token=self.registration_token)
-        return CurrentClient(transport, organization=self.organization)
+        return named(dialect).make(self._transport(dialect, seconds, attempts), self.options)
 
     def _use(self, dialect: str) -> None:
         self._client = self.build(dialect)
@@ -103,22 +95,17 @@ class CoCalcConnector:
 
     # -- finding the dialect ---------------------------------------------------------------
     def detect(self) -> str:
-        """Ask the server which API it speaks (one probe of each, short timeouts)."""
-        try:
-            self.build("current", probe=True).ping()
-            return "current"
-        except CoCalcAPIError:
-            return "current"  # the hub answered in its own words (a bad key, say)
-        except (CoCalcRequestRejected, CoCalcProtocolError):
-            pass  # no hub here: perhaps API v1
-        try:
-            self.build("v1", probe=True).ping()
-            return "v1"
-        except CoCalcRequestRejected as exc:
-            if exc.status == 400:
-                return "v1"  # API v1 refusing the key: report that elsewhere, not here
-        except CoCalcProtocolError:
-            pass
+        """Ask the server which API it speaks: each generation's probe in turn."""
+        unreachable = None
+        for name, dialect in DIALECTS.items():
+            try:
+                if dialect.speaks(self.build(name, probe=True)):
+                    return name
+            except CoCalcUnavailable as exc:
+                if not answered_otherwise(exc):
+                    unreachable = exc  # no answer at all: perhaps the other one answers
+        if unreachable is not None:
+            raise unreachable
         raise CoCalcProtocolError(
             "COCALC_URL answers neither API v1 nor the current API: is it a CoCalc server?",
             endpoint="detect",
@@ -134,7 +121,7 @@ class CoCalcConnector:
                 remembered = self.memory.load()
             except Exception as exc:  # the database may be down at start-up: probe instead
                 log.info("no remembered CoCalc dialect (%s); probing", type(exc).__name__)
-        if remembered in ("v1", "current"):
+        if remembered in DIALECTS:
             log.info("using the CoCalc %s API (remembered)", remembered)
             self._use(remembered)
             return

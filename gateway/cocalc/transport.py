@@ -83,17 +83,26 @@ def interpret_reply(endpoint: str, response: requests.Response, dialect: str) ->
             _short(_rejection_text(body, status)), endpoint=endpoint, status=status
         )
     if isinstance(body, dict):
-        if dialect == "v1":
-            if body.get("event") == "account_creation_failed":
-                raise AccountCreationFailed(body.get("reason") or {}, endpoint=endpoint)
-            if body.get("event") == "error":
-                raise CoCalcAPIError(_short(body.get("error", "error")), endpoint=endpoint)
-        else:
-            if body.get("issues"):
-                raise AccountCreationFailed(body["issues"], endpoint=endpoint)
-            if body.get("error"):
-                raise CoCalcAPIError(_short(body["error"]), endpoint=endpoint)
+        FAILURES_IN_200[dialect](body, endpoint)
     return body
+
+
+def _v1_failure(body: dict, endpoint: str) -> None:
+    if body.get("event") == "account_creation_failed":
+        raise AccountCreationFailed(body.get("reason") or {}, endpoint=endpoint)
+    if body.get("event") == "error":
+        raise CoCalcAPIError(_short(body.get("error", "error")), endpoint=endpoint)
+
+
+def _current_failure(body: dict, endpoint: str) -> None:
+    if body.get("issues"):
+        raise AccountCreationFailed(body["issues"], endpoint=endpoint)
+    if body.get("error"):
+        raise CoCalcAPIError(_short(body["error"]), endpoint=endpoint)
+
+
+#: How each generation says "failed" in an HTTP 200 body (keys: ``dialects.DIALECTS``).
+FAILURES_IN_200 = {"v1": _v1_failure, "current": _current_failure}
 
 
 def _never_sent(exc: requests.RequestException) -> bool:

@@ -7,13 +7,11 @@ from datetime import timedelta
 from sqlalchemy import delete
 
 from ..store.models import Launch, UsedTokenId, utcnow
-from ..support.housekeeping import task
 
 #: Expired rows are kept this long (a page left open may still post its sign-in report).
 KEEP_EXPIRED = timedelta(days=1)
 
 
-@task("purge launches")
 def purge_expired(gw) -> int:
     """Delete launches and used token ids that expired more than a day ago."""
     cutoff = utcnow() - KEEP_EXPIRED

@@ -20,7 +20,6 @@ from ..cocalc.types import BrowserSignIn
 from ..context import Gateway
 from ..provisioning import projects, revocations
 from ..store.models import Launch, utcnow
-from ..support import concurrency
 from .guard import PAGE_KINDS, Place
 
 
@@ -192,5 +191,5 @@ def restart_project(gw: Gateway, user_project_id: int, project_id: str) -> bool:
     interval = timedelta(milliseconds=int(gw.settings["GATEWAY_OPEN_RETRY_MS"]) / 2)
     if not projects.claim_start(gw, user_project_id, interval):
         return False
-    concurrency.submit("start project again", lambda: gw.cocalc.start_project(project_id))
+    gw.background.submit("start project again", lambda: gw.cocalc.start_project(project_id))
     return True

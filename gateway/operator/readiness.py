@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from prometheus_client import Gauge
 
 from ..context import Gateway
-from ..support import concurrency
 from . import doctor, gateway_checks
 from .findings import Finding
 
@@ -69,7 +68,7 @@ class _Findings:
             if start:
                 self.refreshing = True
         if start:
-            concurrency.submit("readiness checks", lambda: self._refresh(gw))
+            gw.background.submit("readiness checks", lambda: self._refresh(gw))
         if self.found is None:
             self.done.wait(FIRST_WAIT_S)
         return self.found

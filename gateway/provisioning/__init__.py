@@ -128,4 +128,4 @@ def sync_names(gw: Gateway, account_id: str, first_name, last_name) -> None:
         except CoCalcUnsupported:
             log.info("this CoCalc dialect cannot rename accounts; the gateway's row has the name")
 
-    concurrency.submit("rename account", work)
+    gw.background.submit("rename account", work)

@@ -21,7 +21,6 @@ from ..cocalc import AccountCreationFailed, CoCalcAPIError, CoCalcProtocolError
 from ..context import Gateway
 from ..store.locks import db_lock
 from ..store.models import HostUser, UserProject
-from ..support import concurrency
 from .steps import counted
 
 log = logging.getLogger(__name__)
@@ -93,7 +92,7 @@ def stop_first_project_soon(gw: Gateway, user_id: int, account_id: str) -> None:
         if stopped:
             log.info("stopped %d project(s) the sign-up of user %s started", len(stopped), user_id)
 
-    concurrency.submit("stop the sign-up's first project", stop)
+    gw.background.submit("stop the sign-up's first project", stop)
 
 
 def _recover(gw: Gateway, user_id: int, address: str) -> str:

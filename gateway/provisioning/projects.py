@@ -19,7 +19,6 @@ from ..cocalc import CoCalcAPIError, CoCalcError
 from ..context import Gateway
 from ..store.locks import db_lock
 from ..store.models import Host, UserProject, utcnow
-from ..support import concurrency
 from .steps import counted
 
 COPY_POLL_S = 0.2
@@ -123,4 +122,4 @@ def maybe_start_project(gw: Gateway, user_project_id: int, project_id: str, star
     if started_at and utcnow() - started_at < interval:
         return  # the common case, decided without a statement
     if claim_start(gw, user_project_id, interval):
-        concurrency.submit("start project", lambda: gw.cocalc.start_project(project_id))
+        gw.background.submit("start project", lambda: gw.cocalc.start_project(project_id))

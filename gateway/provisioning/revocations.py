@@ -13,8 +13,6 @@ from sqlalchemy import delete, insert, select, update
 from ..cocalc import CoCalcError
 from ..context import Gateway
 from ..store.models import Launch, Revocation, utcnow
-from ..support import concurrency
-from ..support.housekeeping import task
 from .tokens import revocation_enabled
 
 #: Backoff between attempts to revoke one token: 30 s doubling, at most an hour.
@@ -45,14 +43,13 @@ def revoke_all(gw: Gateway, ciphertexts: list[str], connection=None) -> None:
 
 
 def revoke_soon(gw: Gateway) -> None:
-    concurrency.submit("revoke tokens", lambda: drain_revocations(gw))
+    gw.background.submit("revoke tokens", lambda: drain_revocations(gw))
 
 
 def _backoff(attempts: int) -> timedelta:
     return min(REVOKE_RETRY_CAP, REVOKE_RETRY * 2**attempts)
 
 
-@task("revoke tokens")
 def drain_revocations(gw: Gateway, limit: int = 200) -> int:
     """Try every revocation that is due; each is claimed by one process at a time."""
     now = utcnow()
@@ -83,7 +80,6 @@ def drain_revocations(gw: Gateway, limit: int = 200) -> int:
     return done
 
 
-@task("revoke unused page tokens")
 def revoke_unused_page_tokens(gw: Gateway) -> int:
     """Pages that expired without a sign-in never used their token: revoke it."""
     expired = (  # one-time links hold no token: every row with one is a page

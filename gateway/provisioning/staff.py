@@ -20,8 +20,6 @@ from ..cocalc import CoCalcError
 from ..context import Gateway
 from ..store.lti_tables import ContextStaff, StaffGrant
 from ..store.models import HostUser, UserProject, utcnow
-from ..support import concurrency
-from ..support.housekeeping import task
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +123,7 @@ def note_learner(gw: Gateway, host_id: str, context: str, user_project_id: int) 
 
 
 def grant_soon(gw: Gateway) -> None:
-    concurrency.submit("grant staff", lambda: grant_due(gw))
+    gw.background.submit("grant staff", lambda: grant_due(gw))
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -165,7 +163,6 @@ def _claim(gw: Gateway, row, until) -> bool:
     return claimed == 1
 
 
-@task("grant staff")
 def grant_due(gw: Gateway) -> int:
     """Invite staff to the learner projects they are due on; return how many were added."""
     granted = 0

@@ -31,8 +31,6 @@ from ..context import Gateway
 from ..store.database import CompiledStatement, naive_utc
 from ..store.locks import db_lock
 from ..store.models import CachedToken, HostUser, SpareToken, utcnow
-from ..support import concurrency
-from ..support.housekeeping import task
 from .readiness import SPARE_USABLE, TOKEN_USABLE, first_spare
 
 #: Spares one user may have waiting (each is a live credential, encrypted at rest).
@@ -226,7 +224,7 @@ def refill(gw: Gateway, user_id: int, account_id: str | None = None) -> None:
             state.running[user_id] = True
             return
         state.running[user_id] = False
-    concurrency.submit("refill tokens", lambda: _fill(gw, user_id, account_id))
+    gw.background.submit("refill tokens", lambda: _fill(gw, user_id, account_id))
 
 
 def _fill(gw: Gateway, user_id: int, account_id: str | None) -> None:
@@ -252,7 +250,6 @@ def _fill(gw: Gateway, user_id: int, account_id: str | None) -> None:
         raise
 
 
-@task("purge expired spare tokens")
 def purge_spares(gw: Gateway) -> int:
     """Spares that ran out of life unused need no revoking: forget them."""
     with gw.db.engine.begin() as connection:

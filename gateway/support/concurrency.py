@@ -1,49 +1,79 @@
-"""A few worker threads for CoCalc calls that must not hold up a page (refills, revocations)."""
+"""Work that must not hold up a page (token refills, revocations, a project's start), and
+steps that run side by side.
+
+Each app's ``Gateway`` owns one ``Background`` pool and closes it when the app closes; a
+pool never outlives the app that made it. ``wait_idle`` waits for every live pool (tests
+and the CLI: a count taken while a refill is still in flight would depend on the race).
+"""
 
 from __future__ import annotations
 
 import contextvars
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
 
 WORKER_NAME = "gateway-bg"  # the workers' threads are named so (logs, tests tell them apart)
-_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix=WORKER_NAME)
-_pending: set[Future] = set()
-_lock = threading.Lock()
+_LIVE: weakref.WeakSet = weakref.WeakSet()
 
 
-def submit(name: str, fn: Callable[[], object]) -> Future:
-    """Run ``fn`` soon in a worker; failures are logged, never raised to anyone."""
-    context = contextvars.copy_context()
+class Background:
+    """A few worker threads for one app; failures are logged, never raised to anyone."""
 
-    def run():
-        try:
-            context.run(fn)
-        except Exception as exc:
-            log.warning("background task %s failed: %s: %s", name, type(exc).__name__, exc)
+    def __init__(self, workers: int = 4):
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=WORKER_NAME)
+        self._pending: set[Future] = set()
+        self._lock = threading.Lock()
+        self.closed = False
+        _LIVE.add(self)
 
-    future = _executor.submit(run)
-    with _lock:
-        _pending.add(future)
-    future.add_done_callback(lambda f: _discard(f))
-    return future
+    def submit(self, name: str, fn: Callable[[], object]) -> Future | None:
+        """Run ``fn`` soon in a worker (nothing once the pool is closed)."""
+        context = contextvars.copy_context()
 
+        def run():
+            try:
+                context.run(fn)
+            except Exception as exc:
+                log.warning("background task %s failed: %s: %s", name, type(exc).__name__, exc)
 
-def _discard(future: Future) -> None:
-    with _lock:
-        _pending.discard(future)
+        with self._lock:
+            if self.closed:
+                log.info("background task %s not run: the app is closing", name)
+                return None
+            future = self._executor.submit(run)
+            self._pending.add(future)
+        future.add_done_callback(self._discard)
+        return future
+
+    def _discard(self, future: Future) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    def wait_idle(self, timeout: float = 30) -> None:
+        """Block until every task submitted so far has finished."""
+        with self._lock:
+            futures = list(self._pending)
+        for future in futures:
+            future.result(timeout=timeout)
+
+    def close(self, timeout: float = 30) -> None:
+        """Let the tasks under way finish, take no more, and end the threads."""
+        with self._lock:
+            self.closed = True
+        self.wait_idle(timeout)
+        self._executor.shutdown(wait=True)
+        _LIVE.discard(self)
 
 
 def wait_idle(timeout: float = 30) -> None:
-    """Block until every submitted task has finished (tests and the CLI use it)."""
-    with _lock:
-        futures = list(_pending)
-    for future in futures:
-        future.result(timeout=timeout)
+    """Block until every live pool's tasks have finished (tests and the CLI)."""
+    for pool in list(_LIVE):
+        pool.wait_idle(timeout)
 
 
 def run_together(*steps: Callable[[], object]) -> list[object]:

@@ -1,38 +1,28 @@
 """Housekeeping off the request path: a periodic task in each process, or one run by cron.
 
-The tasks themselves live with the data they keep (``gateway.launches.cleanup`` and others),
-and register with ``@task`` when the composition root (``gateway.app``) imports them;
-each is one or a few atomic statements, so several processes (or a cron job beside them)
-may run them at the same time. Nothing here ever runs inside a request.
+The tasks themselves live with the data they keep (``gateway.launches.cleanup`` and
+others) as plain functions; the composition root (``gateway.app``) names them, in order,
+and hands the list to the ``Scheduler`` of each app. Each task is one or a few atomic
+statements, so several processes (or a cron job beside them) may run them at the same
+time. Nothing here ever runs inside a request.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 log = logging.getLogger(__name__)
 
-#: name -> task(gw) returning how many rows it dealt with
-TASKS: dict[str, Callable] = {}
+#: (name, task(gw) returning how many rows it dealt with)
+Task = tuple[str, Callable]
 
 
-def task(name: str):
-    """Register ``fn(gw) -> int`` as a housekeeping task."""
-
-    def register(fn):
-        TASKS[name] = fn
-        return fn
-
-    return register
-
-
-def run_once(gw) -> dict[str, int]:
-    """Run every task once; a failing task is logged and the others still run. The tasks
-    are those of the modules the composition root imports (``gateway.app.HOUSEKEEPING``)."""
+def run_once(gw, tasks: Sequence[Task]) -> dict[str, int]:
+    """Run every task once; a failing task is logged and the others still run."""
     done = {}
-    for name, fn in TASKS.items():
+    for name, fn in tasks:
         try:
             done[name] = fn(gw)
         except Exception as exc:
@@ -42,18 +32,21 @@ def run_once(gw) -> dict[str, int]:
 
 
 class Scheduler:
-    """Run the tasks every ``interval`` seconds in a daemon thread, started on first use."""
+    """Run ``tasks`` every ``interval`` seconds in a daemon thread, started on first use."""
 
-    def __init__(self, gw, interval: float):
-        self.gw, self.interval = gw, interval
+    def __init__(self, gw, interval: float, tasks: Sequence[Task] = ()):
+        self.gw, self.interval, self.tasks = gw, interval, tuple(tasks)
         self._started = False
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         #: The thread that runs the tasks, once started.
         self.thread: threading.Thread | None = None
 
+    def run_once(self) -> dict[str, int]:
+        return run_once(self.gw, self.tasks)
+
     def ensure_started(self) -> None:
-        if self._started or self.interval <= 0:
+        if self._started or self.interval <= 0 or self._stopped.is_set():
             return
         with self._lock:
             if self._started:
@@ -63,9 +56,9 @@ class Scheduler:
             self.thread.start()
 
     def stop(self) -> None:
-        """End the thread after its current run (tests; a process that exits needs none)."""
+        """End the thread after its current run (the app closes; tests)."""
         self._stopped.set()
 
     def _loop(self) -> None:
         while not self._stopped.wait(self.interval):
-            run_once(self.gw)
+            self.run_once()

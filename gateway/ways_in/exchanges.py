@@ -21,7 +21,6 @@ from sqlalchemy.exc import IntegrityError
 from ..context import Gateway
 from ..launches.request import OneTime
 from ..store.models import Exchange, utcnow
-from ..support.housekeeping import task
 from ..support.keys import digest, new_key
 
 DEFAULT_LIFETIME = timedelta(minutes=5)
@@ -182,7 +181,6 @@ def peek(gw: Gateway, kind: str, key) -> Taken | None:
     return _taken(row) if row else None
 
 
-@task("purge exchanges")
 def purge(gw: Gateway) -> int:
     """Housekeeping: forget exchanges that expired a while ago."""
     cutoff = utcnow() - KEEP_USED

@@ -21,7 +21,6 @@ from datetime import timedelta
 from ..context import Gateway
 from ..errors import N_, TooManyRequests
 from ..store import rate_limits
-from ..support.housekeeping import task
 
 CLIENT_WINDOW = timedelta(minutes=1)
 HOST_WINDOW = timedelta(minutes=10)
@@ -48,6 +47,5 @@ def sign_in_verified(gw: Gateway, host_id: str) -> None:
         )
 
 
-@task("purge rate counts")
 def purge(gw: Gateway) -> int:
     return rate_limits.purge(gw.db)

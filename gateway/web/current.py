@@ -20,10 +20,12 @@ def init_database(app: Flask) -> None:
     app.extensions["db"] = open_database(url, int(app.config["GATEWAY_DB_CONNECTIONS"]))
 
 
-def init_gateway(app: Flask) -> None:
+def init_gateway(app: Flask, housekeeping: tuple = ()) -> None:
+    """Build the app's Gateway; ``housekeeping``: the tasks its scheduler runs."""
     gw = app.extensions["gateway"] = context.build(
         app.config,
         app.extensions["db"],
+        tasks=housekeeping,
         observer=counters.observe_cocalc_call,
         headers=logs.request_id_headers,
     )
@@ -33,3 +35,10 @@ def init_gateway(app: Flask) -> None:
 def gateway() -> context.Gateway:
     """Return the current app's Gateway (inside a request or CLI command)."""
     return current_app.extensions["gateway"]
+
+
+def close(app: Flask) -> None:
+    """Close an app's Gateway: its housekeeping, background work and database pools."""
+    gw = app.extensions.get("gateway")
+    if gw is not None:
+        gw.close()

@@ -13,6 +13,7 @@ from gateway import hosts
 from gateway.dev.demo import start_stack
 from gateway.dev.devserver import ThreadedServer
 from gateway.support import concurrency
+from gateway.web import current
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
@@ -93,7 +94,7 @@ def stack(request):
     for name in ("lms", "host", "gateway", "simulator"):
         stack[name].stop()
     stack["oidc"].stop()
-    stack["app"].extensions["db"].dispose()
+    current.close(stack["app"])
 
 
 def sim_control(stack, path, **body):

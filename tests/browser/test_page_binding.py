@@ -14,6 +14,7 @@ from gateway import create_app, hosts
 from gateway.dev.devserver import ThreadedServer
 from gateway.store import migrate
 from gateway.support import concurrency
+from gateway.web import current
 from tests.browser.conftest import CHROMIUM, launch_demo, wait_embed_frame
 from tests.browser.sites import SITE_ARGS, tls_context
 from tests.browser.test_third_party_cookies import wait_for_embed
@@ -152,7 +153,7 @@ def one_site(tmp_path):
     concurrency.wait_idle()
     for each in (gateway_server, sibling_server, server):
         each.stop()
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 #: Every binding and session cookie the gateway sets, as a sibling would toss them.

@@ -6,6 +6,7 @@ import socket
 import uuid
 
 import pytest
+import requests
 
 from gateway.cocalc import (
     AccountCreationFailed,
@@ -277,6 +278,30 @@ def test_key_never_in_reprs_or_errors(sim):
 def test_auto_detects_dialect(sim):
     connector = CoCalcConnector(sim.url, sim.admin_key, dialect="auto", timeout=1.0)
     assert connector.wait_for_client(10).dialect == sim.dialect
+
+
+def test_a_v1_era_server_whose_hub_path_answers_500_is_found_as_v1(simulators):
+    """The v1-era build answers ``/api/conat/hub`` with a Next.js 500 page: that is an
+    answer (no current API here), not an outage, and the v1 probe still runs."""
+    v1 = simulators["v1"]
+    hub = requests.post(v1.url + "/api/conat/hub", json={"name": "system.ping"}, timeout=5)
+    assert hub.status_code == 500 and "text/html" in hub.headers["Content-Type"]
+    connector = CoCalcConnector(v1.url, v1.admin_key, dialect="auto", timeout=1.0)
+    assert connector.detect() == "v1"
+
+
+def test_the_dialects_are_one_table():
+    from gateway.cocalc.dialects import DIALECTS, UnknownDialect
+    from gateway.cocalc.transport import FAILURES_IN_200
+    from gateway.config.table import SETTINGS
+
+    choices = next(s.choices for s in SETTINGS if s.name == "COCALC_API_DIALECT")
+    assert set(choices) == {"auto", *DIALECTS} and set(FAILURES_IN_200) == set(DIALECTS)
+    for name, dialect in DIALECTS.items():
+        client = CoCalcConnector("http://127.0.0.1:9", "sk_x", dialect=name).client
+        assert client.dialect == name == dialect.name
+    with pytest.raises(UnknownDialect):
+        CoCalcConnector("http://127.0.0.1:9", "sk_x", dialect="v2")  # never "current" quietly
 
 
 def test_auto_detection_of_a_non_cocalc_server(tmp_path):

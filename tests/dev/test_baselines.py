@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.web import current
 from tests.conftest import make_app
 
 
@@ -12,7 +13,7 @@ def test_bench_baselines_only_when_asked(sim, database_url):
 
     plain = make_app(sim, database_url)
     assert plain.test_client().get("/_bench/bare").status_code == 404
-    plain.extensions["db"].dispose()
+    current.close(plain)
     app = make_app(sim, database_url, GATEWAY_BENCH_ENDPOINT=True)
     client = app.test_client()
     assert client.get("/_bench/bare").get_data(as_text=True) == "ok"
@@ -21,4 +22,4 @@ def test_bench_baselines_only_when_asked(sim, database_url):
         assert client.get("/_bench/write").status_code == 200
     with app.extensions["gateway"].db.begin() as session:
         assert session.scalar(select(func.count()).select_from(Lock)) == 2
-    app.extensions["db"].dispose()
+    current.close(app)

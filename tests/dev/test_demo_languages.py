@@ -11,6 +11,7 @@ import requests
 
 from gateway.dev.demo import start_stack
 from gateway.support import concurrency
+from gateway.web import current
 
 LANG = re.compile(r'<html lang="([^"]*)" dir="(ltr|rtl)">')
 FRAMED = {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Site": "cross-site"}
@@ -23,7 +24,7 @@ def stack():
     concurrency.wait_idle()
     for name in ("lms", "host", "gateway", "simulator"):
         stack[name].stop()
-    stack["app"].extensions["db"].dispose()
+    current.close(stack["app"])
 
 
 def get(url: str, **headers) -> str:

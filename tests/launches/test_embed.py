@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from gateway import hosts
 from gateway.store.models import Launch, utcnow
 from gateway.support import concurrency
+from gateway.web import current
 from tests.conftest import make_app
 from tests.launching import HOST_ORIGIN, OWN_PAGE, calls_waited_on, launch, mint, page_settings
 
@@ -73,7 +74,7 @@ def test_embed_lifetime_setting(sim, sqlite_url):
         expires = session.scalar(select(Launch.expires_at).where(Launch.kind == "embed"))
     assert timedelta(seconds=100) < expires - utcnow() <= timedelta(seconds=120)
     concurrency.wait_idle()
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 def test_current_dialect_revokes_the_token_after_sign_in(simulators, sqlite_url):
@@ -97,7 +98,7 @@ def test_current_dialect_revokes_the_token_after_sign_in(simulators, sqlite_url)
         assert launch(client, mint(host.id, secret, sub="r")).status_code == 303
     assert waited_on == []
     assert sim.calls() == {"system.generateUserAuthToken": 1}  # its spare, refilled after
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 def test_the_gateway_keeps_no_session(app, client, host):

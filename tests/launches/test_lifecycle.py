@@ -11,7 +11,8 @@ from sqlalchemy import delete, func, select, update
 from gateway import hosts
 from gateway.provisioning import tokens
 from gateway.store.models import HostUser, Launch, Revocation, UserProject, utcnow
-from gateway.support import concurrency, housekeeping
+from gateway.support import concurrency
+from gateway.web import current
 from tests.conftest import gateway_config, make_app, start_simulator
 from tests.launching import OWN_PAGE, api, forget_waiting_tokens, launch, mint, page_settings
 
@@ -35,7 +36,7 @@ def test_a_replayed_token_makes_no_cocalc_call(sim, database_url):
     assert again.status_code == 401 and "already been used" in again.get_data(as_text=True)
     assert sim.total_calls() == 0
     concurrency.wait_idle()
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 def test_a_one_time_link_survives_a_failure_while_it_is_redeemed(client, host, gw, sim):
@@ -76,11 +77,11 @@ def test_a_revocation_is_kept_until_cocalc_confirms(simulators, sqlite_url):
     regw = restarted.extensions["gateway"]
     with regw.db.begin() as session:
         session.execute(update(Revocation).values(next_try_at=Revocation.created_at))
-    assert housekeeping.run_once(regw)["revoke tokens"] == 1
+    assert regw.housekeeping.run_once()["revoke tokens"] == 1
     assert count(regw, Revocation) == 0
     assert "unknown or expired token" in requests.get(sign_in, timeout=5).text
     for each in (app, restarted):
-        each.extensions["db"].dispose()
+        current.close(each)
 
 
 def test_the_token_of_a_page_that_never_signed_in_is_revoked_when_it_expires(
@@ -93,10 +94,10 @@ def test_the_token_of_a_page_that_never_signed_in_is_revoked_when_it_expires(
     sign_in = page_settings(html)["signInUrl"]
     with gw.db.begin() as session:
         session.execute(update(Launch).values(expires_at=utcnow() - timedelta(minutes=1)))
-    assert housekeeping.run_once(gw)["revoke unused page tokens"] == 1
+    assert gw.housekeeping.run_once()["revoke unused page tokens"] == 1
     concurrency.wait_idle()
     assert "unknown or expired token" in requests.get(sign_in, timeout=5).text
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 def test_pages_and_warm_launches_render_while_cocalc_is_down(sqlite_url):
@@ -117,7 +118,7 @@ def test_pages_and_warm_launches_render_while_cocalc_is_down(sqlite_url):
     assert tokens.revocation_enabled(fresh.extensions["gateway"])
     concurrency.wait_idle()
     for each in (first, fresh):
-        each.extensions["db"].dispose()
+        current.close(each)
 
 
 def test_two_uses_at_once_of_an_unused_token_get_one_page_and_one_user(sim, database_url):
@@ -153,7 +154,7 @@ def test_two_uses_at_once_of_an_unused_token_get_one_page_and_one_user(sim, data
     before = sim.total_calls()
     assert launch(app.test_client(), token).status_code == 401
     assert sim.total_calls() == before  # a later replay costs CoCalc nothing
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 def test_a_token_whose_launch_failed_may_try_again(client, host, sim):

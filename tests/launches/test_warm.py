@@ -25,6 +25,7 @@ from gateway.store.models import (
     utcnow,
 )
 from gateway.support import concurrency
+from gateway.web import current
 from tests.conftest import app_lifetime, empty_postgres, gateway_config, make_app
 from tests.launching import OWN_PAGE, calls_waited_on, mint
 
@@ -226,7 +227,7 @@ def test_the_embed_lifetime_caps_a_warm_page(sim, postgres_url):
     assert len(expiries) == 2
     assert all(timedelta(seconds=100) < e - utcnow() <= timedelta(seconds=120) for e in expiries)
     concurrency.wait_idle()
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 def _no_token(gw, host):
@@ -426,4 +427,4 @@ def test_a_database_that_cannot_be_reached_gives_503(sim, accept):
     assert reply.status_code == 503
     body = reply.get_data(as_text=True)
     assert "database" in body and "Traceback" not in body and "127.0.0.1" not in body
-    app.extensions["db"].dispose()
+    current.close(app)

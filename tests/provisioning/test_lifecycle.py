@@ -14,6 +14,7 @@ from gateway.errors import NotFound
 from gateway.provisioning import UserProfile, lifecycle
 from gateway.store.models import HostUser
 from gateway.support import concurrency
+from gateway.web import current
 from tests.conftest import make_app
 from tests.launching import mint
 
@@ -24,7 +25,7 @@ def pgw(sim, database_url):
     app.gw = app.extensions["gateway"]
     yield app
     concurrency.wait_idle()
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 def new_host(gw, name="Course"):

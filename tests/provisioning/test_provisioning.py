@@ -20,6 +20,7 @@ from gateway.provisioning import UserProfile, accounts, tokens
 from gateway.store.models import CachedToken, HostUser, SpareToken, UserProject, utcnow
 from gateway.support import concurrency
 from gateway.support.crypto import SecretBox
+from gateway.web import current
 from tests.conftest import gateway_config, make_app
 from tests.launching import waiting_token
 
@@ -32,7 +33,7 @@ def pgw(sim, database_url):
     app = make_app(sim, database_url)
     yield app.extensions["gateway"]
     concurrency.wait_idle()
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from gateway import hosts
 from gateway.support import concurrency
+from gateway.web import current
 from tests.conftest import empty_postgres, make_app
 from tests.launching import mint
 
@@ -40,4 +41,4 @@ def test_launches_reconnect_after_postgresql_dropped_every_connection(sim, postg
     page = launch("u0").headers["Location"]
     assert client.get(page.removeprefix("http://127.0.0.1")).status_code == 200
     concurrency.wait_idle()
-    app.extensions["db"].dispose()
+    current.close(app)

@@ -94,3 +94,56 @@ def test_pages_get_their_place_and_sessions_their_pages_as_rows(sqlite_url):
         "top": ("top", None),
         "sso-page": ("sso", "session"),
     }
+
+
+def test_every_table_of_the_models_is_listed():
+    """No table joins the gateway's by being imported: ``store.tables`` names each one."""
+    from gateway.store.models import Base
+    from gateway.store.tables import MODELS
+
+    assert set(Base.metadata.tables) == set(metadata.tables)
+    assert {model.__tablename__ for model in MODELS} == set(metadata.tables)
+
+
+def test_an_open_lti_page_keeps_what_it_shows_across_0011(sqlite_url):
+    """0011: an open page's project and what it shows move into its own row."""
+    from sqlalchemy import text
+
+    engine = create_engine(sqlite_url)
+    migrate.upgrade(engine, "0010")
+    statements = [
+        "INSERT INTO hosts (id, name, secret_encrypted, secret_digest, origins, template_paths,"
+        " created_at) VALUES ('host_0000000000000001', 'n', 'x', 'd', '[]', '[]',"
+        " '2026-01-01 00:00:00')",
+        "INSERT INTO host_users (id, host_id, external_id, cocalc_email, first_name, last_name,"
+        " password_encrypted, created_at) VALUES (1, 'host_0000000000000001', 'u', 'c@x.invalid',"
+        " 'A', 'B', 'p', '2026-01-01 00:00:00')",
+        "INSERT INTO user_projects (id, user_id, context, project_id, template_copied,"
+        " collaborator_added) VALUES (1, 1, '', 'p-1', 1, 1)",
+        "INSERT INTO lti_platforms (id, host_id, issuer, client_id, deployment_ids, login_url,"
+        " token_url, jwks_url, algorithms, created_at) VALUES ('plat_1', 'host_0000000000000001',"
+        " 'i', 'c', '[]', 'l', 't', 'j', '[]', '2026-01-01 00:00:00')",
+        "INSERT INTO launches (digest, kind, host_id, user_id, user_project_id, path, expires_at)"
+        " VALUES ('open', 'embed', 'host_0000000000000001', 1, 1, 'a.ipynb', '2999-01-01')",
+        "INSERT INTO launches (digest, kind, host_id, user_id, user_project_id, path, expires_at)"
+        " VALUES ('closed', 'embed', 'host_0000000000000001', 1, 1, 'a.ipynb', '2000-01-01')",
+        "INSERT INTO lti_pages (launch_digest, platform_id, return_url, platform_family,"
+        " learner_name, may_grade) VALUES ('open', 'plat_1', 'https://lms/back', 'canvas',"
+        " 'Ada', 1)",
+        "INSERT INTO lti_grade_links (launch_digest, platform_id, subject, scopes) VALUES"
+        " ('open', 'plat_1', 's', '[]')",
+    ]
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        rows = dict(connection.execute(text("SELECT digest, shown FROM launches")).all())
+        projects = set(connection.execute(text("SELECT project_id FROM launches")).scalars())
+    engine.dispose()
+    import json
+
+    shown = json.loads(rows["open"])
+    assert shown["gradable"] and shown["back_url"] == "https://lms/back"
+    assert shown["lti"]["family"] == "canvas" and shown["review"]["learner"] == "Ada"
+    assert rows["closed"] is None and projects == {"p-1"}

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from gateway.provisioning import revocations, tokens
 from gateway.store.models import Revocation, utcnow
 from gateway.support import concurrency, housekeeping
+from gateway.web import current
 
 
 class Ticks:
@@ -36,10 +37,9 @@ def wait_until(condition, timeout: float = 5.0) -> bool:
     return False
 
 
-def test_the_scheduler_runs_the_tasks_in_one_thread_every_interval(monkeypatch):
+def test_the_scheduler_runs_the_tasks_in_one_thread_every_interval():
     ticks = Ticks()
-    monkeypatch.setattr(housekeeping, "TASKS", {"tick": ticks})
-    scheduler = housekeeping.Scheduler(object(), interval=0.05)
+    scheduler = housekeeping.Scheduler(object(), interval=0.05, tasks=[("tick", ticks)])
     scheduler.ensure_started()
     first = scheduler.thread
     scheduler.ensure_started()  # a second request starts no second thread
@@ -52,23 +52,24 @@ def test_the_scheduler_runs_the_tasks_in_one_thread_every_interval(monkeypatch):
     assert not first.is_alive()
 
 
-def test_an_interval_of_zero_starts_no_thread(monkeypatch):
+def test_an_interval_of_zero_starts_no_thread():
     ticks = Ticks()
-    monkeypatch.setattr(housekeeping, "TASKS", {"tick": ticks})
-    scheduler = housekeeping.Scheduler(object(), interval=0)
+    scheduler = housekeeping.Scheduler(object(), interval=0, tasks=[("tick", ticks)])
     scheduler.ensure_started()
-    assert scheduler.thread is None and not ticks.ran.wait(0.2)
+    assert scheduler.thread is None and scheduler.tasks == (("tick", ticks),)
+    scheduler.run_once()  # the tasks are there: only no thread runs them
+    assert ticks.count == 1
 
 
-def test_a_failing_task_is_logged_and_the_others_still_run(monkeypatch, caplog):
+def test_a_failing_task_is_logged_and_the_others_still_run(caplog):
     ticks = Ticks()
 
     def broken(gw):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(housekeeping, "TASKS", {"broken": broken, "tick": ticks})
     caplog.set_level(logging.WARNING)
-    assert housekeeping.run_once(object()) == {"broken": -1, "tick": 1}
+    tasks = [("broken", broken), ("tick", ticks)]
+    assert housekeeping.run_once(object(), tasks) == {"broken": -1, "tick": 1}
     assert "housekeeping task broken failed: RuntimeError" in caplog.text
 
 
@@ -80,11 +81,25 @@ def test_the_pool_logs_a_failure_and_wait_idle_waits_for_every_task(caplog):
         time.sleep(0.2)
         finished.append(1)
 
-    concurrency.submit("slow", slow)
-    concurrency.submit("fails", lambda: 1 / 0)
+    pool = concurrency.Background()
+    pool.submit("slow", slow)
+    pool.submit("fails", lambda: 1 / 0)
     concurrency.wait_idle()
     assert finished == [1]
     assert "background task fails failed: ZeroDivisionError" in caplog.text
+    pool.close()
+    assert pool.submit("late", lambda: finished.append(2)) is None  # closed: runs nothing
+    assert finished == [1]
+
+
+def test_an_app_closes_its_own_pool_and_scheduler(app):
+    gw = app.extensions["gateway"]
+    assert [name for name, _ in gw.housekeeping.tasks][:2] == [
+        "revoke unused page tokens",
+        "purge launches",
+    ]
+    current.close(app)
+    assert gw.background.closed and gw.background.submit("x", lambda: None) is None
 
 
 def test_steps_run_together_and_the_first_failure_comes_after_all_finished():
@@ -136,7 +151,7 @@ def test_a_revocation_that_fails_is_tried_again_after_a_doubling_backoff(simulat
     assert revocations.drain_revocations(gw) == 1  # CoCalc confirms: gone
     with gw.db.read() as session:
         assert session.scalar(select(Revocation)) is None
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 def test_a_refill_with_a_spare_waiting_asks_cocalc_nothing(simulators, sqlite_url):
@@ -155,4 +170,4 @@ def test_a_refill_with_a_spare_waiting_asks_cocalc_nothing(simulators, sqlite_ur
     tokens.refill(gw, ready.user_id)  # the spare made at set-up is still there
     assert sim.calls() == {}
     assert tokens._spares(gw, ready.user_id) == 1
-    app.extensions["db"].dispose()
+    current.close(app)

@@ -10,6 +10,7 @@ from sqlalchemy import update
 from gateway import hosts
 from gateway.store.models import HostUser, Launch, utcnow
 from gateway.support import concurrency
+from gateway.web import current
 from tests.conftest import make_app
 from tests.launching import HOST_ORIGIN, api, rows
 
@@ -97,4 +98,4 @@ def test_proxy_fix_builds_public_urls(sim, sqlite_url):
     # The link comes from GATEWAY_PUBLIC_URL, whatever the request's forwarded headers say.
     assert reply.get_json()["url"].startswith("http://127.0.0.1/launch/")
     concurrency.wait_idle()
-    app.extensions["db"].dispose()
+    current.close(app)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from gateway import hosts
 from gateway.store.models import HostUser, Launch, UsedTokenId, UserProject
 from gateway.support import concurrency
+from gateway.web import current
 from tests.conftest import make_app
 from tests.launching import HOST_ORIGIN, iframe_src, launch, mint, page_settings, rows, unsigned
 
@@ -135,7 +136,7 @@ def test_cocalc_failures_give_a_clear_page(sim, sqlite_url, mode, status):
         assert secret_text not in html and secret_text not in str(reply.headers)
     sim.reset()
     assert launch(client, token).status_code == 303  # the retry with the same token works
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 def test_a_token_works_once_on_each_database(sim, database_url):
@@ -149,7 +150,7 @@ def test_a_token_works_once_on_each_database(sim, database_url):
     assert launch(client, token).status_code == 401
     assert rows(gw, UsedTokenId) == 1 and rows(gw, Launch) == 1
     concurrency.wait_idle()
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 def test_oversized_bodies_are_refused(client, host, gw):

@@ -8,6 +8,7 @@ import threading
 
 from gateway.operator import doctor
 from gateway.store import migrate
+from gateway.web import current
 from tests.conftest import app_lifetime, gateway_config, make_app
 
 LOOPBACK = {"REMOTE_ADDR": "127.0.0.1"}
@@ -56,7 +57,7 @@ def test_a_database_not_migrated_makes_the_instance_unavailable(sim, sqlite_url)
     assert "not 00" in reply.get_json()["checks"]["database"]["detail"]
     migrate.upgrade(app.extensions["db"].engine)
     assert app.test_client().get("/readyz").status_code == 200
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 def test_readyz_tells_anonymous_callers_only_whether(sim, sqlite_url):

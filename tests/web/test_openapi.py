@@ -19,6 +19,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from gateway import hosts
 from gateway.support import concurrency
+from gateway.web import current
 from tests.conftest import make_app
 
 
@@ -31,7 +32,7 @@ def api_app(request, simulators, database_url):
     app.config["FUZZ_SECRET"] = secret
     yield app
     concurrency.wait_idle()
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])

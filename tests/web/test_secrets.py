@@ -10,6 +10,7 @@ from sqlalchemy import select
 from gateway import hosts
 from gateway.store.models import CachedToken, HostUser, Launch
 from gateway.support import concurrency
+from gateway.web import current
 from tests.conftest import ADMIN_KEY, GATEWAY_SECRET, USER_KEY
 from tests.launching import mint, unsigned
 
@@ -101,7 +102,7 @@ def test_no_secret_in_any_response(sim, sqlite_url):
         if description != "embed" and not description.startswith("GET /embed/"):
             for token in auth_tokens:
                 assert token not in text, f"an auth token leaked in {description}"
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 @pytest.mark.parametrize("path", ["/launch", "/embed/x", "/api/v1/launches", "/metrics"])

@@ -11,6 +11,7 @@ from gateway.errors import BadRequest
 from gateway.provisioning.paths import clean_path
 from gateway.store.models import HostUser, UsedTokenId
 from gateway.support import concurrency
+from gateway.web import current
 from tests.conftest import make_app
 from tests.launching import api, mint, rows
 
@@ -48,7 +49,7 @@ def proxied(sim, sqlite_url):
     app = make_app(sim, sqlite_url, GATEWAY_PROXY_FIX=1, GATEWAY_METRICS_NETWORKS="10.0.0.0/8")
     yield app
     concurrency.wait_idle()
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 def test_a_forwarded_prefix_cannot_make_an_open_redirect(proxied, host_of):

@@ -7,7 +7,7 @@ on REST endpoints a sign-in cookie beats the API key; the hub takes the key only
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from .plumbing import faulted, proxy_page, request_api_key, sim
 from .sessions import signed_in_account
@@ -45,8 +45,21 @@ def rest_caller():
     return key_caller()
 
 
+#: What the v1-era build (76c7930f) serves where the current API's hub would be: its web
+#: front end's catch-all route throws, and Next.js answers with its 500 page (section 7d).
+NEXT_500 = (
+    '<!DOCTYPE html><html><head><meta charSet="utf-8"/><title>500: Internal Server Error'
+    '</title></head><body><div id="__next"><h1 class="next-error-h1">500</h1><div><h2>'
+    "Internal Server Error.</h2></div></div></body></html>"
+)
+
+
 def current_only():
-    return None if sim().config.dialect == "current" else proxy_page(404, "Not Found")
+    if sim().config.dialect == "current":
+        return None
+    if request.path == "/api/conat/hub":
+        return Response(NEXT_500, 500, mimetype="text/html")
+    return proxy_page(404, "Not Found")
 
 
 def serve(endpoint: str, run, *, caller_from=rest_caller, error=error_reply):

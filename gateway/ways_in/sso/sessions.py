@@ -23,7 +23,6 @@ from ...launches.request import OneTime
 from ...provisioning import revocations
 from ...store.models import HostUser, Launch, utcnow
 from ...store.sso_tables import SsoSession
-from ...support.housekeeping import task
 from ...support.keys import digest, new_key
 
 LIFETIME = timedelta(hours=8)
@@ -141,7 +140,6 @@ def end(gw: Gateway, session: Session) -> None:
     revocations.revoke_soon(gw)
 
 
-@task("purge SSO sessions")
 def purge(gw: Gateway) -> int:
     """Housekeeping: forget sessions a day after they expired or were signed out."""
     cutoff = utcnow() - KEEP_ENDED

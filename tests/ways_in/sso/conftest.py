@@ -12,6 +12,7 @@ from gateway.dev.devserver import ThreadedServer
 from gateway.dev.oidc_peer import start_provider
 from gateway.support import concurrency
 from gateway.ways_in.sso import providers
+from gateway.web import current
 from tests.conftest import make_app
 
 
@@ -47,7 +48,7 @@ def sso(request, simulators, tmp_path_factory):
     concurrency.wait_idle()
     op.stop()
     server.stop()
-    app.extensions["db"].dispose()
+    current.close(app)
 
 
 @pytest.fixture
