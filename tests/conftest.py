@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,7 +209,25 @@ def simulators():
         server.stop()
 
 
-@pytest.fixture(params=["v1", "current"])
+#: Where CoCalc's API is the subject, every test runs against both generations (the client,
+#: provisioning, the simulator, the operator's checks; the browser flows have their own
+#: ``stack``); elsewhere one is enough. A module or test elsewhere asks for both with
+#: ``pytest.mark.both_dialects``.
+BOTH_DIALECTS = ("tests/cocalc/", "tests/provisioning/", "tests/operator/", "tests/dev/")
+DIALECTS = ("v1", "current")
+
+
+def pytest_generate_tests(metafunc):
+    if "dialect" not in metafunc.fixturenames:
+        return
+    where = str(metafunc.definition.path.relative_to(Path(__file__).resolve().parent.parent))
+    both = metafunc.definition.get_closest_marker("both_dialects") or where.startswith(
+        BOTH_DIALECTS
+    )
+    metafunc.parametrize("dialect", DIALECTS if both else ("current",), indirect=True)
+
+
+@pytest.fixture
 def dialect(request):
     return request.param
 
@@ -252,15 +271,38 @@ def empty_postgres(url: str) -> None:
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request, tmp_path):
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
+        return request.getfixturevalue("sqlite_url")
     url = request.getfixturevalue("postgres_url")
     empty_postgres(url)
     return url
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite database migrated once for this process: each test gets a copy of it."""
+    from sqlalchemy import create_engine
+
+    path = tmp_path_factory.mktemp("template") / "migrated.sqlite3"
+    engine = create_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def sqlite_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
+def sqlite_url(tmp_path, sqlite_template):
+    """A migrated SQLite database of the test's own (a copy of the migrated template)."""
+    target = tmp_path / "gateway.sqlite3"
+    shutil.copyfile(sqlite_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def blank_sqlite_url(tmp_path):
+    """A SQLite database no migration has touched yet."""
+    return f"sqlite:///{tmp_path / 'blank.sqlite3'}"
 
 
 # -- the gateway -----------------------------------------------------------------------------------

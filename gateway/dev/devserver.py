@@ -42,7 +42,11 @@ class ThreadedServer:
         self.port = self.server.server_port
         scheme = "https" if ssl_context is not None else "http"
         self.url = f"{scheme}://{name or host}:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # A short poll interval: stop() waits for the loop to notice, at most this long
+        # (the default, 0.5 s, was a second per test of the two servers most tests stop).
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def start(self, app=None) -> ThreadedServer:
         """Serve ``app`` (or the one given at construction; set late when it needs the URL)."""

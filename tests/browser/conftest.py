@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,10 @@ ARGS = [
     "--disable-quic",
 ]
 
+
+#: For browser tests whose subject is not CoCalc's API (the SDK's handshake, the pages'
+#: markup and language, the LMS's flows, the page binding): the current dialect's stack.
+ONE_DIALECT = pytest.mark.parametrize("stack", ["current"], indirect=True)
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 # The README's screenshots are rewritten only when asked (`GATEWAY_DOCS_SCREENSHOTS=1 make
@@ -76,8 +81,10 @@ def browser(playwright):
     browser.close()
 
 
-@pytest.fixture(scope="module", params=["v1", "current"])
+@pytest.fixture(scope="session", params=["v1", "current"])
 def stack(request):
+    """The demo stack of one dialect, started once per test process: its simulator is reset
+    by each test's ``page``, and a test that changes a setting puts it back."""
     stack = start_stack(
         request.param,
         lms_port=0,
@@ -222,3 +229,15 @@ def other_site(stack):
 
     yield origin
     server.stop()
+
+
+@contextmanager
+def page_settings(stack, **values):
+    """Settings the pages rendered meanwhile read (timeouts, say), put back afterwards."""
+    config = stack["app"].config
+    before = {name: config[name] for name in values}
+    config.update(values)
+    try:
+        yield
+    finally:
+        config.update(before)

@@ -18,18 +18,12 @@ import pytest
 from gateway import hosts
 from gateway.ways_in.lti import registration
 from tests.browser.accessibility import assert_accessible
-from tests.browser.conftest import _expire_launches, launch_demo, wait_embed_frame
+from tests.browser.conftest import ONE_DIALECT, _expire_launches, launch_demo, wait_embed_frame
 from tests.browser.test_login_csrf import attackers_token
 from tests.browser.test_lti import course, embed_in
 from tests.browser.test_lti_teaching import lms_elsewhere, picker_frame  # noqa: F401
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def _once(stack):
-    if stack["dialect"] != "current":
-        pytest.skip("the pages' markup is the same in both dialects: audited once")
+pytestmark = [pytest.mark.browser, ONE_DIALECT]
 
 
 def launch_without_waiting(page, stack, user):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 
@@ -13,6 +15,7 @@ from tests.browser.conftest import (
     kiosk_url,
     launch_demo,
     launch_new_user,
+    page_settings,
     sim_control,
     wait_embed_frame,
 )
@@ -127,7 +130,11 @@ def test_expired_launch_tells_the_host(page, stack):
     launch_demo(page, stack)
     page.evaluate("""() => {
         window.__expired = 0;
+        window.__notices = 0;  // every "expired" the frames post, before the SDK's own dedup
         window.demoEmbed.on('expired', () => { window.__expired += 1; });
+        window.addEventListener('message', (e) => {
+            if (e.data && e.data.event === 'expired') window.__notices += 1;
+        });
     }""")
     # 1. the open page notices its launch running out
     _expire_launches(stack, 3)
@@ -143,7 +150,7 @@ def test_expired_launch_tells_the_host(page, stack):
         "(u) => [...document.querySelectorAll('#embed iframe')].length > 0", arg=None
     )
     embed_frame(page, stack).wait_for_selector("h1:has-text('has expired')")
-    page.wait_for_timeout(500)  # time for a second "expired" to arrive, which must not
+    page.wait_for_function("() => window.__notices >= 2")  # the 410 page's notice arrived
     assert page.evaluate("() => window.__expired") == 1
 
 
@@ -206,9 +213,12 @@ def test_an_interrupted_start_recovers_by_starting_the_project_again(page, stack
 def test_an_open_that_never_completes_after_cocalc_answered_says_so(page, stack):
     """Not the settings explanation: CoCalc did answer, the file just did not open."""
     sim_control(stack, "faults", endpoint="start", mode="interrupted_start", count=100)
-    launch_new_user(page, stack, path="analysis.py")
-    embed = wait_embed_frame(page, stack)
+    with page_settings(stack, GATEWAY_OPEN_TIMEOUT_MS=4000, GATEWAY_OPEN_RETRY_MS=1500):
+        launch_new_user(page, stack, path="analysis.py")
+        embed = wait_embed_frame(page, stack)
+        embed.wait_for_function("() => document.body.dataset.state !== 'loading'")
     embed.wait_for_function("() => document.body.dataset.state === 'problem'", timeout=20000)
+    assert json.loads(embed.locator("#settings").text_content())["openTimeoutMs"] == 4000
     text = embed.locator("#problem").inner_text()
     assert "did not open the file" in text and "iframe_comm_hosts" not in text
 

@@ -7,14 +7,9 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.accessibility import assert_accessible
+from tests.browser.conftest import ONE_DIALECT
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def _once(stack):
-    if stack["dialect"] != "current":
-        pytest.skip("the pages' language does not depend on CoCalc's API dialect")
+pytestmark = [pytest.mark.browser, ONE_DIALECT]
 
 
 def _not_cocalc(page, stack):

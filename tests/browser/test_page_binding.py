@@ -15,7 +15,7 @@ from gateway.dev.devserver import ThreadedServer
 from gateway.store import migrate
 from gateway.support import concurrency
 from gateway.web import current
-from tests.browser.conftest import CHROMIUM, launch_demo, wait_embed_frame
+from tests.browser.conftest import CHROMIUM, ONE_DIALECT, launch_demo, wait_embed_frame
 from tests.browser.sites import SITE_ARGS, tls_context
 from tests.browser.test_third_party_cookies import wait_for_embed
 from tests.conftest import GATEWAY_SECRET, start_simulator
@@ -24,6 +24,7 @@ from tests.launching import mint
 pytestmark = pytest.mark.browser
 
 
+@ONE_DIALECT
 def test_a_copied_frame_address_opens_nothing_in_another_browser(page, stack, browser):
     launch_demo(page, stack, user="alice")
     frame = wait_embed_frame(page, stack)
@@ -81,6 +82,7 @@ def strip_cookies_in_frames(context, gateway_url: str, playwright) -> None:
     context.route(gateway_url + "/**", handle)
 
 
+@ONE_DIALECT
 def test_a_frame_that_keeps_no_cookie_opens_once_and_moves_to_a_new_tab(
     blocking_browser, stack, other_site, playwright
 ):

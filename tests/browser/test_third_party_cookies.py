@@ -87,6 +87,7 @@ def blocking_page(blocking_browser):
 def test_fetch_launch_url_renews_an_embed_across_its_expiry(blocking_page, stack):
     """Renewed before it expires, the file still open, and no "expired" on the host page."""
     page = blocking_page
+    page.clock.install()  # the clock runs as ever; the test jumps it past the old page's end
     sim_control(stack, "reset")
     launch_demo(page, stack)
     page.evaluate("""() => {
@@ -118,6 +119,6 @@ def test_fetch_launch_url_renews_an_embed_across_its_expiry(blocking_page, stack
     page.wait_for_function("() => window.__events.includes('renewed')", timeout=20000)
     assert page.evaluate("() => window.__events") == ["expiring", "renewed"]
     assert page.evaluate("() => window.__renewals") == 1
-    page.wait_for_timeout(5000)  # past the old page's end
+    page.clock.fast_forward(10_000)  # past the old page's end: every timer due has fired
     assert "expired" not in page.evaluate("() => window.__events")
     assert kiosk(page).locator("#filename").inner_text() == "welcome.md"

@@ -152,7 +152,6 @@ def head_revision() -> str:
 )
 # Settings are checked before CoCalc is spoken to: one dialect says it all (each case is a
 # process of its own, so both would cost the suite half a minute).
-@pytest.mark.parametrize("dialect", ["current"], indirect=True)
 def test_bad_settings_stop_start_up_naming_the_setting(sim, tmp_path, setting, value, message):
     env = _env(sim, f"sqlite:///{tmp_path / 'x.sqlite3'}")
     if value is None:

@@ -11,10 +11,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from gateway import hosts
-from gateway.store.models import HostUser, Launch, UsedTokenId, UserProject
+from gateway.store.models import HostUser, Launch, Lock, UsedTokenId, UserProject, utcnow
 from gateway.web import current
 from tests.conftest import gateway_config, make_app
 from tests.launching import launch, mint
@@ -75,6 +75,8 @@ def test_a_worker_killed_during_a_launch_leaves_a_launch_that_can_be_retried(
     with gw.db.read() as session:  # nothing that claims the token, no page
         assert session.scalar(select(func.count()).select_from(Launch)) == 0
         assert session.scalar(select(func.count()).select_from(UsedTokenId)) == 0
+    with gw.db.begin() as session:  # the killed worker's locks (SQLite's leases) run out
+        session.execute(update(Lock).values(expires_at=utcnow()))
     retried = launch(app.test_client(), token)  # the same token, once more
     assert retried.status_code == 303, retried.get_data(as_text=True)
     with gw.db.read() as session:

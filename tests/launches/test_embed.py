@@ -16,6 +16,8 @@ from gateway.web import current
 from tests.conftest import make_app
 from tests.launching import HOST_ORIGIN, OWN_PAGE, calls_waited_on, launch, mint, page_settings
 
+pytestmark = pytest.mark.both_dialects
+
 
 def test_embed_page_headers(client, host, sim):
     page = client.get(launch(client, mint(host.id, host.secret)).headers["Location"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import requests
 from sqlalchemy import delete, func, select, update
 
@@ -15,6 +16,8 @@ from gateway.support import concurrency
 from gateway.web import current
 from tests.conftest import gateway_config, make_app, start_simulator
 from tests.launching import OWN_PAGE, api, forget_waiting_tokens, launch, mint, page_settings
+
+pytestmark = pytest.mark.both_dialects
 
 
 def count(gw, model):

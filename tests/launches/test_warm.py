@@ -31,6 +31,8 @@ from tests.launching import OWN_PAGE, calls_waited_on, mint
 
 HOST_ORIGIN = "https://lms.example.edu"
 
+pytestmark = pytest.mark.both_dialects
+
 
 @pytest.fixture
 def app(sim, postgres_url):

@@ -58,11 +58,11 @@ def test_the_command_prompts_prints_settings_and_runs_the_doctor(sim, monkeypatc
     assert "cocalc-gateway doctor" in result.output  # no gateway set up here: what next
 
 
-def test_the_command_runs_the_doctor_when_the_gateway_is_set_up(sim, monkeypatch, sqlite_url):
+def test_the_command_runs_the_doctor_when_the_gateway_is_set_up(sim, monkeypatch, blank_sqlite_url):
     email, password = admin_account(sim)
     monkeypatch.setenv("GATEWAY_SECRET_KEY", "s" * 40)
     monkeypatch.setenv("GATEWAY_PUBLIC_URL", "http://127.0.0.1")
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("DATABASE_URL", blank_sqlite_url)
     monkeypatch.setenv("COCALC_API_DIALECT", sim.dialect)
     result = CliRunner().invoke(cli, ["connect", "--url", sim.url], input=f"{email}\n{password}\n")
     assert "[FAIL] database" in result.output  # not migrated: the doctor says so

@@ -100,11 +100,11 @@ def test_hosts_on_another_site_need_samesite_none(app, gw, sim):
     assert "COCALC_SAMESITE_REMEMBER_ME=none" in found["samesite_remember_me"]["action"]
 
 
-def test_a_database_not_migrated(sim, sqlite_url):
+def test_a_database_not_migrated(sim, blank_sqlite_url):
     from gateway import cli
     from tests.conftest import create_app, gateway_config
 
-    app = create_app(gateway_config(sim, sqlite_url))
+    app = create_app(gateway_config(sim, blank_sqlite_url))
     cli.attach(app)
     for ready in app_lifetime(app):
         found, _, code = findings(ready, "--no-launch")

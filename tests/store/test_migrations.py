@@ -24,10 +24,10 @@ def test_migrations_match_the_models(database_url):
     assert differences(database_url) == []
 
 
-def test_a_host_s_template_path_becomes_a_list(sqlite_url):
+def test_a_host_s_template_path_becomes_a_list(blank_sqlite_url):
     from sqlalchemy import text
 
-    engine = create_engine(sqlite_url)
+    engine = create_engine(blank_sqlite_url)
     migrate.upgrade(engine, "0003")
     with engine.begin() as connection:
         for host_id, path in (("host_0000000000000001", "course"), ("host_0000000000000002", None)):
@@ -46,12 +46,12 @@ def test_a_host_s_template_path_becomes_a_list(sqlite_url):
     assert found == {"host_0000000000000001": '["course"]', "host_0000000000000002": "[]"}
 
 
-def test_pages_get_their_place_and_sessions_their_pages_as_rows(sqlite_url):
+def test_pages_get_their_place_and_sessions_their_pages_as_rows(blank_sqlite_url):
     """0006: a framed page stays framed; a top-level page of before (bound to nothing)
     becomes a top-level page no browser can open; a session's pages become SSO pages."""
     from sqlalchemy import text
 
-    engine = create_engine(sqlite_url)
+    engine = create_engine(blank_sqlite_url)
     migrate.upgrade(engine, "0005")
     rows = [
         "INSERT INTO hosts (id, name, secret_encrypted, secret_digest, origins, template_paths,"
@@ -105,11 +105,11 @@ def test_every_table_of_the_models_is_listed():
     assert {model.__tablename__ for model in MODELS} == set(metadata.tables)
 
 
-def test_an_open_lti_page_keeps_what_it_shows_across_0011(sqlite_url):
+def test_an_open_lti_page_keeps_what_it_shows_across_0011(blank_sqlite_url):
     """0011: an open page's project and what it shows move into its own row."""
     from sqlalchemy import text
 
-    engine = create_engine(sqlite_url)
+    engine = create_engine(blank_sqlite_url)
     migrate.upgrade(engine, "0010")
     statements = [
         "INSERT INTO hosts (id, name, secret_encrypted, secret_digest, origins, template_paths,"

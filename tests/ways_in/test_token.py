@@ -17,6 +17,8 @@ from gateway.web import current
 from tests.conftest import make_app
 from tests.launching import HOST_ORIGIN, iframe_src, launch, mint, page_settings, rows, unsigned
 
+pytestmark = pytest.mark.both_dialects
+
 
 def test_post_launch_redirects_to_the_embed_page(client, host, gw, sim):
     token = mint(host.id, host.secret, path="work/my notes.md")

@@ -48,10 +48,10 @@ def test_cocalc_down_is_reported_but_the_instance_stays_in_service(sim, sqlite_u
         assert sim.admin_key not in reply.get_data(as_text=True)
 
 
-def test_a_database_not_migrated_makes_the_instance_unavailable(sim, sqlite_url):
+def test_a_database_not_migrated_makes_the_instance_unavailable(sim, blank_sqlite_url):
     from gateway import create_app
 
-    app = create_app(gateway_config(sim, sqlite_url))  # no `db upgrade` ran
+    app = create_app(gateway_config(sim, blank_sqlite_url))  # no `db upgrade` ran
     reply = app.test_client().get("/readyz")
     assert reply.status_code == 503 and reply.get_json()["status"] == "unavailable"
     assert "not 00" in reply.get_json()["checks"]["database"]["detail"]

@@ -31,7 +31,6 @@ def _language(html: str) -> tuple[str, str]:
     return LANG.search(html).groups()
 
 
-@pytest.mark.parametrize("dialect", ["current"], indirect=True)
 def test_a_launch_token_s_locale_is_the_page_s_language(client, host):
     html = _embed_page(client, host, locale="de", path="work/notes.md")
     assert _language(html) == ("de", "ltr")
@@ -43,7 +42,6 @@ def test_a_launch_token_s_locale_is_the_page_s_language(client, host):
     assert messages["handedIn"] == "Abgegeben um %(time)s: Ihre Lehrperson kann es jetzt bewerten."
 
 
-@pytest.mark.parametrize("dialect", ["current"], indirect=True)
 def test_the_launch_beats_the_host_which_beats_the_browser(client, gw, runner):
     added = runner.invoke(args=["hosts", "add", "Lycée", "--language", "fr"])
     assert added.exit_code == 0, added.output
@@ -58,7 +56,6 @@ def test_the_launch_beats_the_host_which_beats_the_browser(client, gw, runner):
     assert _language(html) == ("de-AT", "ltr") and GERMAN_LOADING in html
 
 
-@pytest.mark.parametrize("dialect", ["current"], indirect=True)
 def test_without_a_choice_the_browser_s_language_is_spoken(client, host):
     html = _embed_page(client, host, headers={"Accept-Language": "fr-CA;q=0.5, es;q=0.9"})
     assert _language(html) == ("es", "ltr") and "Abriendo CoCalc…" in html
@@ -67,7 +64,6 @@ def test_without_a_choice_the_browser_s_language_is_spoken(client, host):
     assert _language(html) == ("en", "ltr") and "Opening CoCalc…" in html
 
 
-@pytest.mark.parametrize("dialect", ["current"], indirect=True)
 @pytest.mark.parametrize("tag", ["ar", "he-IL", "fa"])
 def test_right_to_left_languages_get_dir_rtl_even_without_a_catalogue(client, host, tag):
     html = _embed_page(client, host, locale=tag)
@@ -75,7 +71,6 @@ def test_right_to_left_languages_get_dir_rtl_even_without_a_catalogue(client, ho
     assert "Opening CoCalc…" in html  # no catalogue yet: the text falls back to English
 
 
-@pytest.mark.parametrize("dialect", ["current"], indirect=True)
 @pytest.mark.parametrize("hostile", ['de"><script>alert(1)</script>', "x" * 200, "de de", "", "12"])
 def test_a_malformed_locale_is_no_choice_and_never_reaches_the_markup(client, host, hostile):
     html = _embed_page(client, host, locale=hostile, headers={"Accept-Language": "fr"})
@@ -83,13 +78,11 @@ def test_a_malformed_locale_is_no_choice_and_never_reaches_the_markup(client, ho
     assert "<script>alert" not in html
 
 
-@pytest.mark.parametrize("dialect", ["current"], indirect=True)
 def test_a_host_s_language_must_be_a_language_tag(runner):
     bad = runner.invoke(args=["hosts", "add", "LMS", "--language", "<b>"])
     assert bad.exit_code == 1 and "language tag" in bad.output
 
 
-@pytest.mark.parametrize("dialect", ["current"], indirect=True)
 def test_the_server_api_s_locale_reaches_the_page(app, client, host):
     user = {"id": "u-1", "first_name": "Ana"}
     link = api(client, host.secret, {"user": user, "locale": "es"}).get_json()
@@ -107,7 +100,6 @@ def test_the_server_api_s_locale_reaches_the_page(app, client, host):
     assert _language(html) == ("es", "ltr") and "Abriendo CoCalc…" in html
 
 
-@pytest.mark.parametrize("dialect", ["current"], indirect=True)
 def test_the_confirmation_page_speaks_the_token_s_language(client, host):
     own_page = {
         "Origin": "http://127.0.0.1",
@@ -122,7 +114,6 @@ def test_the_confirmation_page_speaks_the_token_s_language(client, host):
     assert "Ouvrir CoCalc en tant que Ada ?" in html and "Continuer en tant que Ada" in html
 
 
-@pytest.mark.parametrize("dialect", ["current"], indirect=True)
 def test_error_pages_speak_the_browser_s_language_and_json_stays_english(client, host):
     used = mint(host.id, host.secret)
     client.post("/launch", data={"token": used})

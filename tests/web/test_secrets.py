@@ -14,6 +14,8 @@ from gateway.web import current
 from tests.conftest import ADMIN_KEY, GATEWAY_SECRET, USER_KEY
 from tests.launching import mint, unsigned
 
+pytestmark = pytest.mark.both_dialects
+
 
 def responses_for_every_route(app, client, host_id, secret, good_token_factory, sim):
     """Yield (description, response) for each route and a spread of inputs."""
