@@ -127,7 +127,33 @@ SECRET_PATTERNS = [
 ]
 
 
+def compile_catalogues() -> list[str]:
+    """Compile every message catalogue whose .mo is missing or older than its .po (a test
+    run straight after ``git pull`` or an edit, without ``make install``): the language
+    tests then test the catalogues as they are, instead of failing without a word."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    made = []
+    root = Path(__file__).resolve().parent.parent / "gateway"
+    for po in [*root.glob("translations/*/LC_MESSAGES/messages.po"),
+               *root.glob("dev/translations/*/LC_MESSAGES/messages.po")]:  # fmt: skip
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalog = read_po(source, locale=po.parent.parent.name)
+        with mo.open("wb") as target:
+            write_mo(target, catalog)
+        made.append(str(mo.relative_to(root.parent)))
+    return made
+
+
 def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controller (or a run without workers)
+        made = compile_catalogues()
+        if made:
+            print(f"compiled the message catalogues that were missing or stale: {made}")
     RUN_LOG.parent.mkdir(exist_ok=True)
     handler = logs.make_handler("json", RUN_LOG.open("w", encoding="utf-8"))
     handler.setLevel(logging.DEBUG)
