@@ -9,7 +9,7 @@ from flask import Flask
 from . import config, web
 from .launches import cleanup
 from .launches import views as launch_views
-from .provisioning import revocations, staff, tokens
+from .provisioning import first_projects, revocations, staff, tokens
 from .support.resources import resource_dir
 from .ways_in import exchanges, limits
 from .ways_in import views as ways_in_views
@@ -41,6 +41,7 @@ HOUSEKEEPING = (
     ("purge expired spare tokens", tokens.purge_spares),
     ("revoke tokens", revocations.drain_revocations),
     ("grant staff", staff.grant_due),
+    ("stop first projects again", first_projects.retry),
     ("purge exchanges", exchanges.purge),
     ("purge rate counts", limits.purge),
     ("purge SSO sessions", sessions.purge),

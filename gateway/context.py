@@ -60,6 +60,20 @@ def dialect_memory(db: Database, cocalc_url: str) -> DialectMemory:
     return DialectMemory(load=load, save=save)
 
 
+def known_dialect(gw: Gateway) -> str:
+    """CoCalc's API generation as far as it is known without asking CoCalc: configured, or
+    remembered from a probe; else the current API (what every new CoCalc speaks)."""
+    configured = gw.settings.get("COCALC_API_DIALECT") or "auto"
+    if configured != "auto":
+        return configured
+    url = gw.settings.get("COCALC_URL")
+    try:
+        remembered = dialect_memory(gw.db, url).load() if url else None
+    except Exception:  # a database not migrated yet: the default
+        remembered = None
+    return remembered or "current"
+
+
 def build(
     settings: dict, db: Database, *, tasks: tuple[Task, ...] = (), observer=None, headers=None
 ) -> Gateway:

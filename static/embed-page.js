@@ -14,8 +14,12 @@ const notice = document.getElementById("notice");
 const offer = document.getElementById("offer");
 const moved = document.getElementById("moved");
 const framed = window.parent !== window;
-// How long a framed sign-in that "might" work gets before the new-tab offer shows.
-const OFFER_AFTER_MS = 4000;
+// Where a framed sign-in "might" work (the browser decides), the page waits for its
+// progress: CoCalc answering and the file opening is a sign-in that worked; CoCalc silent
+// until the bridge's timeout, or an open that does not complete in its first attempt (the
+// kiosk waits at its sign-in screen), is one that did not: the new tab is offered then.
+let signInMightFail = false;
+let offered = false;
 let expired = false;
 let reportedSignIn = false;
 
@@ -113,7 +117,7 @@ if (!settings.once && settings.newTab) setInterval(() => {
 }, TICKET_REFRESH_MS);
 
 function showOffer() {
-  if (expired || document.body.dataset.state === "open") return;
+  if (expired || ["open", "moved"].includes(document.body.dataset.state)) return;
   keepTicketsFresh();
   loading.hidden = true;
   problem.hidden = true;
@@ -243,6 +247,10 @@ async function openWithRestarts() {
       return await bridge.open(file, { timeout: limit });
     } catch (error) {
       if (error.code !== ErrorCode.TIMEOUT || Date.now() + 1000 >= deadline) throw error;
+      if (signInMightFail && !offered) {  // and keep trying: if it opens, the offer goes
+        offered = true;
+        offerNewTab();
+      }
       await requestStart();
     }
   }
@@ -261,7 +269,8 @@ async function start() {
     setState("open");
   } catch (error) {
     if (!expired && error.code !== ErrorCode.DESTROYED) {
-      explain(error);
+      if (signInMightFail) offerNewTab();  // the sign-in the browser decides did not come
+      else explain(error);
       notifyHost("error", { code: error.code, message: error.message });
     }
   }
@@ -318,11 +327,7 @@ if (verdict === "cannot" && !framed) {
   window.location.replace(settings.signInUrl || kiosk.dataset.src);
   throw new Error("sign in at CoCalc's own site");
 }
-if (verdict === "might") {
-  // The sign-in may be blocked by the browser: if CoCalc has not opened the file in a few
-  // seconds, offer the new tab (and keep trying: if it opens after all, the offer goes).
-  setTimeout(offerNewTab, OFFER_AFTER_MS);
-}
+if (verdict === "might") signInMightFail = true;
 
 // The current CoCalc API signs in only through /auth/impersonate: its response sets
 // CoCalc's cookie, then the kiosk page can load without a token. It is requested here as a

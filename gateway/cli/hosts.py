@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from .. import hosts as service
+from ..context import known_dialect
 from ..launches import sites
 from ..web.current import gateway
 from .common import clear_errors, echo_json
@@ -50,12 +51,12 @@ def hosts_add(name, origins, template_project, template_paths, language):
             host.origins,
             settings["GATEWAY_PUBLIC_URL"],
             settings["COCALC_URL"],
-            settings["COCALC_SAMESITE_REMEMBER_ME"],
+            known_dialect(gateway()),
         )
     else:
         framed = "not known here: it needs GATEWAY_PUBLIC_URL and COCALC_URL (`doctor` says)"
     # Whether a framed sign-in works under each origin, said now rather than at the first
-    # launch (by the gateway's COCALC_SAMESITE_REMEMBER_ME; `doctor` reads CoCalc's own).
+    # launch (by CoCalc's generation as far as it is known without asking CoCalc).
     echo_json({**service.describe(host), "secret": secret, "framed_sign_in": framed})
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode, urlsplit
 
-from .errors import CoCalcProtocolError, CoCalcUnsupported
+from .errors import CoCalcAPIError, CoCalcProtocolError, CoCalcUnsupported
 from .transport import Transport
 from .types import (
     Account,
@@ -57,6 +58,18 @@ def kiosk_path(project_id: str, path: str) -> str:
     """Build ``/projects/<id>/files/<path>`` with each path segment URL-encoded."""
     segments = "/".join(quote(part, safe="") for part in path.split("/"))
     return f"/projects/{quote(project_id, safe='')}/files/{segments}"
+
+
+class UserSession(abc.ABC):
+    """What the gateway does as one of its users (the current API lets only an account, or
+    its collaborators, stop or delete its own projects)."""
+
+    @abc.abstractmethod
+    def projects(self) -> list[str]:
+        """The account's projects (deleted and hidden ones left out)."""
+
+    @abc.abstractmethod
+    def stop(self, project_id: str) -> None: ...
 
 
 class CoCalcClient(abc.ABC):
@@ -135,10 +148,30 @@ class CoCalcClient(abc.ABC):
         """Delete a user's account; raises CoCalcUnsupported where the API cannot."""
         raise CoCalcUnsupported("this API cannot delete accounts", endpoint="delete_account")
 
-    def stop_projects_of(self, account_id: str, keep: Callable[[], Iterable[str]]) -> list[str]:
-        """Stop the account's projects but those ``keep()`` names (so: the ones its sign-up
-        started); return those stopped. API v1's sign-up makes no project: nothing to stop."""
-        return []
+    #: Sign-up makes the new account a project of its own ("My First Project") and starts
+    #: it (the current API; API v1's ``create_account`` makes none).
+    signup_makes_a_project = False
+
+    @contextmanager
+    def user_session(self, account_id: str) -> Iterator[UserSession]:
+        """Act as the account itself (its own projects); CoCalcUnsupported where the API
+        cannot."""
+        raise CoCalcUnsupported("this API cannot act as a user", endpoint="user_session")
+        yield  # pragma: no cover
+
+    def project_state(self, project_id: str) -> str | None:
+        """A project's compute state ("running", "starting", "opened"...), read as a site
+        admin (``projects_admin``); None where the key may not read it."""
+        try:
+            reply, _ = self._user_query(
+                {"projects_admin": {"project_id": project_id, "state": None}}
+            )
+        except CoCalcAPIError:
+            return None  # not an admin's key
+        row = reply.get("query", {}).get("projects_admin") if isinstance(reply, dict) else None
+        state = row.get("state") if isinstance(row, dict) else None
+        found = state.get("state") if isinstance(state, dict) else None
+        return found if isinstance(found, str) else None
 
     def delete_project(self, project_id: str) -> None:
         """Delete a project of the key's account; raises CoCalcUnsupported where it cannot."""

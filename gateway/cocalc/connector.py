@@ -81,6 +81,8 @@ class CoCalcConnector:
         self._found = threading.Event()
         self._admin: bool | None = None
         self._admin_checked = False
+        #: What each generation's probe found the last time the dialect was detected.
+        self.last_detection: dict[str, str] = {}
         if dialect != "auto":
             self._use(dialect)
 
@@ -95,19 +97,26 @@ class CoCalcConnector:
 
     # -- finding the dialect ---------------------------------------------------------------
     def detect(self) -> str:
-        """Ask the server which API it speaks: each generation's probe in turn."""
-        unreachable = None
+        """Ask the server which API it speaks: each generation's probe in turn. What each
+        probe found is kept (``last_detection``) for the error and for ``doctor``."""
+        unreachable, found = None, {}
         for name, dialect in DIALECTS.items():
             try:
                 if dialect.speaks(self.build(name, probe=True)):
+                    self.last_detection = {**found, name: "answered"}
                     return name
+                found[name] = "not served there"
             except CoCalcUnavailable as exc:
+                found[name] = exc.message
                 if not answered_otherwise(exc):
                     unreachable = exc  # no answer at all: perhaps the other one answers
+        self.last_detection = found
+        tried = "; ".join(f"{name}: {what}" for name, what in found.items())
         if unreachable is not None:
-            raise unreachable
+            raise CoCalcUnavailable(f"CoCalc could not be reached ({tried})", endpoint="detect")
         raise CoCalcProtocolError(
-            "COCALC_URL answers neither API v1 nor the current API: is it a CoCalc server?",
+            f"COCALC_URL answers neither API v1 nor the current API ({tried}): is it a "
+            "CoCalc server?",
             endpoint="detect",
         )
 

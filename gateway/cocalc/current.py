@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from .as_user import AsUser
 from .client import CoCalcClient, creation_marker, exec_output
 from .errors import CoCalcAPIError, CoCalcProtocolError, CoCalcUnsupported
 from .types import (
@@ -27,7 +27,7 @@ from .types import (
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
-class CurrentClient(CoCalcClient):
+class CurrentClient(AsUser, CoCalcClient):
     """Speak the current API; failures arrive as HTTP 200 ``{"error"}`` or ``{"issues"}``."""
 
     dialect = "current"
@@ -168,51 +168,6 @@ class CurrentClient(CoCalcClient):
 
     def delete_project(self, project_id) -> None:
         self._hub("projects.deleteProject", {"project_id": project_id}, idempotent=True)
-
-    def delete_account(self, account_id) -> None:
-        # The current API deletes only the signed-in account (/api/v2/accounts/delete), and
-        # leaves its projects as they are, running ones included ("My First Project" of the
-        # sign-up): sign in as the user in a throw-away session (never the client's own,
-        # which keeps no cookie), delete the user's projects (deleting stops them), then
-        # the account, and let the session go.
-        with self._as_user(account_id) as browser:
-            for project in self._projects_of_session(browser):
-                browser.post("/api/v2/projects/delete", json={"project_id": project})
-            reply = browser.post("/api/v2/accounts/delete", json={})
-        # SuccessStatus, {"status": "success"} (next/lib/api/status.ts); "ok" is OkStatus.
-        if not isinstance(reply, dict) or reply.get("status") not in ("success", "ok"):
-            raise CoCalcProtocolError("the account was not deleted", endpoint="accounts/delete")
-
-    def stop_projects_of(self, account_id, keep) -> list[str]:
-        # Sign-up creates and starts "My First Project" (owned by the new account, so only
-        # the account itself may stop it: projects/stop.ts wants a collaborator). ``keep``
-        # is asked only after the list is in: a project that became the user's meanwhile
-        # is already known to it.
-        with self._as_user(account_id) as browser:
-            found = self._projects_of_session(browser)
-            kept = set(keep())
-            stopped = [p for p in found if p not in kept]
-            for project in stopped:
-                browser.post("/api/v2/projects/stop", json={"project_id": project})
-        return stopped
-
-    @contextmanager
-    def _as_user(self, account_id):
-        """A throw-away browser session signed in as the account, its token revoked after."""
-        token = self.user_auth(account_id, "").token
-        try:
-            with self.transport.browser_session() as browser:
-                browser.get("/auth/impersonate", params={"auth_token": token})
-                yield browser
-        finally:
-            self.revoke_token(token)
-
-    @staticmethod
-    def _projects_of_session(browser) -> list[str]:
-        found = browser.post("/api/v2/projects/get", json={"limit": 100})
-        if not isinstance(found, list):
-            raise CoCalcProtocolError("reply is not a list", endpoint="projects/get")
-        return [p["project_id"] for p in found if isinstance(p, dict) and p.get("project_id")]
 
     def set_account_name(self, account_id, first_name, last_name) -> None:
         body = {"account_id": account_id, "first_name": first_name, "last_name": last_name}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .client import CoCalcClient, creation_marker, exec_output
-from .errors import CoCalcProtocolError
+from .errors import CoCalcProtocolError, CoCalcUnsupported
 from .types import (
     Account,
     AuthToken,
@@ -98,18 +98,22 @@ class V1Client(CoCalcClient):
         return None
 
     def delete_account(self, account_id: str) -> None:
-        # Answered also when the account was deleted before (a retry is harmless).
-        self._call(
-            "delete_account",
-            {"account_id": account_id},
-            expect=("account_deleted",),
-            idempotent=True,
+        # The v1-era hub answers delete_account "is not part of the HTTP API" (it serves
+        # only messages marked API(...)): the account stays in CoCalc (section 7d).
+        raise CoCalcUnsupported(
+            "API v1 cannot delete accounts over HTTP: the account stays in CoCalc "
+            "(its projects were stopped and marked deleted; a CoCalc admin can delete it)",
+            endpoint="delete_account",
         )
 
     def delete_project(self, project_id: str) -> None:
-        # The documented user query: setting "deleted" on a project of the key's account.
-        query = {"projects": {"project_id": project_id, "deleted": True}}
-        self._call("query", {"query": query}, expect=("query",), idempotent=True)
+        # The documented user query on a project of the key's account: stop it (an
+        # ``action_request``, which the hub carries out), then mark it deleted (which alone
+        # would leave it running).
+        stop = {"action": "stop", "time": datetime.now(UTC).isoformat()}
+        for change in ({"action_request": stop}, {"deleted": True}):
+            query = {"projects": {"project_id": project_id, **change}}
+            self._call("query", {"query": query}, expect=("query",), idempotent=True)
 
     def start_project(self, project_id: str) -> None:
         # API v1 has no "start" event; running any command starts a stopped project.

@@ -54,13 +54,6 @@ SETTINGS: tuple[Setting, ...] = (
         "COCALC_REGISTRATION_TOKEN", "CoCalc registration token, if sign-up needs one", secret=True
     ),
     Setting("COCALC_ORGANIZATION", "Organization name: create users with org.createUser"),
-    Setting(
-        "COCALC_SAMESITE_REMEMBER_ME",
-        "CoCalc's site setting samesite_remember_me: strict (its default) or none",
-        "strict",
-        kind="choice",
-        choices=("strict", "none"),
-    ),
     Setting("DATABASE_URL", "SQLAlchemy URL; default: SQLite in the instance folder"),
     Setting(
         "GATEWAY_DB_CONNECTIONS",

@@ -12,6 +12,7 @@ from .. import hosts
 from ..cocalc import CoCalcError
 from ..context import Gateway
 from ..launches import sites
+from ..provisioning import first_projects as first_projects_of
 from .findings import FAIL, OK, SKIP, WARN, Finding
 
 PROBE_TIMEOUT_S = 10
@@ -73,11 +74,29 @@ def reachable(gw: Gateway) -> Finding:
 
 
 def dialect(gw: Gateway) -> Finding:
+    """Which generation of CoCalc's API answers: each one's probe is named when none does."""
+    configured = gw.settings.get("COCALC_API_DIALECT") or "auto"
     try:
         client = gw.connector.wait_for_client(PROBE_TIMEOUT_S)
         client.ping()
     except CoCalcError as exc:
-        return Finding("dialect", FAIL, f"CoCalc's API does not answer ({exc})", "see cocalc_https")
+        if configured != "auto":
+            return Finding(
+                "dialect",
+                FAIL,
+                f"CoCalc does not answer the {configured} API that COCALC_API_DIALECT names "
+                f"({exc.message})",
+                "set COCALC_API_DIALECT=auto: the gateway finds the one CoCalc speaks",
+            )
+        tried = gw.connector.last_detection or {}
+        found = "; ".join(f"{name}: {what}" for name, what in tried.items())
+        return Finding(
+            "dialect",
+            FAIL,
+            f"CoCalc's API generation could not be found ({found or exc.message})",
+            "see cocalc_https; COCALC_URL must be CoCalc's own base URL",
+            facts={"probes": tried},
+        )
     return Finding(
         "dialect", OK, f"CoCalc speaks the {client.dialect} API", facts={"dialect": client.dialect}
     )
@@ -166,58 +185,76 @@ def dns(gw: Gateway, settings: dict | None) -> Finding:
     )
 
 
-def samesite(gw: Gateway, settings: dict | None) -> Finding:
-    if settings is None:
-        return Finding("samesite_remember_me", SKIP, "the site settings could not be read")
-    value = settings.get("samesite_remember_me") or "strict"
-    gateway_origin = sites_origin(gw.settings["GATEWAY_PUBLIC_URL"])
-    cocalc_origin = sites_origin(gw.settings["COCALC_URL"])
+def framed_sign_in(gw: Gateway, settings: dict | None) -> Finding:
+    """Whether a CoCalc frame can sign in under each host origin, by CoCalc's generation
+    (``launches.sites``): the page decides the same way, so this says what users get."""
+    dialect = gw.connector.wait_for_client(PROBE_TIMEOUT_S).dialect
+    samesite = (settings or {}).get("samesite_remember_me") or "strict"
     origins = sorted({o for h in hosts.all_hosts(gw) for o in h.origins})
+    facts = {"dialect": dialect, "samesite_remember_me": samesite}
     if not origins:
         return Finding(
-            "samesite_remember_me",
+            "framed_sign_in",
             WARN,
-            f"is {value}; no host yet, so nothing to check it against",
+            "no host yet, so nothing to check",
             "add a host (`cocalc-gateway hosts add`), which says whether its pages can sign in",
-            facts={"value": value},
+            facts=facts,
         )
-    verdicts = sites.verdicts(origins, gateway_origin, cocalc_origin, value)
-    cannot = [o for o, v in verdicts["framed"].items() if v == "cannot"]
-    facts = {"value": value, "verdicts": verdicts}
-    told = gw.settings["COCALC_SAMESITE_REMEMBER_ME"]
+    gateway_origin = sites_origin(gw.settings["GATEWAY_PUBLIC_URL"])
+    cocalc_origin = sites_origin(gw.settings["COCALC_URL"])
+    verdicts = sites.verdicts(origins, gateway_origin, cocalc_origin, dialect)
+    facts["verdicts"] = verdicts
+    cannot = [o for o, v in verdicts["framed"].items() if v == sites.CANNOT]
+    might = [o for o, v in verdicts["framed"].items() if v == sites.MIGHT]
+    if dialect != "v1" and samesite == "none":
+        return Finding(
+            "framed_sign_in",
+            WARN,
+            "CoCalc's samesite_remember_me is none, which weakens its sign-in cookie and still "
+            "makes no frame under another site sign in (its account_id cookie is Lax)",
+            "set samesite_remember_me back to strict; hosts on another site get the new tab",
+            facts=facts,
+        )
     if cannot:
         return Finding(
-            "samesite_remember_me",
-            FAIL,
-            f"is {value}: CoCalc's sign-in cookie cannot reach its frame under "
-            + ", ".join(cannot),
-            "set CoCalc's samesite_remember_me to none (then the gateway's "
-            "COCALC_SAMESITE_REMEMBER_ME=none), or serve those sites under CoCalc's site",
-            facts=facts,
-        )
-    if told != value:
-        return Finding(
-            "samesite_remember_me",
+            "framed_sign_in",
             WARN,
-            f"is {value}, but COCALC_SAMESITE_REMEMBER_ME says {told}",
-            f"set COCALC_SAMESITE_REMEMBER_ME={value}",
+            "under " + ", ".join(cannot) + " CoCalc cannot sign in inside the frame: those "
+            "launches go to the new tab (or the LMS's full window) at once",
+            sites.advice(sites.CANNOT, cocalc_origin),
             facts=facts,
         )
-    might = [o for o, v in verdicts["framed"].items() if v == "might"]
     if might:
         return Finding(
-            "samesite_remember_me",
+            "framed_sign_in",
             WARN,
-            f"is {value}: under " + ", ".join(might) + " the browser decides (third-party "
-            'cookies); users whose browser blocks them get an "Open in a new tab" offer',
+            "under " + ", ".join(might) + " the browser decides (third-party cookies); users "
+            'whose browser blocks them get an "Open in a new tab" offer',
             "serve those sites under CoCalc's site for a framed sign-in that always works",
             facts=facts,
         )
     return Finding(
-        "samesite_remember_me", OK, f"is {value}, which fits every host's origin", facts=facts
+        "framed_sign_in", OK, "every host's origin is on CoCalc's site: frames sign in", facts=facts
     )
 
 
 def sites_origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def first_projects(gw: Gateway) -> Finding:
+    """ "My First Project" of the gateway's accounts: the ones CoCalc runs still."""
+    if not gw.connector.wait_for_client(PROBE_TIMEOUT_S).signup_makes_a_project:
+        return Finding("first_projects", OK, "this CoCalc's sign-up makes no project")
+    running = first_projects_of.running(gw)
+    if running:
+        return Finding(
+            "first_projects",
+            WARN,
+            f"{len(running)} first project(s) of gateway accounts are running: "
+            + ", ".join(running[:5]),
+            "`cocalc-gateway db housekeeping` stops them again (it runs every few minutes)",
+            facts={"running": running},
+        )
+    return Finding("first_projects", OK, "no first project of a gateway account is running")

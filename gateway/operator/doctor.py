@@ -54,11 +54,11 @@ def run(gw: Gateway, *, synthetic: bool = True) -> list[Finding]:
     def check(name: str, needs: tuple, fn, *args) -> Finding:
         return skipped(name, needs) or _safe(name, fn, *args)
 
-    findings = [
-        configuration(gw),
-        check("cocalc_https", COCALC, cocalc.reachable, gw),
-        check("dialect", COCALC, cocalc.dialect, gw),
-    ]
+    spoken = check("dialect", COCALC, cocalc.dialect, gw)
+    findings = [configuration(gw), check("cocalc_https", COCALC, cocalc.reachable, gw), spoken]
+    if spoken.failed:  # nothing more of CoCalc can be asked, and no key is to blame
+        unknown = Finding("api_key", SKIP, "CoCalc's API is not known (see dialect)")
+        return [*findings, unknown, *_gateway_side(gw, check, synthetic)]
     settings, read = None, skipped("site_settings", COCALC)
     if read is None:
         try:
@@ -70,14 +70,21 @@ def run(gw: Gateway, *, synthetic: bool = True) -> list[Finding]:
         read,
         check("iframe_comm_hosts", (*COCALC, *PUBLIC), cocalc.iframe_comm_hosts, gw, settings),
         check("dns", COCALC, cocalc.dns, gw, settings),
-        check("samesite_remember_me", (*COCALC, *PUBLIC), cocalc.samesite, gw, settings),
+        check("framed_sign_in", (*COCALC, *PUBLIC), cocalc.framed_sign_in, gw, settings),
+        check("first_projects", COCALC, cocalc.first_projects, gw),
+    ]
+    return [*findings, *_gateway_side(gw, check, synthetic)]
+
+
+def _gateway_side(gw: Gateway, check, synthetic: bool) -> list[Finding]:
+    found = [
         check("gateway_https", PUBLIC, gateway.public_url, gw),
         check("proxy", (), gateway.proxy, gw),
         check("database", (), gateway.database, gw),
     ]
     if synthetic:
-        findings.append(check("synthetic_launch", EVERYTHING, gateway.synthetic_launch, gw))
-    return findings
+        found.append(check("synthetic_launch", EVERYTHING, gateway.synthetic_launch, gw))
+    return found
 
 
 def healthy(findings: list[Finding]) -> bool:

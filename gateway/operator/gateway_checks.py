@@ -113,12 +113,21 @@ def synthetic_launch(gw: Gateway) -> Finding:
             "fix the failures above first; then see the gateway's log",
         )
     finally:
-        _clean_up(gw, host.id, name)
+        kept = _clean_up(gw, host.id, name)
+    if kept:  # never "erased" when something stays (API v1 keeps accounts)
+        return Finding(
+            "synthetic_launch",
+            OK,
+            f"a throw-away user reached {page}; left in CoCalc: " + "; ".join(kept),
+        )
     return Finding("synthetic_launch", OK, f"a throw-away user reached {page} (and was erased)")
 
 
-def _clean_up(gw: Gateway, host_id: str, name: str) -> None:
+def _clean_up(gw: Gateway, host_id: str, name: str) -> list[str]:
+    """Erase the throw-away user and host; what stays in CoCalc is said."""
+    kept = ["the throw-away user (CoCalc could not be asked)"]
     # Nothing was made, or CoCalc is down: the host's removal still goes ahead.
     with contextlib.suppress(GatewayError, CoCalcError):
-        lifecycle.erase(gw, host_id, name)
+        kept = lifecycle.erase(gw, host_id, name)["kept_in_cocalc"]
     hosts.remove(gw, host_id, purge=True)
+    return kept

@@ -8,8 +8,10 @@ would turn a partial outage into a full one. What ``doctor`` finds (all but its 
 launch) makes the body say ``degraded`` with the failing findings, for an operator's alert.
 
 The findings are refreshed in the background, at most once a minute and one refresh at a
-time, however many probes arrive: a probe never waits on CoCalc (only the very first one
-waits briefly for the first refresh).
+time, however many probes arrive. A probe that finds them older than that starts the
+refresh and waits a moment for it (``FRESH_WAIT_S``), so after a long idle it does not
+answer with findings of minutes ago; the body says how old the findings are. Until the
+first refresh is in, the status is ``starting`` (the instance itself may serve already).
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from . import doctor, gateway_checks
 from .findings import Finding
 
 REFRESH_S = 60.0
-FIRST_WAIT_S = 3.0
-READY, DEGRADED, UNAVAILABLE = "ready", "degraded", "unavailable"
+FRESH_WAIT_S = 3.0
+READY, DEGRADED, UNAVAILABLE, STARTING = "ready", "degraded", "unavailable", "starting"
 
 CHECKS = Gauge(
     "gateway_doctor_check_ok",
@@ -41,6 +43,8 @@ class Readiness:
     status: str
     instance: Finding
     findings: list[Finding] | None  # None: not checked yet
+    #: How many seconds ago the findings were made (None: not checked yet).
+    age_s: float | None = None
 
     @property
     def http_status(self) -> int:
@@ -56,22 +60,25 @@ class _Findings:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.done = threading.Event()
         self.found: list[Finding] | None = None
         self.at = 0.0
+        self.refreshed = threading.Event()  # set when the refresh under way is done
         self.refreshing = False
 
-    def latest(self, gw: Gateway) -> list[Finding] | None:
+    def latest(self, gw: Gateway) -> tuple[list[Finding] | None, float | None]:
+        """The findings and their age; stale ones are refreshed, waited for a moment."""
         with self.lock:
             stale = self.found is None or time.monotonic() - self.at > REFRESH_S
-            start = stale and not self.refreshing
-            if start:
+            if stale and not self.refreshing:
                 self.refreshing = True
-        if start:
-            gw.background.submit("readiness checks", lambda: self._refresh(gw))
-        if self.found is None:
-            self.done.wait(FIRST_WAIT_S)
-        return self.found
+                self.refreshed = threading.Event()
+                gw.background.submit("readiness checks", lambda: self._refresh(gw))
+            waiting = self.refreshed if stale else None
+        if waiting is not None:
+            waiting.wait(FRESH_WAIT_S)
+        with self.lock:
+            found, at = self.found, self.at
+        return found, (time.monotonic() - at if found is not None else None)
 
     def _refresh(self, gw: Gateway) -> None:
         try:
@@ -83,17 +90,19 @@ class _Findings:
         finally:
             with self.lock:
                 self.refreshing = False
-            self.done.set()
+                self.refreshed.set()
 
 
 def readiness(gw: Gateway) -> Readiness:
     """Whether this instance can serve, and what the doctor last found beside it."""
     instance = gateway_checks.database(gw)
-    findings = gw.memo.setdefault("readiness", _Findings()).latest(gw)
+    findings, age = gw.memo.setdefault("readiness", _Findings()).latest(gw)
     if instance.failed:
         status = UNAVAILABLE
-    elif findings and any(f.failed for f in findings):
+    elif findings is None:
+        status = STARTING
+    elif any(f.failed for f in findings):
         status = DEGRADED
     else:
         status = READY
-    return Readiness(status, instance, findings)
+    return Readiness(status, instance, findings, age)

@@ -20,7 +20,8 @@ from sqlalchemy import select, update
 from ..cocalc import AccountCreationFailed, CoCalcAPIError, CoCalcProtocolError
 from ..context import Gateway
 from ..store.locks import db_lock
-from ..store.models import HostUser, UserProject
+from ..store.models import HostUser
+from . import first_projects
 from .steps import counted
 
 log = logging.getLogger(__name__)
@@ -73,26 +74,8 @@ def ensure_account(gw: Gateway, user_id: int, *, made: list | None = None) -> st
         db.write((update(HostUser).where(HostUser.id == user_id), {"account_id": account_id}))
         if made is not None:
             made.append("account")
-    stop_first_project_soon(gw, user_id, account_id)
+    first_projects.stop_soon(gw, user_id, account_id)
     return account_id
-
-
-def stop_first_project_soon(gw: Gateway, user_id: int, account_id: str) -> None:
-    """The current API's sign-up creates and starts "My First Project"; the gateway uses a
-    project of its own, so stop that one in the background: a class start would otherwise
-    leave one idle project per student running (about 100 MB each) until CoCalc's idle
-    timeout."""
-
-    def ours() -> list[str]:
-        rows = gw.db.fetch_all(select(UserProject.project_id).where(UserProject.user_id == user_id))
-        return [r.project_id for r in rows if r.project_id]
-
-    def stop() -> None:
-        stopped = gw.cocalc.stop_projects_of(account_id, ours)
-        if stopped:
-            log.info("stopped %d project(s) the sign-up of user %s started", len(stopped), user_id)
-
-    gw.background.submit("stop the sign-up's first project", stop)
 
 
 def _recover(gw: Gateway, user_id: int, address: str) -> str:

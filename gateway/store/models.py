@@ -121,6 +121,21 @@ class CreatedFile(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class FirstProject(Base):
+    """A project that CoCalc's sign-up made for a gateway account ("My First Project"), and
+    how stopping it ended: ``doctor`` reports the ones still running, housekeeping tries
+    them again."""
+
+    __tablename__ = "first_projects"
+    project_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("host_users.id", ondelete="CASCADE"), index=True
+    )
+    #: "stopped", "still running" or "unverified" (``provisioning.first_projects``).
+    outcome: Mapped[str] = mapped_column(String(16))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class CachedToken(Base):
     """The user's current CoCalc auth token, encrypted, shared by their pages until close to
     expiry (API v1, or revocation off; with revocation each page takes a ``SpareToken``)."""

@@ -17,6 +17,7 @@ CORE = (
     models.HostUser,
     models.UserProject,
     models.CreatedFile,
+    models.FirstProject,
     models.CachedToken,
     models.SpareToken,
     models.Launch,

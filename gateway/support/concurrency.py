@@ -50,16 +50,41 @@ class Background:
         future.add_done_callback(self._discard)
         return future
 
+    def later(self, seconds: float, name: str, fn: Callable[[], object]) -> None:
+        """Run ``fn`` in a worker after ``seconds``, without holding a worker meanwhile;
+        ``wait_idle`` waits for it as for work already submitted."""
+        placeholder: Future = Future()
+        with self._lock:
+            if self.closed:
+                return
+            self._pending.add(placeholder)
+
+        def fire():
+            submitted = self.submit(name, fn)
+            if submitted is None:
+                placeholder.set_result(None)
+            else:
+                submitted.add_done_callback(lambda _: placeholder.set_result(None))
+            self._discard(placeholder)
+
+        timer = threading.Timer(seconds, fire)
+        timer.daemon = True
+        timer.start()
+
     def _discard(self, future: Future) -> None:
         with self._lock:
             self._pending.discard(future)
 
     def wait_idle(self, timeout: float = 30) -> None:
-        """Block until every task submitted so far has finished."""
-        with self._lock:
-            futures = list(self._pending)
-        for future in futures:
-            future.result(timeout=timeout)
+        """Block until no task is left: those submitted or scheduled, and those they
+        submitted or scheduled in turn."""
+        while True:
+            with self._lock:
+                futures = list(self._pending)
+            if not futures:
+                return
+            for future in futures:
+                future.result(timeout=timeout)
 
     def close(self, timeout: float = 30) -> None:
         """Let the tasks under way finish, take no more, and end the threads."""

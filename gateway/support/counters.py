@@ -16,6 +16,13 @@ COCALC_LATENCY = Histogram(
 )
 #: How launches found their user: "warm" (set up, no CoCalc call) or "cold" (set-up work).
 LAUNCH_PATHS = Counter("gateway_launch_paths_total", "Launches by path taken", ["path"])
+#: "My First Project" of new accounts: "stopped" (and verified), "still running" (every
+#: stop was undone), "unverified" (stopped, but the key may not read a project's state).
+FIRST_PROJECTS = Counter(
+    "gateway_first_projects_total",
+    "Sign-up's first projects, by how stopping them ended",
+    ["outcome"],
+)
 PROVISIONING_FAILURES = Counter(
     "gateway_provisioning_failures_total", "Provisioning steps that failed", ["step", "error"]
 )

@@ -127,13 +127,10 @@ def _settings(page: EmbedPage) -> dict:
         "topLevel": page.top_level,
         # A frame no cookie reaches: its one view signs in nowhere and offers the new tab.
         "once": page.once is not None,
-        # Whether CoCalc's sign-in cookie reaches a CoCalc frame under each host origin,
-        # and under the gateway's own page (a new tab): "works", "might" or "cannot".
+        # Whether a CoCalc frame can sign in under each host origin, and under the gateway's
+        # own page (a new tab): "works", "might" or "cannot" (by CoCalc's generation).
         "cookies": sites.verdicts(
-            page.host_origins,
-            gateway_origin(),
-            page.cocalc_origin,
-            config["COCALC_SAMESITE_REMEMBER_ME"],
+            page.host_origins, gateway_origin(), page.cocalc_origin, page.dialect
         ),
         "readyTimeoutMs": config["GATEWAY_BRIDGE_TIMEOUT_MS"],
         # After an attempt that CoCalc answered but did not finish, the page asks for the

@@ -19,7 +19,8 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """200 ``ready`` or ``degraded`` (some doctor finding fails), 503 ``unavailable``."""
+    """200 ``ready``, ``degraded`` (some doctor finding fails) or ``starting`` (no finding
+    yet), 503 ``unavailable``."""
     found = readiness(gateway())
     if not has_metrics_access():  # anyone may ask whether; only operators learn why
         return jsonify(status=found.status), found.http_status
@@ -37,6 +38,8 @@ def readyz():
             if found.findings is not None
             else {"ok": None, "detail": "not checked yet"},
         },
+        # The findings' own age: never older than REFRESH_S plus one refresh, after idle.
+        "checked_s_ago": round(found.age_s, 1) if found.age_s is not None else None,
         "failing": [f.name for f in found.failing],
         "doctor": [f.as_dict() for f in found.findings or []],
     }

@@ -253,6 +253,8 @@ def test_a_returning_users_page_takes_every_script_from_the_cache(page, stack):
 def test_done_comes_while_cocalc_still_paints_loading(page, stack):
     """As on the real server: the page is "open" at CoCalc's done, and the editor with the
     file's text appears a while later (the simulator's editor_delay_ms)."""
+    if stack["dialect"] == "v1":
+        pytest.skip("the v1-era app paints the kiosk URL's file by itself (section 7)")
     sim_control(stack, "config", editor_delay_ms=1500)
     launch_demo(page, stack)
     embed = embed_frame(page, stack)

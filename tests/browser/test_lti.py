@@ -4,7 +4,11 @@ Deep Linking's picker, and "Hand in"."""
 
 from __future__ import annotations
 
-from tests.browser.conftest import SCREENSHOTS, sim_control
+import pytest
+
+from tests.browser.conftest import ONE_DIALECT, SCREENSHOTS, sim_control
+
+pytestmark = [pytest.mark.browser, ONE_DIALECT]
 
 
 def course(stack, context="course-1", **params) -> str:

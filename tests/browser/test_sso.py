@@ -3,11 +3,14 @@ demo provider" ends on the full-page notebook, signed in to the right CoCalc acc
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from gateway.store.models import HostUser
 from gateway.ways_in.identity import external_id
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import ONE_DIALECT, SCREENSHOTS
+
+pytestmark = [pytest.mark.browser, ONE_DIALECT]
 
 
 def account_of(stack, subject: str) -> str:

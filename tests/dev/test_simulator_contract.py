@@ -210,11 +210,17 @@ def test_v1_tokens_expire_after_12_hours(v1sim):
         allow_redirects=False,
         timeout=5,
     )
-    assert page.status_code == 302 and "auth_token" not in page.headers["Location"]
-    assert "remember_me" in page.cookies
+    # app-redirect.ts: to the single-page app, the whole URL in ``target``; the app signs
+    # in with the token over its websocket (here: /_sim/v1/sign-in), then reloads itself.
+    assert page.status_code == 302
+    assert page.headers["Location"].startswith("/static/app.html?target=")
+    sign_in = f"{v1sim.url}/_sim/v1/sign-in"
+    signed = requests.get(sign_in, params={"auth_token": token}, timeout=5)
+    assert signed.status_code == 200 and "remember_me" in signed.cookies
+    cookie = signed.headers["Set-Cookie"]
+    assert "SameSite=None" in cookie and "Secure" in cookie and "account_id=" not in cookie
     v1sim.configure(advance_clock_s=12 * 3600 + 1)
-    page = requests.get(url, params={"auth_token": token}, allow_redirects=False, timeout=5)
-    assert page.status_code == 401
+    assert requests.get(sign_in, params={"auth_token": token}, timeout=5).status_code == 401
 
 
 def test_v1_kiosk_refuses_non_collaborators(v1sim):
@@ -224,10 +230,11 @@ def test_v1_kiosk_refuses_non_collaborators(v1sim):
         "auth_token"
     ]
     session = requests.Session()
+    session.get(f"{v1sim.url}/_sim/v1/sign-in", params={"auth_token": token}, timeout=5)
+    for cookie in session.cookies:  # Secure, and the simulator is plain http
+        cookie.secure = False
     page = session.get(
-        f"{v1sim.url}/projects/{project}/files/a.md",
-        params={"auth_token": token, "fullscreen": "kiosk"},
-        timeout=5,
+        f"{v1sim.url}/projects/{project}/files/a.md", params={"fullscreen": "kiosk"}, timeout=5
     )
     assert page.status_code == 403
 
@@ -568,13 +575,51 @@ def test_deleting_an_account_answers_success_and_leaves_its_projects_running(cur
     cleared; its "My First Project" neither deleted nor stopped."""
     account = rest(cursim, "auth/sign-up", sign_up_body()).json()["account_id"]
     [first] = cursim.account(account)["projects"]
-    assert cursim.project(first)["running"] is True
+    assert wait_for(lambda: cursim.project(first)["running"])
     user = _signed_in_as(cursim, account)
     deleted = user.post(f"{cursim.url}/api/v2/accounts/delete", json={}, timeout=5)
     assert deleted.status_code == 200 and deleted.json() == {"status": "success"}
     found = cursim.account(account)
     assert found["deleted"] is True and found["email_address"] == ""
     assert cursim.project(first)["running"] is True and cursim.project(first)["deleted"] is False
+
+
+def wait_for(condition, seconds: float = 5.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_sign_up_starts_the_first_project_without_waiting_and_a_stop_meanwhile_is_undone(
+    cursim,
+):
+    """Section 7c: "My First Project" is ``starting`` when sign-up answers, ``running``
+    once the start completes, and a stop sent while it starts is undone then; a stop once
+    it runs holds. An admin reads its state with ``projects_admin``."""
+    cursim.configure(first_project_start_ms=400)
+    account = rest(cursim, "auth/sign-up", sign_up_body()).json()["account_id"]
+    [first] = cursim.account(account)["projects"]
+
+    def state():
+        query = {"query": {"projects_admin": {"project_id": first, "state": None}}}
+        reply = rest(cursim, "user-query", query).json()
+        return reply["query"]["projects_admin"]["state"]["state"]
+
+    assert state() == "starting"
+    user = _signed_in_as(cursim, account)
+    stopped = user.post(f"{cursim.url}/api/v2/projects/stop", json={"project_id": first})
+    assert stopped.json() == {"status": "ok"}
+    assert wait_for(lambda: state() == "running")  # the start completed: the stop is undone
+    user.post(f"{cursim.url}/api/v2/projects/stop", json={"project_id": first}, timeout=5)
+    assert state() == "opened"
+    stranger = rest(cursim, "user-query", {"query": {"projects_admin": {"project_id": first}}},
+                    key=cursim.user_key)  # fmt: skip
+    assert "admin" in stranger.json()["error"]
 
 
 def test_only_collaborators_stop_projects_and_admins_may_delete_any(cursim):
@@ -595,3 +640,30 @@ def test_only_collaborators_stop_projects_and_admins_may_delete_any(cursim):
     assert stopped.json() == {"status": "ok"} and cursim.project(first)["running"] is False
     assert rest(cursim, "projects/delete", {"project_id": first}).json() == {"status": "ok"}
     assert cursim.project(first)["deleted"] is True
+
+
+def test_the_current_front_end_goes_by_its_lax_account_id_cookie(cursim):
+    """Section 7c: the front end reads ``account_id`` (no SameSite: Lax), which a frame
+    under another site never stores; with ``remember_me`` alone (what such a frame could
+    keep, with samesite_remember_me at none) the app shows its sign-in screen."""
+    cursim.configure(samesite_remember_me="none")
+    account = rest(cursim, "auth/sign-up", sign_up_body()).json()["account_id"]
+    user = _signed_in_as(cursim, account)
+    for cookie in user.cookies:  # SameSite=None makes remember_me Secure; this is plain http
+        cookie.secure = False
+    cookies = {c.name: c for c in user.cookies}
+    assert "account_id" in cookies and "remember_me" in cookies
+    app = f"{cursim.url}/static/app.html"
+    assert account in user.get(app, timeout=5).text
+    only_remember_me = requests.get(
+        app, cookies={"remember_me": cookies["remember_me"].value}, timeout=5
+    )
+    assert "not signed in" in only_remember_me.text
+    # The server's API still takes remember_me alone: it is the front end that needs both.
+    listed = requests.post(
+        f"{cursim.url}/api/v2/projects/get",
+        json={},
+        cookies={"remember_me": cookies["remember_me"].value},
+        timeout=5,
+    )
+    assert isinstance(listed.json(), list)

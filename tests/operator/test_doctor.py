@@ -89,15 +89,20 @@ def test_cocalc_down(sim, sqlite_url):
         assert found["dialect"]["status"] == "fail"
 
 
-def test_hosts_on_another_site_need_samesite_none(app, gw, sim):
+def test_hosts_on_another_site_get_the_new_tab_and_no_advice_to_weaken_cocalc(app, gw, sim):
     hosts.add(gw, "Far away LMS", ["https://lms.example.edu"])
     found, _, _ = findings(app, "--no-launch")
-    samesite = found["samesite_remember_me"]
-    assert samesite["status"] == "fail" and "https://lms.example.edu" in samesite["detail"]
-    gw.cocalc.set_site_setting("samesite_remember_me", "none")
-    found, _, _ = findings(app, "--no-launch")
-    assert found["samesite_remember_me"]["status"] == "warn"  # the gateway still says strict
-    assert "COCALC_SAMESITE_REMEMBER_ME=none" in found["samesite_remember_me"]["action"]
+    framed = found["framed_sign_in"]
+    assert framed["status"] == "warn" and "https://lms.example.edu" in framed["detail"]
+    assert "samesite_remember_me" not in framed["action"]
+    if sim.dialect == "current":
+        assert "new tab" in framed["detail"]
+        gw.cocalc.set_site_setting("samesite_remember_me", "none")
+        found, _, _ = findings(app, "--no-launch")
+        weakened = found["framed_sign_in"]  # the old advice, undone: set it back
+        assert weakened["status"] == "warn" and "back to strict" in weakened["action"]
+    else:
+        assert "browser decides" in framed["detail"]
 
 
 def test_a_database_not_migrated(sim, blank_sqlite_url):
@@ -163,3 +168,58 @@ def test_a_hub_slow_to_answer_its_first_request_is_asked_once_more(app, gw, monk
     finally:
         server.stop()
     assert finding.status != "fail", finding.detail
+
+
+def test_a_server_that_speaks_neither_api_names_each_probe_and_blames_no_key(
+    simulators, sqlite_url
+):
+    """The finding: an undetected v1-era server was reported as "the API key is not a site
+    admin's" although no admin-only call was made. Now the dialect finding names what each
+    generation's probe found, and the key is not judged."""
+    from flask import Flask
+
+    from gateway.dev.devserver import ThreadedServer
+
+    not_cocalc = Flask("not_cocalc")
+
+    @not_cocalc.post("/api/conat/hub")
+    def broken_front_end():
+        return "<!DOCTYPE html><h1>500</h1>", 500
+
+    server = ThreadedServer(not_cocalc).start()
+    try:
+        app = make_app(
+            simulators["current"],
+            sqlite_url,
+            COCALC_URL=server.url,
+            COCALC_API_DIALECT="auto",
+            COCALC_RETRIES=0,
+        )
+        for ready in app_lifetime(app):
+            found, _, code = findings(ready, "--no-launch")
+            assert code == 1
+            dialect = found["dialect"]
+            assert dialect["status"] == "fail"
+            assert "current: CoCalc answered HTTP 500" in dialect["detail"]
+            assert "v1: not served there" in dialect["detail"]
+            assert (
+                found["api_key"]["status"] == "skip" and "admin" not in found["api_key"]["detail"]
+            )
+    finally:
+        server.stop()
+
+
+def test_a_v1_era_server_is_found_although_its_hub_path_answers_500(sqlite_url):
+    """The v1-era build answers the current API's path with a 500 page; detection goes on
+    to API v1 (``tests/cocalc`` has the probe itself)."""
+    from tests.conftest import start_simulator
+
+    server, v1 = start_simulator("v1")
+    try:
+        app = make_app(v1, sqlite_url, COCALC_API_DIALECT="auto")
+        for ready in app_lifetime(app):
+            found, _, _ = findings(ready, "--no-launch")
+            assert found["dialect"]["status"] == "ok" and "v1" in found["dialect"]["detail"]
+            assert found["api_key"]["status"] == "ok"
+    finally:
+        server.stop()

@@ -65,7 +65,7 @@ def test_readyz_tells_anonymous_callers_only_whether(sim, sqlite_url):
     outside = app.test_client().get("/readyz", environ_base={"REMOTE_ADDR": "192.0.2.7"})
     assert outside.status_code == 200 and outside.get_json() == {"status": "degraded"}
     inside = app.test_client().get("/readyz", environ_base={"REMOTE_ADDR": "10.1.2.3"})
-    assert {"status", "checks", "doctor", "failing"} == set(inside.get_json())
+    assert {"status", "checks", "doctor", "failing", "checked_s_ago"} == set(inside.get_json())
 
 
 def test_concurrent_probes_share_one_refresh(app, monkeypatch):
@@ -86,6 +86,36 @@ def test_concurrent_probes_share_one_refresh(app, monkeypatch):
     for _ in range(5):
         app.test_client().get("/readyz")
     assert runs == [1]  # refreshed at most once a minute
+
+
+def test_the_first_probe_says_starting_until_the_first_findings_are_in(app, monkeypatch):
+    from gateway.operator import readiness
+
+    release = threading.Event()
+    real = doctor.run
+    monkeypatch.setattr(doctor, "run", lambda *a, **k: release.wait(10) and real(*a, **k))
+    monkeypatch.setattr(readiness, "FRESH_WAIT_S", 0.2)
+    first = app.test_client().get("/readyz", environ_base=LOOPBACK)
+    assert first.status_code == 200
+    assert first.get_json()["status"] == "starting" and first.get_json()["checked_s_ago"] is None
+    release.set()
+    app.extensions["gateway"].background.wait_idle()
+    later = app.test_client().get("/readyz", environ_base=LOOPBACK).get_json()
+    assert later["status"] == "degraded" and later["checked_s_ago"] < 5
+
+
+def test_after_a_long_idle_a_probe_answers_from_fresh_findings(app, monkeypatch):
+    """The finding: after an idle the first probe answered with the findings of the last
+    refresh, minutes old. Now it waits a moment for the refresh it starts."""
+    from gateway.operator import readiness
+
+    client = app.test_client()
+    client.get("/readyz", environ_base=LOOPBACK)
+    kept = app.extensions["gateway"].memo["readiness"]
+    with kept.lock:
+        kept.at -= 300  # five minutes of idle
+    body = client.get("/readyz", environ_base=LOOPBACK).get_json()
+    assert body["checked_s_ago"] < readiness.REFRESH_S
 
 
 def test_the_findings_are_gauges_in_metrics(client):

@@ -13,7 +13,7 @@ __all__ = ["Simulator", "SimulatorConfig", "create_simulator_app"]
 def create_simulator_app(config: SimulatorConfig | None = None) -> Flask:
     """Build the simulator's Flask app; one app is one CoCalc server with its own memory."""
     # Importing the modules registers their routes and events.
-    from . import api_v1, current, hub, keys, pages, rest, signup, v1_events  # noqa: F401
+    from . import api_v1, controls, current, hub, keys, pages, rest, signup, v1_events  # noqa: F401
 
     config = config or SimulatorConfig()
     if config.dialect not in ("v1", "current"):

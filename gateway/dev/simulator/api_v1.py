@@ -58,8 +58,10 @@ FIELDS: dict[str, tuple[set[str], set[str]]] = {
         {"path", "args", "timeout", "max_output", "bash", "err_on_exit", "aggregate"},
     ),
     "query": ({"query"}, {"changes", "multi_response", "options"}),
-    "delete_account": ({"account_id"}, set()),
 }
+#: Messages the v1-era hub knows but does not serve over HTTP: ``hub/api/handler.coffee``
+#: takes only those marked ``API(...)`` in ``util/message.js`` (section 7d).
+NOT_IN_HTTP_API = frozenset({"delete_account"})
 
 
 HANDLERS = {}
@@ -86,6 +88,8 @@ def bad_request(text: str):
 def call(event):
     if sim().config.dialect != "v1":
         return current_has_no_v1()
+    if event in NOT_IN_HTTP_API:
+        return bad_request(f"endpoint '{event}' is not part of the HTTP API")
     if event not in FIELDS:
         return bad_request(f"unknown endpoint '{event}'")
     caller = sim().state.caller(request_api_key())

@@ -64,6 +64,10 @@ class SimulatorConfig:
     #: How long current CoCalc takes to answer ``POST /api/v1/ping`` with its 404 page (the
     #: first one on a cold server took over 10 s).
     v1_ping_delay_ms: float = 0.0
+    #: Sign-up starts "My First Project" asynchronously: it is ``starting`` this long, then
+    #: ``running``, and a stop sent meanwhile is undone when the start completes (section 7c;
+    #: seconds on a loaded real server).
+    first_project_start_ms: float = 300.0
 
 
 class Simulator:

@@ -161,12 +161,31 @@ def rest_set_name():
 def rest_user_query():
     def run(caller):
         asked = body().get("query") or {}
+        if isinstance(asked, dict) and "projects_admin" in asked:
+            return {"query": {"projects_admin": projects_admin_query(caller, asked)}}
         if not isinstance(asked, dict) or "site_settings" not in asked:
-            raise SimError("only the site_settings table is simulated on /api/v2/user-query")
+            raise SimError("only site_settings and projects_admin are simulated on user-query")
         found = site_settings_query(caller, asked["site_settings"])
         return {"query": {"site_settings": found} if found != {} else {}}
 
     return serve("v2/user-query", run)
+
+
+#: CoCalc's compute states for the simulator's three (``util/compute-states``): a project
+#: that is not running is "opened" in single-user mode.
+COMPUTE_STATE = {"stopped": "opened", "starting": "starting", "running": "running"}
+
+
+def projects_admin_query(caller, asked) -> dict:
+    """``projects_admin`` (admins only, by ``project_id``): the project's ``state``."""
+    if not caller.admin:
+        raise SimError("FATAL: you must be an admin to query projects_admin")
+    pattern = asked["projects_admin"]
+    project_id = str(pattern.get("project_id", "")) if isinstance(pattern, dict) else ""
+    project = sim().state.projects.get(project_id)
+    if project is None:
+        return {}  # no row
+    return {"project_id": project_id, "state": {"state": COMPUTE_STATE[project.state]}}
 
 
 @bp.post("/api/v2/accounts/delete")

@@ -167,6 +167,21 @@ class State:
         with self.lock:
             project.state = "starting" if interrupted else "running"
 
+    def start_later(self, project: Project, seconds: float) -> None:
+        """Start a project the way sign-up does: ``starting`` now, ``running`` once the start
+        completes, whatever was asked of it meanwhile (a stop while it starts is undone)."""
+        with self.lock:
+            project.state = "starting"
+
+        def started() -> None:
+            with self.lock:
+                if not project.deleted:
+                    project.state = "running"
+
+        timer = threading.Timer(seconds, started)
+        timer.daemon = True
+        timer.start()
+
     def project_for(self, caller: Account, project_id: str) -> Project:
         """Return a project the caller owns or collaborates on, else raise like CoCalc."""
         with self.lock:

@@ -204,19 +204,6 @@ def query(caller, body):
     return "query", {"query": {"projects": found}, "multi_response": False}
 
 
-@handles("delete_account")
-def delete_account(caller, body):
-    """Admins delete any account; "also answered if the account never existed"."""
-    state = sim().state
-    if not caller.admin and caller.account_id != body["account_id"]:
-        raise SimError("you must be an admin to delete another account")
-    with state.lock:
-        account = state.accounts.pop(str(body["account_id"]), None)
-        if account is not None:
-            state.keys = {k: a for k, a in state.keys.items() if a != account.account_id}
-    return "account_deleted", {}
-
-
 def _set_project(caller, values: dict):
     """A set query on one of the caller's projects (title, description, deleted)."""
     state = sim().state
@@ -225,4 +212,10 @@ def _set_project(caller, values: dict):
         for name in ("title", "description", "deleted"):
             if name in values:
                 setattr(project, name, values[name])
+        # ``action_request`` asks the hub to act on the project (its before_change hook).
+        action = (values.get("action_request") or {}).get("action")
+        if action == "stop":
+            project.state = "stopped"
+        elif action == "start":
+            project.state = "running"
     return "query", {"query": {"projects": values}, "multi_response": False}

@@ -1,7 +1,8 @@
 """pages read by their key alone: a page row keeps its project and what it shows beyond the
 notebook (an LTI page's way back, its platform, a review's learner, the hand-in bar), and
 when it was issued (a frame no cookie reaches opens its page once, soon after); a score is
-recorded before the LMS is called (posted_at stays empty until the LMS took it)
+recorded before the LMS is called (posted_at stays empty until the LMS took it); the first
+projects CoCalc's sign-up made, and how stopping them ended
 
 Revision ID: 0011
 Revises: 0010
@@ -58,6 +59,16 @@ def upgrade():
             "return_url", "document_target", "platform_family", "learner_name", "handed_in_at"
         ):  # fmt: skip
             batch.drop_column(column)
+    op.create_table(
+        "first_projects",
+        sa.Column("project_id", sa.String(36), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("outcome", sa.String(16), nullable=False),
+        sa.Column("checked_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["host_users.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("project_id"),
+    )
+    op.create_index("ix_first_projects_user_id", "first_projects", ["user_id"])
     with op.batch_alter_table("lti_scores") as batch:
         batch.alter_column("posted_at", existing_type=sa.DateTime(), nullable=True)
 
