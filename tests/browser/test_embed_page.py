@@ -264,3 +264,20 @@ def test_done_comes_while_cocalc_still_paints_loading(page, stack):
     frame.locator("#editor").wait_for(state="visible", timeout=5000)
     assert frame.locator("#filename").inner_text() == "welcome.md"
     assert frame.locator("#loading").is_hidden()
+
+
+def test_the_v1_era_kiosk_signs_in_reloads_and_still_answers(page, stack):
+    """The v1-era app signs in with the URL's token over its websocket, then reloads itself
+    (``client/hub.ts``): the bridge takes the reload in its stride and the file opens."""
+    if stack["dialect"] != "v1":
+        pytest.skip("the current API signs in through /auth/impersonate, before the kiosk")
+    loads = []
+    page.on(
+        "framenavigated",
+        lambda frame: "/static/app.html" in frame.url and loads.append(frame.url),
+    )
+    launch_demo(page, stack)
+    embed = embed_frame(page, stack)
+    embed.wait_for_function("() => document.body.dataset.state === 'open'")
+    assert len(loads) >= 2 and "auth_token" in loads[0] and "auth_token" not in loads[-1]
+    assert kiosk(page).locator("#filename").inner_text() == "welcome.md"

@@ -50,6 +50,9 @@ NUMBER_KNOBS = (
     "connect_delay_ms",
     "v1_ping_delay_ms",
     "first_project_start_ms",
+    "sign_in_delay_ms",
+    "app_bundle_ms",
+    "app_init_ms",
 )
 CHOICE_KNOBS = {
     "copy_reply": ("empty", "missing", "async"),

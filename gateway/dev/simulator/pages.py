@@ -112,6 +112,7 @@ def _app(
             text="You are not a collaborator on this project.",
         ), 403
     settings = {
+        "app_init_ms": config.app_init_ms,
         "iframe_comm_hosts": config.iframe_comm_hosts,
         "insecure_origins": config.insecure_origins,
         "open_delay_ms": config.open_delay_ms,
@@ -136,6 +137,7 @@ def _app(
         kiosk=kiosk_mode,
         settings=settings,
         load_delay_ms=int(config.load_delay_ms),
+        bundle_ms=int(config.app_bundle_ms),
     )
 
 
@@ -165,9 +167,21 @@ def forge():
     return render_template("simulator/forge.html", message=request.args.get("message", "{}"))
 
 
+@bp.get("/_sim/app-bundle.js")
+def app_bundle():
+    """The app's bundle: slow to download the first time, then the browser's cached copy
+    (CoCalc's static files have hashed names and a long cache life)."""
+    time.sleep(min(float(request.args.get("delay_ms", 0)), 10_000) / 1000)
+    script = "window.__simBundleLoaded = performance.now();"
+    headers = {"Cache-Control": "public, max-age=31536000, immutable"}
+    return Response(script, mimetype="text/javascript", headers=headers)
+
+
 @bp.get("/auth/impersonate")
 def impersonate():
     state, config = sim().state, sim().config
+    if config.sign_in_delay_ms > 0:  # the hub round trip the real sign-in is
+        time.sleep(config.sign_in_delay_ms / 1000)
     token = request.args.get("auth_token", "")
     account_id = state.token_account(token) if config.dialect == "current" else None
     if account_id is None:

@@ -68,6 +68,26 @@ class SimulatorConfig:
     #: ``running``, and a stop sent meanwhile is undone when the start completes (section 7c;
     #: seconds on a loaded real server).
     first_project_start_ms: float = 300.0
+    #: What the real app costs a browser (``REAL_LIKE`` sets them as measured): the hub
+    #: round trip of ``/auth/impersonate``, the download of the app's bundle (cached by the
+    #: browser after the first time), and the app's start-up before it listens.
+    sign_in_delay_ms: float = 0.0
+    app_bundle_ms: float = 0.0
+    app_init_ms: float = 0.0
+
+
+#: The delays of a real CoCalc (development build, 2 cores; sections 7b and 7c): a signed-in
+#: browser framing the kiosk URL got ``done`` after 1.87 s and the editor after 3.80 s, and
+#: a sign-in is a hub round trip. ``bench.browser --real-like`` and ``make demo`` can set them.
+REAL_LIKE = {
+    "sign_in_delay_ms": 250.0,
+    "app_bundle_ms": 1200.0,
+    "app_init_ms": 900.0,
+    "connect_delay_ms": 500.0,
+    "open_delay_ms": 600.0,
+    "editor_delay_ms": 1900.0,
+    "load_delay_ms": 400.0,
+}
 
 
 class Simulator:
