@@ -151,8 +151,10 @@ WRK_PCT = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 WRK_BAD = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 
 
-def wrk(url: str, seconds: int, connections: int, script_args=None) -> dict:
+def wrk(url: str, seconds: int, connections: int, script_args=None, headers=()) -> dict:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
     if script_args:
         command += ["-s", str(ROOT / "bench" / "launch.lua"), url, "--", *script_args]
     else:
@@ -188,10 +190,12 @@ def cpu_seconds(gunicorn_pid: int) -> dict[str, float]:
     return used
 
 
-def measured(stack: Stack, url: str, seconds: int, connections: int, script=None) -> dict:
+def measured(
+    stack: Stack, url: str, seconds: int, connections: int, script=None, headers=()
+) -> dict:
     """One wrk run, with the CPU each request cost the gateway and PostgreSQL."""
     before = cpu_seconds(stack.gunicorn.pid)
-    result = wrk(url, seconds, connections, script)
+    result = wrk(url, seconds, connections, script, headers)
     after = cpu_seconds(stack.gunicorn.pid)
     requests_done = max(1, result["rps"] * seconds)
     for part in ("gateway", "postgres"):
@@ -233,6 +237,9 @@ def warm(stack: Stack, seconds: int, connections: int, rounds: int) -> dict:
         timeout=30,
     )
     embed_url = urljoin(stack.url + "/", first.headers["Location"])
+    # The page is bound to the browser that got it: its frame sends the binding cookie.
+    binding = first.headers["Set-Cookie"].split(";", 1)[0]
+    page_headers = (f"Cookie: {binding}", "Sec-Fetch-Dest: iframe")
     # A launch token works once: every round gets tokens of its own.
     token_files = []
     for _ in range(rounds):
@@ -252,14 +259,17 @@ def warm(stack: Stack, seconds: int, connections: int, rounds: int) -> dict:
         "embed_page": embed_url,
         "launch": f"{stack.url}/launch",
     }
+    headers = {"embed_page": page_headers}
     for name, url in targets.items():  # warm-up: connections, prepared statements
         if name != "launch":
-            wrk(url, 1, connections)
+            wrk(url, 1, connections, headers=headers.get(name, ()))
     runs = {name: [] for name in targets}
     for round_tokens in token_files:
         for name, url in targets.items():
             script = [round_tokens, "2"] if name == "launch" else None
-            runs[name].append(measured(stack, url, seconds, connections, script))
+            runs[name].append(
+                measured(stack, url, seconds, connections, script, headers.get(name, ()))
+            )
     results = {name: summarize(found, runs["bare"]) for name, found in runs.items()}
     results["cocalc_calls_during_warm_runs"] = stack.calls() - calls_before
     for name in token_files:
