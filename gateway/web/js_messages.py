@@ -7,6 +7,7 @@ A script names a message by its key and fills its ``%(name)s`` places itself (``
 
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 MESSAGES = {
@@ -52,6 +53,14 @@ MESSAGES = {
 }
 
 
+_TRANSLATED: dict[str, dict[str, str]] = {}
+
+
 def for_page() -> dict[str, str]:
-    """The messages in the page's language (call inside a request)."""
-    return {key: str(message) for key, message in MESSAGES.items()}
+    """The messages in the page's language (call inside a request), translated once per
+    catalogue and process: they are the same for every page (callers must not change them)."""
+    catalogue = str(get_locale())
+    found = _TRANSLATED.get(catalogue)
+    if found is None:
+        found = _TRANSLATED[catalogue] = {key: str(text) for key, text in MESSAGES.items()}
+    return found
