@@ -4,9 +4,9 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo test coverage lint format bench bench-browser chromium peers catalogues clean
+.PHONY: install demo test coverage lint format bench bench-browser chromium xmlsec1 peers catalogues clean
 
-$(BIN)/cocalc-gateway: pyproject.toml
+$(BIN)/cocalc-gateway: pyproject.toml | xmlsec1
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -16,7 +16,7 @@ $(BIN)/cocalc-gateway: pyproject.toml
 # and the demo pages' own (gateway/dev, which the wheel leaves out).
 CATALOGUES := $(wildcard gateway/translations/*/LC_MESSAGES/messages.po \
                          gateway/dev/translations/*/LC_MESSAGES/messages.po)
-install: $(BIN)/cocalc-gateway $(CATALOGUES:.po=.mo)
+install: xmlsec1 $(BIN)/cocalc-gateway $(CATALOGUES:.po=.mo)
 
 %.mo: %.po | $(BIN)/cocalc-gateway
 	@$(BIN)/pybabel compile -i $< -o $@ 2>/dev/null
@@ -31,6 +31,12 @@ catalogues: $(BIN)/cocalc-gateway
 	  -o $(VENV)/demo.pot . >/dev/null
 	$(BIN)/pybabel update -i $(VENV)/demo.pot -d gateway/dev/translations -w 100 -N --ignore-obsolete
 
+# Debian's xmlsec1: pysaml2 signs and verifies SAML documents by running it.
+xmlsec1:
+	@command -v xmlsec1 >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends xmlsec1 >/dev/null; }
+
 # Debian's Chromium: Playwright's own browser downloads are not possible here.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -38,10 +44,16 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 # The test peers from npm: oidc-provider, the OpenID Provider of the SSO tests and the demo;
-# axe-core, the accessibility rules the browser tests run on every page.
+# axe-core, the accessibility rules the browser tests run on every page; samlify, the SAML
+# identity provider of the SAML tests and the demo.
 OIDC_PEER := tests/peers/oidc
 AXE_PEER := tests/peers/axe
-peers: $(OIDC_PEER)/node_modules/.package-lock.json $(AXE_PEER)/node_modules/.package-lock.json
+SAML_PEER := tests/peers/saml
+peers: $(OIDC_PEER)/node_modules/.package-lock.json $(AXE_PEER)/node_modules/.package-lock.json \
+       $(SAML_PEER)/node_modules/.package-lock.json
+
+$(SAML_PEER)/node_modules/.package-lock.json: $(SAML_PEER)/package-lock.json
+	npm ci --prefix $(SAML_PEER) --no-audit --no-fund --loglevel=error
 
 $(OIDC_PEER)/node_modules/.package-lock.json: $(OIDC_PEER)/package-lock.json
 	npm ci --prefix $(OIDC_PEER) --no-audit --no-fund --loglevel=error

@@ -14,6 +14,8 @@ from .support.resources import resource_dir
 from .ways_in import exchanges, limits
 from .ways_in import views as ways_in_views
 from .ways_in.lti import views as lti_views
+from .ways_in.saml import idps as saml_idps
+from .ways_in.saml import views as saml_views
 from .ways_in.sso import sessions
 from .ways_in.sso import views as sso_views
 from .web import current, health, metrics, openapi, pages, request_ids
@@ -27,6 +29,7 @@ BLUEPRINTS = (
     ways_in_views.bp,
     lti_views.bp,
     sso_views.bp,
+    saml_views.bp,
     launch_views.bp,
     health.bp,
     metrics.bp,
@@ -45,6 +48,7 @@ HOUSEKEEPING = (
     ("purge exchanges", exchanges.purge),
     ("purge rate counts", limits.purge),
     ("purge SSO sessions", sessions.purge),
+    ("refresh SAML metadata", saml_idps.refresh_due),
 )
 
 

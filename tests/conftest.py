@@ -126,6 +126,7 @@ SECRET_PATTERNS = [
     re.compile(r"\bhs_[A-Za-z0-9_-]{30,}"),  # host secrets
     re.compile(r"auth_token=(?!\[redacted\])[A-Za-z0-9]"),
     re.compile(r"\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"),  # launch tokens
+    re.compile(r"-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----"),  # SAML and LTI keys
 ]
 
 

@@ -7,7 +7,7 @@ from flask.cli import FlaskGroup, NoAppException
 from sqlalchemy import exc as db_errors
 
 from ..config import ConfigError
-from . import db, dev, hosts, keys, lti, operator, sso, users
+from . import db, dev, hosts, keys, lti, operator, saml, sso, users
 
 #: The command groups that need the app (its settings and database).
 APP_GROUPS = (
@@ -18,6 +18,7 @@ APP_GROUPS = (
     keys.keys,
     lti.lti,
     sso.sso,
+    saml.saml,
     operator.doctor,
 )
 
@@ -33,6 +34,7 @@ NEEDS = {
     ("lti", "keys"): SECRETS,
     ("lti", "platforms"): SECRETS | {"GATEWAY_PUBLIC_URL"},
     ("sso",): SECRETS | {"GATEWAY_PUBLIC_URL"},
+    ("saml",): SECRETS | {"GATEWAY_PUBLIC_URL"},
 }
 
 

@@ -2,7 +2,8 @@
 
 Every encrypted column is here, so that once ``cocalc-gateway keys rotate`` has run the old
 key can go: host secrets, CoCalc passwords and tokens (cached, of pages, to revoke), the
-LTI tool's private keys, SSO client secrets and the id tokens kept for sign-out. Values
+LTI tool's and the SAML service provider's private keys, SSO client secrets, and the id
+tokens and SAML subjects kept for sign-out. Values
 inside short-lived exchanges (a PKCE verifier, claims waiting for platform storage) are not
 rewritten: they live minutes, so keep the old key ten minutes after rotating.
 """
@@ -15,6 +16,7 @@ from ..support.crypto import SecretBox
 from .database import Database
 from .lti_tables import LtiToolKey
 from .models import CachedToken, Host, HostUser, Launch, Revocation, SpareToken
+from .saml_tables import SamlSpKey
 from .sso_tables import SsoProvider, SsoSession
 
 # Each encrypted column, by table.
@@ -28,6 +30,8 @@ ENCRYPTED = (
     (LtiToolKey, "private_key_encrypted"),
     (SsoProvider, "client_secret_encrypted"),
     (SsoSession, "id_token_encrypted"),
+    (SsoSession, "saml_subject_encrypted"),
+    (SamlSpKey, "private_key_encrypted"),
 )
 
 

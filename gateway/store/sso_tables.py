@@ -1,4 +1,5 @@
-"""The OpenID Connect tables: the identity providers of each host, and signed-in sessions."""
+"""The single sign-on tables: the OpenID Providers of each host, and signed-in sessions (of
+an OpenID Provider or a SAML IdP: ``saml_tables``)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,17 @@ class SsoSession(Base):
     __tablename__ = "sso_sessions"
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     host_id: Mapped[str] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
-    provider_id: Mapped[str] = mapped_column(ForeignKey("sso_providers.id", ondelete="CASCADE"))
+    #: The OpenID Provider that signed it in, or (``saml_idp_id``) the SAML IdP.
+    provider_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sso_providers.id", ondelete="CASCADE")
+    )
+    saml_idp_id: Mapped[str | None] = mapped_column(
+        ForeignKey("saml_idps.id", ondelete="CASCADE", name="fk_sso_sessions_saml_idp_id")
+    )
+    #: The SAML subject (NameID and SessionIndex, encrypted) a single logout names, and its
+    #: digest, by which an IdP's logout request finds the session.
+    saml_subject_encrypted: Mapped[str | None] = mapped_column(Text)
+    saml_subject_digest: Mapped[str | None] = mapped_column(String(64), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("host_users.id", ondelete="CASCADE"))
     #: Kept (encrypted) for RP-initiated logout's ``id_token_hint``.
     id_token_encrypted: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,4 @@
-"""Every table of the gateway, named: the core's (``models``), LTI's and SSO's.
+"""Every table of the gateway, named: the core's (``models``), LTI's, SSO's and SAML's.
 
 The migrations' metadata (``metadata``) is assembled here from the tables listed, never
 from whatever a module happened to register by being imported: a table that no one lists
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from . import lti_tables, models, sso_tables
+from . import lti_tables, models, saml_tables, sso_tables
 
 CORE = (
     models.Host,
@@ -40,8 +40,9 @@ LTI = (
     lti_tables.LtiPage,
 )
 SSO = (sso_tables.SsoProvider, sso_tables.SsoSession)
+SAML = (saml_tables.SamlIdp, saml_tables.SamlSpKey)
 #: Every mapped class, in the order above.
-MODELS = (*CORE, *LTI, *SSO)
+MODELS = (*CORE, *LTI, *SSO, *SAML)
 
 
 def _assembled() -> MetaData:

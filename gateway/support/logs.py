@@ -99,6 +99,9 @@ def configure(log_format: str = "text", stream=None) -> logging.Handler:
     root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)
+    # pysaml2 logs every SAML message whole at DEBUG and INFO (decrypted assertions, with
+    # the user's attributes): only its warnings and errors go to the gateway's log.
+    logging.getLogger("saml2").setLevel(logging.WARNING)
     return handler
 
 

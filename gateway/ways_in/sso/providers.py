@@ -87,6 +87,10 @@ def get(gw: Gateway, provider_id) -> SsoProvider:
     return REGISTRY.get(gw.db, provider_id)
 
 
+def of_host(gw: Gateway, host_id: str) -> list[SsoProvider]:
+    return REGISTRY.find(gw.db, host_id=host_id)
+
+
 def for_host(gw: Gateway, host_id: str, provider_id=None) -> SsoProvider:
     """The provider a host's sign-in uses: the one named, or the host's only one."""
     hosts.get(gw, host_id)

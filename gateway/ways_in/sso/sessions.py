@@ -10,6 +10,7 @@ sign-out finds every one of them, however many were opened at once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -44,45 +45,59 @@ def hosts_signed_in(cookies) -> list[str]:
 class Session:
     digest: str
     host_id: str
-    provider_id: str
+    provider_id: str | None
     user_id: int
     user_name: str
     id_token_encrypted: str | None
     locale: str | None = None
+    saml_idp_id: str | None = None
+    saml_subject_encrypted: str | None = None
 
 
 def create(
     gw: Gateway,
     host_id: str,
-    provider_id: str,
     user_id: int,
-    id_token: str,
-    locale=None,
     *,
-    spending: OneTime | None = None,
+    provider_id: str | None = None,
+    id_token: str | None = None,
+    saml_idp_id: str | None = None,
+    saml_subject: str | None = None,
+    saml_subject_digest: str | None = None,
+    locale=None,
+    spending: Sequence[OneTime] = (),
 ) -> str:
-    """Start a session; ``spending``: the sign-in's state, spent in the same transaction
-    (of two callbacks with one state, one gets a session)."""
+    """Start a session of an OpenID Provider (``provider_id``, its ``id_token`` kept for
+    sign-out) or of a SAML IdP (``saml_idp_id``, the subject a single logout names);
+    ``spending``: the sign-in's one-time values, spent in the same transaction (of two
+    callbacks with one state, or two posts of one assertion, one gets a session)."""
     key = new_key()
     row = SsoSession(
         digest=digest(key),
         host_id=host_id,
         provider_id=provider_id,
+        saml_idp_id=saml_idp_id,
         user_id=user_id,
-        id_token_encrypted=gw.box.encrypt(id_token),
+        id_token_encrypted=gw.box.encrypt(id_token) if id_token else None,
+        saml_subject_encrypted=gw.box.encrypt(saml_subject) if saml_subject else None,
+        saml_subject_digest=saml_subject_digest,
         created_at=utcnow(),
         expires_at=utcnow() + LIFETIME,
         locale=locale,
     )
+    refused = None
     try:
         with gw.db.begin() as session:
-            if spending is not None and not spending.spend_in(session):
-                raise IntegrityError("spent", None, Exception("spent"))
+            for once in spending:
+                refused = once.refusal
+                if not once.spend_in(session):
+                    raise IntegrityError("spent", None, Exception("spent"))
+            refused = None
             session.add(row)
     except IntegrityError:
-        if spending is None:
+        if refused is None:
             raise
-        raise spending.refusal from None
+        raise refused from None
     return key
 
 
@@ -112,6 +127,8 @@ def current(gw: Gateway, cookies, host_id: str) -> Session | None:
         name,
         row.id_token_encrypted,
         row.locale,
+        row.saml_idp_id,
+        row.saml_subject_encrypted,
     )
 
 
@@ -138,6 +155,18 @@ def end(gw: Gateway, session: Session) -> None:
         )
         revocations.revoke_all(gw, list(held), connection)
     revocations.revoke_soon(gw)
+
+
+def of_subject(gw: Gateway, subject_digest: str) -> list[Session]:
+    """The live sessions a SAML single logout names (by the digest of IdP and NameID)."""
+    rows = gw.db.fetch_all(
+        select(SsoSession.digest, SsoSession.host_id).where(
+            SsoSession.saml_subject_digest == subject_digest,
+            SsoSession.ended_at.is_(None),
+            SsoSession.expires_at > utcnow(),
+        )
+    )
+    return [Session(r.digest, r.host_id, None, 0, "", None) for r in rows]
 
 
 def purge(gw: Gateway) -> int:

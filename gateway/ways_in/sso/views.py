@@ -28,6 +28,8 @@ from ...web import cookies, i18n
 from ...web.current import gateway
 from ...web.embed_page import gateway_origin, render_view
 from ...web.urls import public_url
+from ..saml import idps as saml_idps
+from ..saml import logout as saml_logout
 from . import providers, sessions, signin
 
 bp = Blueprint("sso", __name__)
@@ -79,36 +81,50 @@ def callback():
         if arrived is not None:
             exc.back_url = public_url("sso.login", host_id=arrived.host_id)
         raise
-    ready = provisioning.provision(gw, done.host, done.profile)
-    key = sessions.create(
-        gw,
-        done.host.id,
-        done.provider.id,
-        ready.user_id,
-        done.id_token,
-        done.locale,
-        spending=done.once,
+    return land(
+        done.host,
+        done.profile,
+        path=done.path,
+        locale=done.locale,
+        session={"provider_id": done.provider.id, "id_token": done.id_token},
+        spending=(done.once,) if done.once else (),
+        state_cookie=signin.cookie_name(request.args["state"]),
     )
-    if done.path:
-        request_ = LaunchRequest(
-            done.host, done.profile, done.path, "", via="sso", locale=done.locale
-        )
+
+
+def land(host, profile, *, path, locale, session: dict, spending, state_cookie: str):
+    """Where every single sign-on ends (OpenID Connect and SAML): the user provisioned, a
+    session of the host started (its one-time values spent with it), then the file asked
+    for, opened through the launch pipeline, or the user's notebooks."""
+    gw = gateway()
+    ready = provisioning.provision(gw, host, profile)
+    key = sessions.create(gw, host.id, ready.user_id, locale=locale, spending=spending, **session)
+    if path:
+        request_ = LaunchRequest(host, profile, path, "", via="sso", locale=locale)
         page = pipeline.open(
             gw, request_, place=Place.SSO, provisioned=ready, session_digest=digest(key)
         )
         response = redirect(public_url("sso.notebook", key=page.key), 303)
     else:
-        response = redirect(public_url("sso.notebooks", host_id=done.host.id), 303)
-    cookie = sessions.cookie_name(done.host.id)
+        response = redirect(public_url("sso.notebooks", host_id=host.id), 303)
+    cookie = sessions.cookie_name(host.id)
     _cookie(response, cookie, key, int(sessions.LIFETIME.total_seconds()))
-    _cookie(response, signin.cookie_name(request.args["state"]), "", 0)
+    _cookie(response, state_cookie, "", 0)
     return response
+
+
+def sign_in_url(host_id: str) -> str:
+    """Where a host's users sign in: its OpenID Provider, or else its SAML IdPs' page."""
+    gw = gateway()
+    if not providers.of_host(gw, host_id) and saml_idps.of_host(gw, host_id):
+        return public_url("saml.login", host_id=host_id)
+    return public_url("sso.login", host_id=host_id)
 
 
 def _session_or_sign_in(host_id: str):
     session = sessions.current(gateway(), request.cookies, host_id)
     if session is None:
-        return None, redirect(public_url("sso.login", host_id=host_id), 303)
+        return None, redirect(sign_in_url(host_id), 303)
     return session, None
 
 
@@ -199,25 +215,35 @@ def sign_out():
     # RP-initiated logout at the provider of the (first) session that ended, if it has it.
     session = ended[0] if ended else None
     if session is not None:
-        provider = providers.get(gw, session.provider_id)
-        end_session = provider.endpoints.get("end_session_endpoint")
         target = public_url("sso.signed_out", host=session.host_id)
-        if end_session and session.id_token_encrypted:
-            query = {
-                "id_token_hint": gw.box.decrypt(session.id_token_encrypted),
-                "post_logout_redirect_uri": public_url("sso.signed_out"),
-                "client_id": provider.client_id,
-                "state": session.host_id,  # comes back: the page links to this site's sign-in
-            }
+        at_provider = _sign_out_at_provider(gw, session)
+        if at_provider:
             # A page that moves on, not a redirect: the form that posted here may only
             # send to the gateway itself (form-action 'self' also covers redirects).
-            target = end_session + ("&" if "?" in end_session else "?") + urlencode(query)
-            response = Response(render_template("sso/leaving.html", target=target))
+            response = Response(render_template("sso/leaving.html", target=at_provider))
             _forget_sessions(response, host_ids)
             return response
     response = redirect(target, 303)
     _forget_sessions(response, host_ids)
     return response
+
+
+def _sign_out_at_provider(gw, session) -> str | None:
+    """Where the identity provider ends its own session: OpenID Connect's RP-initiated
+    logout, or SAML single logout; None where it has none."""
+    if session.saml_idp_id:
+        return saml_logout.request_to_idp(gw, session)
+    provider = providers.get(gw, session.provider_id)
+    end_session = provider.endpoints.get("end_session_endpoint")
+    if not (end_session and session.id_token_encrypted):
+        return None
+    query = {
+        "id_token_hint": gw.box.decrypt(session.id_token_encrypted),
+        "post_logout_redirect_uri": public_url("sso.signed_out"),
+        "client_id": provider.client_id,
+        "state": session.host_id,  # comes back: the page links to this site's sign-in
+    }
+    return end_session + ("&" if "?" in end_session else "?") + urlencode(query)
 
 
 def _forget_sessions(response: Response, host_ids) -> None:
@@ -232,5 +258,5 @@ def signed_out():
         host_id = None
     return render_template(
         "sso/signed_out.html",
-        again_url=public_url("sso.login", host_id=host_id) if host_id else None,
+        again_url=sign_in_url(host_id) if host_id else None,
     )
