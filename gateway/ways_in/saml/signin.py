@@ -321,15 +321,17 @@ def finish(gw: Gateway, host_id: str, form, cookies) -> SignedIn:
     else:
         raise Refused("the assertion came unencrypted, which this identity provider may not")
     xml_guard.covering_signature(shape, assertion)
-    outstanding = {expected: kept.get("path") or ""} if expected else None
-    verified = _verified_by_pysaml2(gw, host_id, idp, encoded, outstanding)
-    if verified.assertion.id != assertion.get("ID"):
-        raise Refused("the assertion verified is not the one read")
+    # The gateway's own checks come first (their refusals say what is wrong); pysaml2's
+    # verification then proves that what they read is what the IdP signed.
     if _issuer(assertion) != idp.entity_id:
         raise Refused("the assertion comes from another identity provider")
     now = datetime.now(UTC)
     confirmed_until = _check_subject(assertion, urls.acs, expected, now)
     valid_until = _check_conditions(assertion, urls.entity_id, now)
+    outstanding = {expected: kept.get("path") or ""} if expected else None
+    verified = _verified_by_pysaml2(gw, host_id, idp, encoded, outstanding)
+    if verified.assertion.id != assertion.get("ID"):
+        raise Refused("the assertion verified is not the one read")
     limits.sign_in_verified(gw, host.id)
     subject = attributes.subject_of(assertion, meta, urls.entity_id)
     profile = attributes.profile_of(assertion, meta, subject)

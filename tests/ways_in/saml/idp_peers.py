@@ -62,6 +62,10 @@ class Signer:
         Path(self.key).write_text(key_pem)
         Path(self.certificate).write_text(certificate_pem)
         self.certificate_pem = certificate_pem
+        # The KeyInfo holds the certificate's base64 body, not its PEM armour.
+        self.certificate_body = "".join(
+            line for line in certificate_pem.splitlines() if "-----" not in line
+        )
         self.backend = CryptoBackendXmlSec1(XMLSEC)
 
     def sign(self, xml: str, element: str, element_id: str, *, algorithm=SIG_RSA_SHA256,
@@ -70,9 +74,11 @@ class Signer:
         signature template goes right after its Issuer."""
         template = str(
             pre_signature_part(
-                element_id, self.certificate_pem, sign_alg=algorithm, digest_alg=digest
+                element_id, self.certificate_body, sign_alg=algorithm, digest_alg=digest
             )
         )
+        # pysaml2 names the signature's namespace ns0; the tests read it as ds.
+        template = template.replace("ns0:", "ds:").replace("xmlns:ns0=", "xmlns:ds=")
         pattern = re.compile(
             rf'(<(?:\w+:)?{element}\b[^>]*\bID="{re.escape(element_id)}"[^>]*>\s*'
             r"<(?:\w+:)?Issuer[^>]*>[^<]*</(?:\w+:)?Issuer>)"
@@ -148,6 +154,13 @@ class Pysaml2Idp:
 
     def answer(self, redirect_url: str, *, user: str | None = None, **options) -> Fields:
         """The form an IdP would post for the AuthnRequest in ``redirect_url``."""
+        xml, fields = self.response(redirect_url, user=user, **options)
+        fields.fields["SAMLResponse"] = base64.b64encode(xml.encode()).decode()
+        return fields
+
+    def response(self, redirect_url: str, *, user: str | None = None, **options):
+        """The response document for the AuthnRequest in ``redirect_url``, and the form
+        (without its SAMLResponse) it would be posted in."""
         query = dict(parse_qsl(urlsplit(redirect_url).query))
         request = self.server.parse_authn_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT)
         person = self.users[user or self.chosen]
@@ -178,8 +191,12 @@ class Pysaml2Idp:
             session_id=sid(),
             **settings,
         )
-        encoded = base64.b64encode(str(response).encode()).decode()
-        return Fields(acs, {"SAMLResponse": encoded, "RelayState": query.get("RelayState", "")})
+        return str(response), Fields(acs, {"RelayState": query.get("RelayState", "")})
+
+    def unsigned(self, redirect_url: str, *, user: str | None = None, **options):
+        """A response with no signature, for a test to change and then sign."""
+        options = {"sign_response": False, "sign_assertion": False, **options}
+        return self.response(redirect_url, user=user, **options)
 
     def sign_in(self, agent, login_url: str, user: str | None = None, **options):
         start = agent.http.get(login_url, allow_redirects=False, timeout=20)
