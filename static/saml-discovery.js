@@ -8,7 +8,8 @@ const fold = (text) => text.normalize("NFKD").replace(/\p{M}/gu, "").toLocaleLow
 
 function say(shown) {
   const template = shown === 0 ? count.dataset.none : shown === 1 ? count.dataset.one : count.dataset.many;
-  count.textContent = template.replace("%(num)d", String(shown));
+  // The page's messages carry "{num}" where the count goes (translated on the server).
+  count.textContent = template.replace("{num}", String(shown));
 }
 
 search.addEventListener("input", () => {

@@ -9,6 +9,7 @@ from ..cocalc import CoCalcError
 from ..context import Gateway
 from . import cocalc_checks as cocalc
 from . import gateway_checks as gateway
+from . import saml_checks as saml
 from .findings import FAIL, OK, SKIP, Finding
 
 
@@ -82,6 +83,12 @@ def _gateway_side(gw: Gateway, check, synthetic: bool) -> list[Finding]:
         check("proxy", (), gateway.proxy, gw),
         check("database", (), gateway.database, gw),
     ]
+    try:  # one finding per SAML identity provider (none where no host uses SAML)
+        found += saml.identity_providers(gw)
+        keys = saml.service_provider_keys(gw)
+        found += [keys] if keys else []
+    except Exception as exc:
+        found.append(_broken("saml", exc))
     if synthetic:
         found.append(check("synthetic_launch", EVERYTHING, gateway.synthetic_launch, gw))
     return found

@@ -123,6 +123,20 @@ def _advertise_only_accepted(descriptor) -> None:
     ]
 
 
+def _encrypt_to_the_newest_key_only(descriptor, keys: sp_keys.SpKeys) -> None:
+    """Publish one encryption key, the newest: every kept key still decrypts (an IdP that
+    has not fetched the metadata again encrypts to the one before), and an IdP never has
+    to choose between several (samlify, for one, cannot)."""
+    newest = keys.published[0].certificate_base64
+    role = descriptor.spsso_descriptor
+    if role is not None:
+        role.key_descriptor = [
+            k
+            for k in role.key_descriptor
+            if k.use != "encryption" or newest in "".join(str(k).split())
+        ]
+
+
 def metadata_document(gw: Gateway, host_id: str) -> str:
     """The SP's metadata for ``host_id``, signed with its signing key."""
     keys = sp_keys.current(gw)
@@ -133,6 +147,7 @@ def metadata_document(gw: Gateway, host_id: str) -> str:
         config = _config(gw, host_id, None)
         descriptor = entity_descriptor(config)
         _advertise_only_accepted(descriptor)
+        _encrypt_to_the_newest_key_only(descriptor, keys)
         # AuthnRequestsSigned stays false: requests are signed where an IdP wants them.
         context = security_context(config)
         _, found = sign_entity_descriptor(

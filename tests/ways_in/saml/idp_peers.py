@@ -70,8 +70,9 @@ class Signer:
 
     def sign(self, xml: str, element: str, element_id: str, *, algorithm=SIG_RSA_SHA256,
              digest=DIGEST_SHA256) -> str:  # fmt: skip
-        """Sign the element (``Response`` or ``Assertion``) with ID ``element_id``: its
-        signature template goes right after its Issuer."""
+        """Sign the element (``Response``, ``Assertion`` or metadata's
+        ``EntityDescriptor``) with ID ``element_id``: its signature template goes where the
+        schema puts it, right after its Issuer (or first, in metadata)."""
         template = str(
             pre_signature_part(
                 element_id, self.certificate_body, sign_alg=algorithm, digest_alg=digest
@@ -79,15 +80,15 @@ class Signer:
         )
         # pysaml2 names the signature's namespace ns0; the tests read it as ds.
         template = template.replace("ns0:", "ds:").replace("xmlns:ns0=", "xmlns:ds=")
-        pattern = re.compile(
-            rf'(<(?:\w+:)?{element}\b[^>]*\bID="{re.escape(element_id)}"[^>]*>\s*'
-            r"<(?:\w+:)?Issuer[^>]*>[^<]*</(?:\w+:)?Issuer>)"
-        )
+        start = rf'(<(?:\w+:)?{element}\b[^>]*\bID="{re.escape(element_id)}"[^>]*>\s*'
+        issuer = r"<(?:\w+:)?Issuer[^>]*>[^<]*</(?:\w+:)?Issuer>)"
+        pattern = re.compile(start + (")" if element == "EntityDescriptor" else issuer))
         placed, count = pattern.subn(lambda m: m.group(1) + template, xml, count=1)
-        assert count == 1, f"no {element} {element_id} with an Issuer to sign"
+        assert count == 1, f"no {element} {element_id} to sign"
         node = {
             "Response": "urn:oasis:names:tc:SAML:2.0:protocol:Response",
             "Assertion": "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+            "EntityDescriptor": "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor",
         }[element]
         return self.backend.sign_statement(placed, node, self.key, element_id)
 
