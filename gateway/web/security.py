@@ -36,6 +36,12 @@ def framed_page_csp(frame_ancestors: list[str]) -> str:
     )
 
 
+def forms_may_go_to(origins: list[str]) -> str:
+    """The default policy, with forms that may also end at these origins (a form's redirect
+    counts as its target: the SAML discovery page's choice redirects to the IdP)."""
+    return DEFAULT_CSP.replace("form-action 'self'", " ".join(["form-action 'self'", *origins]))
+
+
 class NoSessions(SessionInterface):
     """The gateway keeps no session: none is read or written, and none can be set by mistake
     (writing to ``flask.session`` raises). Opening Flask's cookie session on every request

@@ -21,8 +21,7 @@ from ...errors import N_, BadRequest, GatewayError, NotFound
 from ...store.models import utcnow
 from ...store.registry import Registry
 from ...store.saml_tables import SamlIdp
-from ...support import outbound
-from . import metadata
+from . import metadata, sources
 from .metadata import IdpMetadata, Refused
 
 log = logging.getLogger(__name__)
@@ -59,27 +58,6 @@ def metadata_of(idp: SamlIdp) -> IdpMetadata:
     return _read_stored(idp.metadata_xml)
 
 
-def _source(
-    gw: Gateway, source: str, location, entity_id, signer_pem, data
-) -> tuple[metadata.Fetched, str | None]:
-    if source == "file":
-        try:
-            return metadata.Fetched(
-                metadata.read(data, entity_id=entity_id, signer_pem=signer_pem), None
-            ), None
-        except Refused as exc:
-            raise BadRequest(
-                N_("the SAML metadata was refused: %(reason)s"), reason=exc.reason
-            ) from None
-    location = outbound.check_url(location, "metadata URL" if source == "url" else "MDQ URL")
-    if source == "mdq":
-        if not signer_pem:
-            raise BadRequest(N_("a federation's MDQ service needs its signing certificate"))
-        url = metadata.mdq_url(location, metadata.check_entity_id(entity_id))
-        return metadata.fetch(gw, url, entity_id=entity_id, signer_pem=signer_pem), location
-    return metadata.fetch(gw, location, entity_id=entity_id, signer_pem=signer_pem), location
-
-
 def add(
     gw: Gateway,
     host_id: str,
@@ -100,7 +78,7 @@ def add(
         entity_id = metadata.check_entity_id(entity_id)
     if signer_pem is not None and "BEGIN CERTIFICATE" not in signer_pem:
         raise BadRequest(N_("the signer's certificate must be a PEM certificate"))
-    fetched, location = _source(gw, source, location, entity_id, signer_pem, data)
+    fetched, location = sources.obtain(gw, source, location, entity_id, signer_pem, data)
     found = fetched.metadata
     if REGISTRY.find(gw.db, host_id=host_id, entity_id=found.entity_id):
         raise BadRequest(N_("this identity provider is already set up for this host"))
@@ -114,7 +92,7 @@ def add(
         signer_certificate=signer_pem,
         metadata_xml=found.xml,
         valid_until=found.valid_until,
-        refresh_after=None if source == "file" else metadata.next_refresh(found, now),
+        refresh_after=None if source == "file" else sources.next_refresh(found, now),
         fetched_at=now,
         clock_offset_s=fetched.clock_offset_s,
         allow_unsolicited=allow_unsolicited,
@@ -132,21 +110,21 @@ def refresh(gw: Gateway, idp: SamlIdp) -> SamlIdp:
         return idp
     now = utcnow()
     try:
-        fetched, _ = _source(
+        fetched, _ = sources.obtain(
             gw, idp.source, idp.location, idp.entity_id, idp.signer_certificate, None
         )
     except GatewayError as exc:
         log.warning("SAML metadata of %s not refreshed: %s", idp.id, exc.message)
         values = {
             "refresh_error": exc.message[:255],
-            "refresh_after": now + metadata.SHORTEST_REFRESH,
+            "refresh_after": now + sources.SHORTEST_REFRESH,
         }
     else:
         found = fetched.metadata
         values = {
             "metadata_xml": found.xml,
             "valid_until": found.valid_until,
-            "refresh_after": metadata.next_refresh(found, now),
+            "refresh_after": sources.next_refresh(found, now),
             "fetched_at": now,
             "refresh_error": None,
             "clock_offset_s": fetched.clock_offset_s,

@@ -27,7 +27,7 @@ from ...context import Gateway
 from ...errors import N_, BadRequest
 from ..sso import sessions
 from . import idps, sp, xml_guard
-from .signin import subject_digest
+from .slo_subject import subject_digest
 from .xml_guard import Refused
 
 log = logging.getLogger(__name__)

@@ -25,20 +25,16 @@ signed requests, its ``shibmd:Scope`` values, and its display names.
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
-from urllib.parse import quote
 
 from cryptography import x509
 from saml2.sigver import CryptoBackendXmlSec1, SignatureError, XmlsecError
 
-from ...context import Gateway
-from ...errors import N_, BadGateway, BadRequest
+from ...errors import N_, BadRequest
 from . import xml_guard
 from .xml_guard import DS, MD, Refused
 
@@ -51,10 +47,6 @@ ENTITY = f"{{{MD}}}EntityDescriptor"
 ENTITIES = f"{{{MD}}}EntitiesDescriptor"
 XMLSEC = "/usr/bin/xmlsec1"
 
-#: How soon metadata is fetched again when it names no cacheDuration.
-DEFAULT_REFRESH = timedelta(hours=6)
-#: Fetched again at least this often, and at most this often, whatever it says.
-SHORTEST_REFRESH, LONGEST_REFRESH = timedelta(minutes=10), timedelta(days=1)
 MAX_ENTITY_ID = 1024
 
 
@@ -265,49 +257,3 @@ def check_entity_id(entity_id) -> str:
     if not isinstance(entity_id, str) or not entity_id.strip() or len(entity_id) > MAX_ENTITY_ID:
         raise BadRequest(N_("an entity ID is a URI of at most 1024 characters"))
     return entity_id.strip()
-
-
-def mdq_url(base: str, entity_id: str) -> str:
-    """Where a Metadata Query service answers for one entity (its SHA-1 form)."""
-    sha1 = hashlib.sha1(entity_id.encode(), usedforsecurity=False).hexdigest()
-    return base.rstrip("/") + "/entities/" + quote("{sha1}", safe="") + sha1
-
-
-@dataclass(frozen=True)
-class Fetched:
-    metadata: IdpMetadata
-    #: How far the server's clock (its HTTP Date) was from ours, in seconds.
-    clock_offset_s: float | None
-
-
-def fetch(gw: Gateway, url: str, *, entity_id=None, signer_pem=None) -> Fetched:
-    """Fetch and read a metadata document over the outbound client."""
-    reply, body = gw.outbound.call(
-        "GET",
-        url,
-        "SAML metadata",
-        headers={"Accept": "application/samlmetadata+xml, application/xml"},
-    )
-    offset = None
-    try:
-        served = parsedate_to_datetime(reply.headers.get("Date", ""))
-        offset = round((served - datetime.now(UTC)).total_seconds(), 1)
-    except (TypeError, ValueError):
-        pass
-    try:
-        found = read(body, entity_id=entity_id, signer_pem=signer_pem)
-    except Refused as exc:
-        raise BadGateway(
-            N_("the SAML metadata was refused: %(reason)s"), reason=exc.reason
-        ) from None
-    return Fetched(found, offset)
-
-
-def next_refresh(metadata: IdpMetadata, now: datetime) -> datetime:
-    """When to fetch again: its cacheDuration within bounds, and before it expires."""
-    wait = metadata.cache_duration or DEFAULT_REFRESH
-    wait = max(SHORTEST_REFRESH, min(LONGEST_REFRESH, wait))
-    when = now + wait
-    if metadata.valid_until is not None:
-        when = min(when, max(now + SHORTEST_REFRESH, metadata.valid_until - SHORTEST_REFRESH))
-    return when

@@ -11,13 +11,12 @@ response from its own site, and a ``Lax`` cookie would not come along.
 
 **What is checked, in order**, before anything is provisioned: the document's shape
 (``xml_guard``: size, no DTD, no comments, signature algorithms and transforms, wrapping,
-one assertion); encryption (an unencrypted assertion only where the operator allowed it);
-that the assertion in use is covered by a signature; pysaml2's verification (the signature
-against the IdP's metadata keys, status, issuer, audience, ``InResponseTo``, the validity
-window with ``CLOCK_SKEW_S``); then the gateway's own: issuer, destination, a bearer
-subject confirmation for this ACS and this request, the audience, the times. The
-assertion's ID is spent (until it expires) with the session the sign-in makes, and so is
-the RelayState: a replay is refused.
+one assertion); who answers which request; destination and status; encryption (an
+unencrypted assertion only where the operator allowed it); that the assertion in use is
+signed; the gateway's own rules (``assertion_rules``: issuer, a bearer confirmation for
+this ACS and request, audience, times); then pysaml2's verification against the IdP's
+metadata keys. The assertion's ID and the RelayState are spent with the session: a
+replay is refused.
 
 **IdP-initiated** (unsolicited) responses, which carry no ``InResponseTo``, are refused
 unless the operator turned them on for that IdP (``saml add --allow-unsolicited``); then
@@ -30,10 +29,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import logging
 import secrets
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -53,15 +50,14 @@ from ...store.saml_tables import SamlIdp
 from ...support.keys import digest
 from ...support.languages import clean_tag, first_tag
 from .. import limits, states
-from . import attributes, idps, sp, sp_keys, xml_guard
+from . import assertion_rules, attributes, idps, slo_subject, sp, sp_keys, xml_guard
 from .metadata import XMLSEC
-from .xml_guard import SAML, SAMLP, Refused
+from .xml_guard import SAMLP, Refused
 
 log = logging.getLogger(__name__)
 
 LIFETIME = timedelta(minutes=10)
 COOKIE_PREFIX = "__Host-saml_state_"
-BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 MAX_RELAY_STATE = 80
 #: The form field holds the base64 of at most ``xml_guard.MAX_RESPONSE_BYTES``.
@@ -171,21 +167,6 @@ def _kept(gw: Gateway, relay: str | None, cookies) -> dict | None:
     return kept
 
 
-def _issuer(element: ET.Element) -> str | None:
-    found = element.find(f"{{{SAML}}}Issuer")
-    return (found.text or "").strip() if found is not None else None
-
-
-def _instant(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        found = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise Refused("a time in the assertion is not a date and time") from None
-    return found if found.tzinfo else found.replace(tzinfo=UTC)
-
-
 def _decrypt(gw: Gateway, data: bytes) -> bytes:
     backend = CryptoBackendXmlSec1(XMLSEC)
     for key in sp_keys.current(gw).published:
@@ -212,71 +193,9 @@ def _verified_by_pysaml2(gw, host_id, idp, encoded: str, outstanding: dict | Non
     return found
 
 
-def _check_subject(assertion: ET.Element, acs: str, expected: str | None, now: datetime):
-    """A bearer confirmation for this ACS, this request, and now; returns its end."""
-    for confirmation in assertion.iterfind(f"{{{SAML}}}Subject/{{{SAML}}}SubjectConfirmation"):
-        if confirmation.get("Method") != BEARER:
-            continue
-        data = confirmation.find(f"{{{SAML}}}SubjectConfirmationData")
-        if data is None or data.get("Recipient") != acs:
-            continue
-        if data.get("InResponseTo") != expected:
-            continue
-        ends = _instant(data.get("NotOnOrAfter"))
-        if ends is None or ends + timedelta(seconds=sp.CLOCK_SKEW_S) <= now:
-            continue
-        starts = _instant(data.get("NotBefore"))
-        if starts is not None and starts - timedelta(seconds=sp.CLOCK_SKEW_S) > now:
-            continue
-        return ends
-    raise Refused("no bearer confirmation for this service, this request and this time")
-
-
-def _check_conditions(assertion: ET.Element, entity_id: str, now: datetime) -> datetime | None:
-    conditions = assertion.find(f"{{{SAML}}}Conditions")
-    if conditions is None:
-        raise Refused("the assertion has no conditions")
-    skew = timedelta(seconds=sp.CLOCK_SKEW_S)
-    starts = _instant(conditions.get("NotBefore"))
-    ends = _instant(conditions.get("NotOnOrAfter"))
-    if (starts and starts - skew > now) or (ends and ends + skew <= now):
-        raise Refused("the assertion is not valid at this time")
-    restrictions = conditions.findall(f"{{{SAML}}}AudienceRestriction")
-    if not restrictions:
-        raise Refused("the assertion names no audience")
-    for restriction in restrictions:  # every restriction must admit this service
-        audiences = [(a.text or "").strip() for a in restriction.findall(f"{{{SAML}}}Audience")]
-        if entity_id not in audiences:
-            raise Refused("the assertion is for another service")
-    return ends
-
-
-def _logout_subject(assertion: ET.Element, idp: SamlIdp) -> tuple[str, str]:
-    name_id = assertion.find(f"{{{SAML}}}Subject/{{{SAML}}}NameID")
-    statement = assertion.find(f"{{{SAML}}}AuthnStatement")
-    subject = {
-        "name_id": (name_id.text or "").strip() if name_id is not None else "",
-        "format": name_id.get("Format") if name_id is not None else None,
-        "name_qualifier": name_id.get("NameQualifier") if name_id is not None else None,
-        "sp_name_qualifier": name_id.get("SPNameQualifier") if name_id is not None else None,
-        "session_index": statement.get("SessionIndex") if statement is not None else None,
-    }
-    return json.dumps(subject), subject_digest(idp, subject["name_id"])
-
-
-def subject_digest(idp: SamlIdp, name_id: str) -> str:
-    return digest(f"{idp.id}\n{name_id}")
-
-
-def finish(gw: Gateway, host_id: str, form, cookies) -> SignedIn:
-    """Check a response posted to ``host_id``'s ACS; return who signed in, or raise."""
-    host = hosts.get(gw, host_id)
-    urls = sp.endpoints(gw, host_id)
-    encoded = _form_value(form, "SAMLResponse", MAX_FORM_FIELD)
-    relay = _form_value(form, "RelayState", 1024)
-    data = _decoded(encoded)
-    shape = xml_guard.response(data)
-    root = shape.root
+def _answering(gw: Gateway, host_id: str, root, relay, cookies):
+    """The IdP that answers, the request it answers (None: unsolicited), and what the
+    browser that started that request keeps."""
     in_response_to = root.get("InResponseTo")
     kept = _kept(gw, relay, cookies) if relay and len(relay) <= MAX_RELAY_STATE else None
     if in_response_to is not None:
@@ -287,76 +206,95 @@ def finish(gw: Gateway, host_id: str, form, cookies) -> SignedIn:
         if not hmac.compare_digest(in_response_to, expected):
             raise Forbidden(USED)
         idp = idps.get(gw, kept["idp"])
-        issuer = _issuer(root)
+        issuer = assertion_rules.issuer(root)
         if issuer is not None and issuer != idp.entity_id:
             raise Refused("the response comes from another identity provider")
-    else:
-        expected, issuer = None, _issuer(root)
-        if issuer is None:
-            raise Refused("an unsolicited response must name its issuer")
-        idp = idps.for_sign_in(gw, host_id, issuer)
-        if not idp.allow_unsolicited:
-            raise Forbidden(
-                N_(
-                    "sign-ins started at the identity provider are not accepted here; "
-                    "start from this site's sign-in page"
-                )
+        return idp, expected, kept
+    issuer = assertion_rules.issuer(root)
+    if issuer is None:
+        raise Refused("an unsolicited response must name its issuer")
+    idp = idps.for_sign_in(gw, host_id, issuer)
+    if not idp.allow_unsolicited:
+        raise Forbidden(
+            N_(
+                "sign-ins started at the identity provider are not accepted here; "
+                "start from this site's sign-in page"
             )
-        kept = None
-    if idp.host_id != host_id:
-        raise Forbidden(USED)
-    meta = idps.metadata_of(idp)
+        )
+    return idp, None, None
+
+
+def _addressed(root, shape, acs: str) -> None:
+    """The response names this ACS (a signed one must), and says the user signed in."""
     destination = root.get("Destination")
-    if destination is not None and destination != urls.acs:
+    if destination is not None and destination != acs:
         raise Refused("the response is for another address")
     if destination is None and shape.response_signed:
         raise Refused("a signed response must name its destination")
     status = root.find(f"{{{SAMLP}}}Status/{{{SAMLP}}}StatusCode")
     if status is None or status.get("Value") != SUCCESS:
         raise Unauthorized(N_("the identity provider did not sign you in; sign in again"))
+
+
+def _assertion_in_use(gw: Gateway, idp: SamlIdp, shape, data: bytes):
     if shape.encrypted is not None:
-        assertion = xml_guard.decrypted_assertion(_decrypt(gw, data))
-    elif idp.allow_unencrypted:
-        assertion = shape.assertion
-    else:
-        raise Refused("the assertion came unencrypted, which this identity provider may not")
+        return xml_guard.decrypted_assertion(_decrypt(gw, data))
+    if idp.allow_unencrypted:
+        return shape.assertion
+    raise Refused("the assertion came unencrypted, which this identity provider may not")
+
+
+def _one_time(gw, host, idp, assertion, relay, kept, until) -> tuple[OneTime, ...]:
+    """What the session spends: the assertion's ID (until it expires), and the RelayState;
+    a replay is refused here, before anything is provisioned."""
+    assertion_key = "saml-assertion:" + digest(f"{idp.entity_id}\n{assertion.get('ID')}")
+    once = [spend_once(host, assertion_key, until, Unauthorized(USED))]
+    if kept is not None:
+        once.append(states.spend(host, "saml", relay, LIFETIME, Unauthorized(USED)))
+    for spending in once:
+        if gw.db.fetch(spending.spent) is not None:
+            raise spending.refusal
+    return tuple(once)
+
+
+def finish(gw: Gateway, host_id: str, form, cookies) -> SignedIn:
+    """Check a response posted to ``host_id``'s ACS; return who signed in, or raise."""
+    host = hosts.get(gw, host_id)
+    urls = sp.endpoints(gw, host_id)
+    encoded = _form_value(form, "SAMLResponse", MAX_FORM_FIELD)
+    relay = _form_value(form, "RelayState", 1024)
+    data = _decoded(encoded)
+    shape = xml_guard.response(data)
+    idp, expected, kept = _answering(gw, host_id, shape.root, relay, cookies)
+    if idp.host_id != host_id:
+        raise Forbidden(USED)
+    _addressed(shape.root, shape, urls.acs)
+    assertion = _assertion_in_use(gw, idp, shape, data)
     xml_guard.covering_signature(shape, assertion)
     # The gateway's own checks come first (their refusals say what is wrong); pysaml2's
     # verification then proves that what they read is what the IdP signed.
-    if _issuer(assertion) != idp.entity_id:
+    if assertion_rules.issuer(assertion) != idp.entity_id:
         raise Refused("the assertion comes from another identity provider")
     now = datetime.now(UTC)
-    confirmed_until = _check_subject(assertion, urls.acs, expected, now)
-    valid_until = _check_conditions(assertion, urls.entity_id, now)
+    confirmed_until = assertion_rules.check_subject(assertion, urls.acs, expected, now)
+    valid_until = assertion_rules.check_conditions(assertion, urls.entity_id, now)
     outstanding = {expected: kept.get("path") or ""} if expected else None
     verified = _verified_by_pysaml2(gw, host_id, idp, encoded, outstanding)
     if verified.assertion.id != assertion.get("ID"):
         raise Refused("the assertion verified is not the one read")
     limits.sign_in_verified(gw, host.id)
+    meta = idps.metadata_of(idp)
     subject = attributes.subject_of(assertion, meta, urls.entity_id)
-    profile = attributes.profile_of(assertion, meta, subject)
     keep_until = max(t for t in (confirmed_until, valid_until, now) if t) + LIFETIME
-    once = [
-        spend_once(
-            host,
-            "saml-assertion:" + digest(f"{idp.entity_id}\n{assertion.get('ID')}"),
-            keep_until,
-            Unauthorized(USED),
-        )
-    ]
-    if kept is not None:
-        once.append(states.spend(host, "saml", relay, LIFETIME, Unauthorized(USED)))
-    for spending in once:  # a replay is refused before anything is provisioned
-        if gw.db.fetch(spending.spent) is not None:
-            raise spending.refusal
-    logout_subject, logout_digest = _logout_subject(assertion, idp)
+    once = _one_time(gw, host, idp, assertion, relay, kept, keep_until)
+    logout_subject, logout_digest = slo_subject.of(assertion, idp)
     return SignedIn(
         host=host,
         idp=idp,
-        profile=profile,
+        profile=attributes.profile_of(assertion, meta, subject),
         path=(kept or {}).get("path") or "",
         locale=clean_tag(attributes.language_of(assertion)) or (kept or {}).get("locale"),
-        once=tuple(once),
+        once=once,
         logout_subject=logout_subject,
         logout_digest=logout_digest,
     )

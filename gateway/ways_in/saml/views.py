@@ -8,12 +8,13 @@ notebooks" and notebook pages.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request
+from flask import Blueprint, Response, make_response, redirect, render_template, request
 
 from ...errors import GatewayError
 from ...hosts import get as get_host
-from ...web import cookies, i18n
+from ...web import cookies, i18n, security
 from ...web.current import gateway
+from ...web.embed_page import origin_of
 from ...web.urls import public_url
 from ..sso.views import land
 from . import idps, logout, signin, sp
@@ -92,14 +93,20 @@ def _discovery(host, known):
     ]
     entries.sort(key=lambda e: e["name"].casefold())
     remembered = next((e for e in entries if e["id"] == chosen), None)
-    return render_template(
-        "saml/discovery.html",
-        host=host,
-        entries=entries,
-        remembered=remembered,
-        login_url=public_url("saml.login", host_id=host.id),
-        path=request.args.get("path") or "",
+    page = make_response(
+        render_template(
+            "saml/discovery.html",
+            host=host,
+            entries=entries,
+            remembered=remembered,
+            login_url=public_url("saml.login", host_id=host.id),
+            path=request.args.get("path") or "",
+        )
     )
+    # The choice redirects to the IdP, and a form's redirect is held to form-action.
+    sso_origins = sorted({origin_of(idps.metadata_of(idp).sso_url) for idp in known})
+    page.headers["Content-Security-Policy"] = security.forms_may_go_to(sso_origins)
+    return page
 
 
 @bp.post("/saml/<host_id>/acs")

@@ -34,6 +34,15 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from ...errors import N_, BadRequest
+from .algorithms import (
+    CANONICALIZATIONS,
+    DIGEST_METHODS,
+    ENCRYPTION_METHODS,
+    EXC_C14N,
+    OAEP_DIGESTS,
+    SIGNATURE_METHODS,
+    TRANSFORMS,
+)
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -41,32 +50,12 @@ MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XENC = "http://www.w3.org/2001/04/xmlenc#"
 XENC11 = "http://www.w3.org/2009/xmlenc11#"
-EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 
 #: A response at the ACS: a few kilobytes, tens with many attributes and certificates.
 MAX_RESPONSE_BYTES = 256 * 1024
 #: One entity's metadata (a file, a URL, an MDQ answer): never a federation's aggregate.
 MAX_METADATA_BYTES = 1024 * 1024
 
-SIGNATURE_METHODS = frozenset(
-    {
-        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384",
-        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512",
-        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
-        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384",
-        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512",
-    }
-)
-DIGEST_METHODS = frozenset(
-    {
-        "http://www.w3.org/2001/04/xmlenc#sha256",
-        "http://www.w3.org/2001/04/xmldsig-more#sha384",
-        "http://www.w3.org/2001/04/xmlenc#sha512",
-    }
-)
-TRANSFORMS = frozenset({"http://www.w3.org/2000/09/xmldsig#enveloped-signature", EXC_C14N})
-CANONICALIZATIONS = frozenset({EXC_C14N})
 #: What a signature may hold (by local name, in the ds: namespace unless noted).
 SIGNATURE_ELEMENTS = frozenset(
     {
@@ -98,19 +87,6 @@ SIGNATURE_ELEMENTS = frozenset(
     }
     | {f"{{{EXC_C14N}}}InclusiveNamespaces"}
 )
-#: Key transport and content encryption an encrypted assertion may use.
-ENCRYPTION_METHODS = frozenset(
-    {
-        "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
-        "http://www.w3.org/2001/04/xmlenc#aes256-cbc",
-        "http://www.w3.org/2009/xmlenc11#aes128-gcm",
-        "http://www.w3.org/2009/xmlenc11#aes256-gcm",
-        "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p",
-        "http://www.w3.org/2009/xmlenc11#rsa-oaep",
-    }
-)
-#: OAEP's own digest (SHA-1 here is the mask's hash, not a signature's).
-OAEP_DIGESTS = frozenset({"http://www.w3.org/2000/09/xmldsig#sha1", *DIGEST_METHODS})
 ENCRYPTED_ELEMENTS = frozenset(
     {f"{{{XENC}}}{n}" for n in ("EncryptedData", "EncryptedKey", "EncryptionMethod")}
     | {f"{{{XENC}}}{n}" for n in ("CipherData", "CipherValue", "OAEPparams")}
