@@ -1,4 +1,7 @@
-"""The ``cocalc-gateway`` command: Flask's CLI for the app, plus the gateway's own commands."""
+"""The ``cocalc-gateway`` command: the gateway's own commands on Flask's CLI machinery (the
+app is built for each command that needs it), without Flask's own options and commands:
+``--app``, ``--debug``, ``--env-file``, ``run``, ``shell`` and ``routes`` mean nothing to an
+operator, and ``--version`` speaks for the gateway (``version.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from flask.cli import FlaskGroup, NoAppException
 from sqlalchemy import exc as db_errors
 
 from ..config import ConfigError
-from . import db, dev, hosts, keys, lti, operator, saml, sso, users
+from . import db, dev, hosts, keys, lti, operator, saml, sso, users, version
 
 #: The command groups that need the app (its settings and database).
 APP_GROUPS = (
@@ -67,7 +70,20 @@ def _create_app():
         raise NoAppException(f"configuration: {exc}") from None
 
 
-cli = FlaskGroup(create_app=_create_app, help="The CoCalc embedding gateway.")
+class GatewayGroup(FlaskGroup):
+    """Flask's group (it builds the app for a command), with the gateway's options only."""
+
+    FLASK_OPTIONS = frozenset({"app", "debug", "env_file"})
+
+    def __init__(self, **extra):
+        super().__init__(
+            add_default_commands=False, add_version_option=False, set_debug_flag=False, **extra
+        )
+        self.params = [p for p in self.params if p.name not in self.FLASK_OPTIONS]
+        self.params.append(version.option)
+
+
+cli = GatewayGroup(create_app=_create_app, help="The CoCalc embedding gateway.")
 for _group in APP_GROUPS:
     cli.add_command(_group)  # found even when the app cannot load, to report why
 cli.add_command(operator.connect)  # needs no app: it helps set one up

@@ -24,6 +24,18 @@ def db_upgrade(revision):
     click.echo(f"database at revision {migrate.current(gateway().db.engine)}")
 
 
+@db.command("current")
+@with_appcontext
+def db_current():
+    """Print the database's migration revision, and the newest the gateway ships."""
+    echo_json(
+        {
+            "revision": migrate.current(gateway().db.engine),
+            "head": migrate.head(),
+        }
+    )
+
+
 @click.command("housekeeping")
 @with_appcontext
 def housekeeping():

@@ -8,7 +8,6 @@ import functools
 import secrets
 
 import requests
-from alembic.script import ScriptDirectory
 
 from .. import hosts, provisioning
 from ..cocalc import CoCalcError
@@ -37,7 +36,7 @@ def public_url(gw: Gateway) -> Finding:
 @functools.cache
 def _head() -> str:
     """The newest migration (read from its files once: readiness probes ask every time)."""
-    return ScriptDirectory.from_config(migrate.alembic_config(None)).get_current_head()
+    return migrate.head()
 
 
 def database(gw: Gateway) -> Finding:

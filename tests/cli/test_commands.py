@@ -310,6 +310,32 @@ def test_the_cli_helps_with_no_settings_at_all(tmp_path):
     assert "configuration" not in out.stdout + out.stderr
 
 
+def test_the_cli_offers_the_gateways_options_and_commands_only(tmp_path):
+    out = _cli(_bare_env(tmp_path), "--help")
+    for flask_own in ("--app", "--debug", "--env-file", "\n  run ", "\n  shell ", "\n  routes "):
+        assert flask_own not in out.stdout, flask_own
+    assert "--version" in out.stdout
+
+
+def test_version_says_the_gateways_version_revision_and_dialect(tmp_path):
+    from importlib.metadata import version
+
+    env = _bare_env(tmp_path)
+    before = _cli(env, "--version")
+    assert before.returncode == 0, before.stderr
+    assert before.stdout.splitlines()[0] == f"cocalc-gateway {version('cocalc-gateway')}"
+    assert "Flask" not in before.stdout and "not created yet" in before.stdout
+    assert _cli(env, "db", "upgrade").returncode == 0
+    after = _cli(env, "--version").stdout
+    assert f"revision {head_revision()}" in after and "not known yet" in after
+    current = json.loads(_cli(env, "db", "current").stdout)
+    assert current == {"revision": head_revision(), "head": head_revision()}
+    fixed = _cli({**env, "COCALC_API_DIALECT": "v1"}, "--version").stdout
+    assert "CoCalc dialect: v1 (COCALC_API_DIALECT)" in fixed
+    server = _cli({**env, "DATABASE_URL": "postgresql://db.example.test/gw"}, "--version")
+    assert server.returncode == 0 and "db current" in server.stdout
+
+
 def test_commands_that_need_no_cocalc_run_without_its_settings(tmp_path):
     env = _bare_env(tmp_path)
     upgraded = _cli(env, "db", "upgrade")
