@@ -17,11 +17,26 @@ CoCalc's errors live in ``gateway.cocalc.errors``; storage raises SQLAlchemy's. 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 
 def N_(message: str) -> str:
     """Mark a message for the catalogues without translating it here (no Flask in this
     module): the web layer translates it when it shows it."""
     return message
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A translatable message used as another's parameter (the reason inside "the answer
+    was refused (%(reason)s)"): the page shows it in its language with the sentence around
+    it; ``str()`` gives it in English (the logs, the JSON error)."""
+
+    id: str
+    params: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.id % self.params if self.params else self.id
 
 
 class GatewayError(Exception):

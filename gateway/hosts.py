@@ -11,7 +11,7 @@ import time
 from sqlalchemy import select
 
 from .context import Gateway
-from .errors import BadRequest, NotFound, Unauthorized
+from .errors import N_, BadRequest, NotFound, Unauthorized
 from .provisioning.paths import clean_path
 from .store.models import Host, utcnow
 from .store.registry import Registry
@@ -72,15 +72,18 @@ def normalize_origin(origin: str) -> str:
     exactly by the relay, so wildcards, spaces, ``;`` and paths are refused, and a default
     port (``:443``, ``:80``) is dropped because browsers never send it.
     """
-    problem = f"not an origin: {origin!r} (use e.g. https://lms.example.edu or http://host:8080)"
+    problem = BadRequest(
+        N_("not an origin: %(origin)r (use e.g. https://lms.example.edu or http://host:8080)"),
+        origin=origin,
+    )
     match = ORIGIN.fullmatch(origin.strip()) if isinstance(origin, str) else None
     if match is None:
-        raise BadRequest(problem)
+        raise problem
     scheme, raw_host, raw_port = match.groups()
     host = _origin_host(raw_host)
     port = int(raw_port) if raw_port else None
     if host is None or (port is not None and not 0 < port < 65536):
-        raise BadRequest(problem)
+        raise problem
     if port is None or port == DEFAULT_PORTS[scheme]:
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{port}"
@@ -101,7 +104,7 @@ def add(
 ) -> tuple[Host, str]:
     """Create a host; return it with its secret, which is shown only this once."""
     if not name.strip():
-        raise BadRequest("a host needs a name")
+        raise BadRequest(N_("a host needs a name"))
     secret = _new_secret()
     host = Host(
         id="host_" + secrets.token_hex(8),
@@ -138,7 +141,7 @@ def get(gw: Gateway, host_id: str, *, fresh: bool = False, removed: bool = False
     A removed host is not found, unless ``removed`` asks for it (``hosts restore``).
     """
     if not isinstance(host_id, str) or not HOST_ID.match(host_id):
-        raise NotFound("no host with this id")
+        raise NotFound(N_("no host with this id"))
     cached = _memo(gw, "hosts").get(host_id)
     if cached and not fresh and not removed and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
@@ -161,7 +164,7 @@ def rotate_secret(gw: Gateway, host_id: str) -> str:
     with gw.db.begin() as session:
         host = session.get(Host, host_id)
         if host is None:
-            raise NotFound(f"no host with id {host_id!r}")
+            raise NotFound(N_("no host with id %(host_id)r"), host_id=host_id)
         host.secret_encrypted, host.secret_digest = gw.box.encrypt(secret), digest(secret)
         forget_cached(gw, host_id)
     return secret
@@ -174,7 +177,7 @@ def remove(gw: Gateway, host_id: str, *, purge: bool = False) -> None:
     with gw.db.begin() as session:
         host = session.get(Host, host_id)
         if host is None or (host.removed_at is not None and not purge):
-            raise NotFound(f"no host with id {host_id!r}")
+            raise NotFound(N_("no host with id %(host_id)r"), host_id=host_id)
         if purge:
             session.delete(host)
         else:
@@ -187,7 +190,7 @@ def restore(gw: Gateway, host_id: str) -> str:
     with gw.db.begin() as session:
         host = session.get(Host, host_id)
         if host is None or host.removed_at is None:
-            raise NotFound(f"no removed host with id {host_id!r}")
+            raise NotFound(N_("no removed host with id %(host_id)r"), host_id=host_id)
         host.removed_at = None
     return rotate_secret(gw, host_id)
 
@@ -206,7 +209,7 @@ def by_bearer(gw: Gateway, authorization: str | None) -> Host:
     """Find the host whose secret is the request's bearer token."""
     scheme, _, secret = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthorized("send the host secret as 'Authorization: Bearer <secret>'")
+        raise Unauthorized(N_("send the host secret as 'Authorization: Bearer <secret>'"))
     # The secret has 256 random bits; looking up its SHA-256 leaks nothing useful by timing.
     wanted = digest(secret.strip())
     by_digest = _memo(gw, "by_digest")  # secret digest -> host id
@@ -214,7 +217,7 @@ def by_bearer(gw: Gateway, authorization: str | None) -> Host:
     if host_id is None:
         row = gw.db.fetch(select(Host.id).where(Host.secret_digest == wanted))
         if row is None:
-            raise Unauthorized("the host secret is not valid")
+            raise Unauthorized(N_("the host secret is not valid"))
         host_id = by_digest[wanted] = row.id
     try:
         host = get(gw, host_id)
@@ -224,7 +227,7 @@ def by_bearer(gw: Gateway, authorization: str | None) -> Host:
         host = None
     if host is None or host.secret_digest != wanted:
         by_digest.pop(wanted, None)  # rotated or removed meanwhile
-        raise Unauthorized("the host secret is not valid")
+        raise Unauthorized(N_("the host secret is not valid"))
     return host
 
 

@@ -238,14 +238,14 @@ def act(
     cookies,
     *,
     gateway_origin: str,
-    refusal: str,
+    refusal: Forbidden,
     places=tuple(Place),
 ) -> ActingPage:
     """Admit a page's own action: sent by the gateway's page (same-origin: keeps other
     sites' pages out), for a live page, from the browser the page is bound to (which a
     client with the URL alone cannot be). ``refusal``: what a request from elsewhere gets."""
     if not from_own_page(headers, gateway_origin):
-        raise Forbidden(refusal)
+        raise refusal
     page_digest = digest(key)
     row = live(gw, page_digest, places)
     bound, _ = _bound(row, cookies, key)

@@ -107,7 +107,7 @@ def _acting(key: str) -> showing.ActingPage:
         request.headers,
         request.cookies,
         gateway_origin=gateway_origin(),
-        refusal=OWN_PAGE_ONLY,
+        refusal=Forbidden(OWN_PAGE_ONLY),
     )
 
 

@@ -44,7 +44,7 @@ def notebook_path(name) -> str:
     try:
         path = clean_path(name.strip() if isinstance(name, str) else name)
     except BadRequest as exc:
-        raise BadRequest(exc.message, field="new_path") from None
+        raise BadRequest(exc.message_id, field="new_path", **exc.params) from None
     if not path:
         raise BadRequest(N_("name the new notebook, for example week3/lab.ipynb"), field="new_path")
     if not path.lower().endswith(NOTEBOOK_SUFFIX) or len(path) <= len(NOTEBOOK_SUFFIX):

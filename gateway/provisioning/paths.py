@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ..errors import BadRequest
+from ..errors import N_, BadRequest
 
 MAX_PATH = 4096
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -21,14 +21,16 @@ def clean_path(path) -> str:
     if path is None:
         return ""
     if not isinstance(path, str):
-        raise BadRequest("path must be a string", field="path")
+        raise BadRequest(N_("path must be a string"), field="path")
     if len(path) > MAX_PATH:
-        raise BadRequest(f"path is longer than {MAX_PATH} characters", field="path")
+        raise BadRequest(
+            N_("path is longer than %(max_path)s characters"), field="path", max_path=MAX_PATH
+        )
     if CONTROL_RE.search(path) or any(unicodedata.category(c) in PATH_REFUSED for c in path):
-        raise BadRequest("path contains NUL or control characters", field="path")
+        raise BadRequest(N_("path contains NUL or control characters"), field="path")
     if path.startswith(("/", "~")) or "\\" in path:
-        raise BadRequest("path must be relative to the project's home folder", field="path")
+        raise BadRequest(N_("path must be relative to the project's home folder"), field="path")
     segments = [s for s in path.split("/") if s not in ("", ".")]
     if ".." in segments:
-        raise BadRequest("path must not contain '..'", field="path")
+        raise BadRequest(N_("path must not contain '..'"), field="path")
     return "/".join(segments)

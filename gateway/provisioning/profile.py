@@ -15,7 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ..errors import BadRequest
+from ..errors import N_, BadRequest
 
 MAX_ID = 255
 MAX_EMAIL = 320
@@ -45,16 +45,25 @@ def check_identifier(value, name: str, *, required: bool = False) -> str:
     """Return an id or context exactly as given; refuse what could merge distinct ids."""
     if value is None or value == "":
         if required:
-            raise BadRequest(f"the {name} is missing", field=name)
+            raise BadRequest(N_("the %(name)s is missing"), field=name, name=name)
         return ""
     if not isinstance(value, str):
-        raise BadRequest(f"the {name} must be a string", field=name)
+        raise BadRequest(N_("the %(name)s must be a string"), field=name, name=name)
     if len(value) > MAX_ID:
-        raise BadRequest(f"the {name} is longer than {MAX_ID} characters", field=name)
+        raise BadRequest(
+            N_("the %(name)s is longer than %(max_id)s characters"),
+            field=name,
+            name=name,
+            max_id=MAX_ID,
+        )
     if _refused(value, ID_REFUSED):
-        raise BadRequest(f"the {name} contains control, format or invisible characters", field=name)
+        raise BadRequest(
+            N_("the %(name)s contains control, format or invisible characters"),
+            field=name,
+            name=name,
+        )
     if value != value.strip():
-        raise BadRequest(f"the {name} starts or ends with white space", field=name)
+        raise BadRequest(N_("the %(name)s starts or ends with white space"), field=name, name=name)
     return value
 
 
@@ -63,12 +72,14 @@ def check_text(value, name: str, limit: int = MAX_ID) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise BadRequest(f"{name} must be a string", field=name)
+        raise BadRequest(N_("%(name)s must be a string"), field=name, name=name)
     if _refused(value, NAME_REFUSED):
-        raise BadRequest(f"{name} contains control characters", field=name)
+        raise BadRequest(N_("%(name)s contains control characters"), field=name, name=name)
     value = value.strip()
     if len(value) > limit:
-        raise BadRequest(f"{name} is longer than {limit} characters", field=name)
+        raise BadRequest(
+            N_("%(name)s is longer than %(limit)s characters"), field=name, name=name, limit=limit
+        )
     return value or None
 
 
@@ -77,7 +88,7 @@ def validate(profile: UserProfile, context: str) -> tuple[UserProfile, str]:
     external_id = check_identifier(profile.external_id, "user id", required=True)
     email = check_text(profile.email, "email", MAX_EMAIL)
     if email and not EMAIL_RE.match(email):
-        raise BadRequest("email is not a valid e-mail address", field="email")
+        raise BadRequest(N_("email is not a valid e-mail address"), field="email")
     return UserProfile(
         external_id=external_id,
         email=email,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from .. import provisioning
 from ..cocalc import CoCalcError
 from ..context import Gateway
-from ..errors import BadRequest, GatewayError, NotFound
+from ..errors import N_, BadRequest, GatewayError, NotFound
 from ..store.models import Host, HostUser, UserProject
 from .profile import UserProfile
 
@@ -42,10 +42,10 @@ def read_csv(lines: Iterable[str]) -> list[tuple[UserProfile, str]]:
     """Parse ``id,email,first_name,last_name[,context]`` rows (a header row is required)."""
     reader = csv.DictReader(lines)
     if not reader.fieldnames or "id" not in reader.fieldnames:
-        raise BadRequest("the CSV needs a header row with at least an 'id' column")
+        raise BadRequest(N_("the CSV needs a header row with at least an 'id' column"))
     unknown = set(reader.fieldnames) - set(CSV_COLUMNS)
     if unknown:
-        raise BadRequest(f"unknown CSV columns: {', '.join(sorted(unknown))}")
+        raise BadRequest(N_("unknown CSV columns: %(detail)s"), detail=", ".join(sorted(unknown)))
     return [
         (
             UserProfile(
@@ -130,7 +130,7 @@ def profile_of(gw: Gateway, user_id: int) -> UserProfile:
     with gw.db.read() as session:
         user = session.get(HostUser, user_id)
     if user is None:
-        raise NotFound("no such user")
+        raise NotFound(N_("no such user"))
     return UserProfile(user.external_id, user.email, user.first_name, user.last_name)
 
 
@@ -140,7 +140,11 @@ def find(gw: Gateway, host_id: str, external_id: str) -> tuple[HostUser, list[Us
             select(HostUser).where(HostUser.host_id == host_id, HostUser.external_id == external_id)
         )
         if user is None:
-            raise NotFound(f"no user {external_id!r} of host {host_id!r}")
+            raise NotFound(
+                N_("no user %(external_id)r of host %(host_id)r"),
+                external_id=external_id,
+                host_id=host_id,
+            )
         projects = list(session.scalars(select(UserProject).where(UserProject.user_id == user.id)))
     return user, projects
 

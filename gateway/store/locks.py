@@ -22,7 +22,7 @@ from datetime import timedelta
 from sqlalchemy import delete, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ..errors import ServiceBusy
+from ..errors import N_, ServiceBusy
 from .database import Database
 from .models import Lock, utcnow
 
@@ -35,7 +35,7 @@ def _poll(try_once, wait: float) -> None:
     delay = 0.005
     while not try_once():
         if time.monotonic() > deadline:
-            raise ServiceBusy("another request is still setting this user up; try again")
+            raise ServiceBusy(N_("another request is still setting this user up; try again"))
         time.sleep(delay * random.uniform(0.5, 1.5))
         delay = min(delay * 2, 0.1)
 
@@ -85,7 +85,7 @@ def _queue_for(connection, key: int, wait: float) -> None:
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
             raise
-        raise ServiceBusy("another request is still setting this user up; try again") from None
+        raise ServiceBusy(N_("another request is still setting this user up; try again")) from None
     finally:
         connection.execute(text("RESET lock_timeout"))
 

@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import select
 
-from ..errors import NotFound
+from ..errors import N_, NotFound
 from .database import Database
 
 Row = TypeVar("Row")
@@ -43,7 +43,7 @@ class Registry(Generic[Row]):
         if row is not None and self.removed_at and not with_removed:
             row = row if getattr(row, self.removed_at) is None else None
         if row is None:
-            raise NotFound(f"no {self.noun} with id {row_id!r}")
+            raise NotFound(N_("no %(noun)s with id %(row_id)r"), noun=self.noun, row_id=row_id)
         return row
 
     def all(self, db: Database, *, with_removed: bool = False) -> list[Row]:
@@ -66,7 +66,7 @@ class Registry(Generic[Row]):
         with db.begin() as session:
             row = session.get(self.model, row_id) if isinstance(row_id, str) else None
             if row is None:
-                raise NotFound(f"no {self.noun} with id {row_id!r}")
+                raise NotFound(N_("no %(noun)s with id %(row_id)r"), noun=self.noun, row_id=row_id)
             session.delete(row)
 
     def describe(self, row: Row) -> dict:

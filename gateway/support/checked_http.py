@@ -26,7 +26,7 @@ from urllib3.exceptions import NewConnectionError
 MAX_BYTES = 2 * 1024 * 1024
 
 
-class Refused(OSError):
+class AddressRefused(OSError):
     """A connection the policy does not allow (the address is named in the log only)."""
 
 
@@ -54,7 +54,7 @@ class Call:
         for *_, sockaddr in found:
             if not self.policy.allows(host, sockaddr[0]):
                 self.refused = f"{host} resolves to {sockaddr[0]}"
-                raise Refused(f"the address of {host} is not allowed")
+                raise AddressRefused(f"the address of {host} is not allowed")
         error: OSError | None = None
         for family, kind, proto, _, sockaddr in found:
             sock = socket.socket(family, kind, proto)

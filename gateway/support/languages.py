@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import BadRequest
+from ..errors import N_, BadRequest
 
 #: A language tag as BCP 47 writes it (``pt-BR``, ``zh-Hant-TW``), or gettext (``pt_BR``).
 TAG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}$")
@@ -33,7 +33,11 @@ def required_tag(value, field: str = "language") -> str:
     """A tag an operator or a host gives on purpose: a bad one is an error, not ignored."""
     tag = clean_tag(value)
     if tag is None:
-        raise BadRequest(f"{field} must be a language tag such as de or pt-BR", field=field)
+        raise BadRequest(
+            N_("%(field_name)s must be a language tag such as de or pt-BR"),
+            field=field,
+            field_name=field,
+        )
     return tag
 
 

@@ -29,7 +29,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from ..errors import BadGateway, BadRequest
+from ..errors import N_, BadGateway, BadRequest
 from .checked_http import Adapter, Call
 from .cookieless import NoCookies
 
@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 MAX_URL = 2048
 MAX_HOPS = 3
 #: The one message of every failure (an open port and a closed one look alike).
-FAILED = "could not be reached or did not answer as it should"
 LOOPBACK_NAMES = ("localhost",)
 
 
@@ -54,12 +53,19 @@ def _is_loopback(hostname: str) -> bool:
 def check_url(url, name: str) -> str:
     """An absolute https URL (http only on a loopback address, for local testing)."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL:
-        raise BadRequest(f"{name} must be a URL of at most {MAX_URL} characters", field=name)
+        raise BadRequest(
+            N_("%(name)s must be a URL of at most %(max_url)s characters"),
+            field=name,
+            name=name,
+            max_url=MAX_URL,
+        )
     parts = urlsplit(url)
     if not parts.hostname or parts.scheme not in ("https", "http") or parts.username:
-        raise BadRequest(f"{name} must be an absolute https URL", field=name)
+        raise BadRequest(N_("%(name)s must be an absolute https URL"), field=name, name=name)
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise BadRequest(f"{name} must use https (http only on localhost)", field=name)
+        raise BadRequest(
+            N_("%(name)s must use https (http only on localhost)"), field=name, name=name
+        )
     return url
 
 
@@ -146,7 +152,10 @@ class Outbound:
         A redirect is followed (at most ``MAX_HOPS``) only to a URL that passes the same
         rules (``check_url``, and the address check of every connection); credentials are
         not sent on to another origin."""
-        failed = BadGateway(f"the other side's {what} {FAILED}")
+        failed = BadGateway(
+            N_("the other side's %(what)s could not be reached or did not answer as it should"),
+            what=what,
+        )
         try:
             with self.session(f"{what} {url}", hops=True) as http:
                 for _ in range(MAX_HOPS + 1):
@@ -171,7 +180,8 @@ class Outbound:
         except (ValueError, RecursionError):
             log.warning("outbound call answered no JSON: %s %s", what, url)
             raise BadGateway(
-                f"the other side's {what} could not be reached or did not answer as it should"
+                N_("the other side's %(what)s could not be reached or did not answer as it should"),
+                what=what,
             ) from None
 
 

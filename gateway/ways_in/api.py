@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import BadRequest
+from ..errors import N_, BadRequest
 from ..launches.request import LaunchRequest
 from ..provisioning.paths import clean_path
 from ..provisioning.profile import UserProfile
@@ -13,18 +13,18 @@ from ..support.languages import clean_tag
 def read_api_request(host: Host, body) -> LaunchRequest:
     """Check the JSON body of ``POST /api/v1/launches``."""
     if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object")
+        raise BadRequest(N_("the request body must be a JSON object"))
     user = body.get("user")
     if not isinstance(user, dict):
-        raise BadRequest("the request needs a 'user' object", field="user")
+        raise BadRequest(N_("the request needs a 'user' object"), field="user")
     if not isinstance(user.get("id"), str) or not user["id"].strip():
-        raise BadRequest("the request needs 'user.id' (a string)", field="user.id")
+        raise BadRequest(N_("the request needs 'user.id' (a string)"), field="user.id")
     for name in ("email", "first_name", "last_name"):
         if user.get(name) is not None and not isinstance(user[name], str):
-            raise BadRequest(f"user.{name} must be a string", field=f"user.{name}")
+            raise BadRequest(N_("user.%(name)s must be a string"), field=f"user.{name}", name=name)
     context = body.get("context")
     if context is not None and not isinstance(context, str):
-        raise BadRequest("context must be a string", field="context")
+        raise BadRequest(N_("context must be a string"), field="context")
     return LaunchRequest(
         host=host,
         profile=UserProfile(

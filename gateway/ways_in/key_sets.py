@@ -16,7 +16,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from ..context import Gateway
-from ..errors import BadGateway, Unauthorized
+from ..errors import N_, BadGateway, Unauthorized
 
 #: A cached key set is refetched after this long even when every kid is known.
 MAX_AGE_S = 3600.0
@@ -32,12 +32,12 @@ def _fetch(gw: Gateway, url: str) -> KeySet:
     document = gw.outbound.get_json(url, "key set")
     keys = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(keys, list):
-        raise BadGateway("the issuer's key set is not a JWKS document")
+        raise BadGateway(N_("the issuer's key set is not a JWKS document"))
     usable = [k for k in keys if isinstance(k, dict) and k.get("kty") == "RSA" and k.get("kid")]
     try:
         key_set = KeySet.import_key_set({"keys": usable})
     except (JoseError, ValueError, TypeError):
-        raise BadGateway("the issuer's key set holds a key that cannot be read") from None
+        raise BadGateway(N_("the issuer's key set holds a key that cannot be read")) from None
     _cache(gw)[url] = (time.monotonic(), key_set)
     return key_set
 
@@ -57,7 +57,7 @@ def _lock(url: str) -> threading.Lock:
 def key_for(gw: Gateway, url: str, kid) -> object:
     """The issuer's public key named ``kid``; Unauthorized when it has none by that name."""
     if not isinstance(kid, str) or not kid or len(kid) > 255:
-        raise Unauthorized("the id_token's header names no key (kid)")
+        raise Unauthorized(N_("the id_token's header names no key (kid)"))
     floor = float(gw.settings["LTI_KEY_SET_REFRESH_FLOOR"])
     cached = _cache(gw).get(url)
     if cached and time.monotonic() - cached[0] < MAX_AGE_S:
@@ -72,5 +72,5 @@ def key_for(gw: Gateway, url: str, kid) -> object:
         else:
             key = _find(_fetch(gw, url), kid)
     if key is None:
-        raise Unauthorized("the id_token is signed with a key its issuer does not publish")
+        raise Unauthorized(N_("the id_token is signed with a key its issuer does not publish"))
     return key

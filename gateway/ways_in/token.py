@@ -24,7 +24,7 @@ from joserfc.jwk import OctKey
 
 from .. import hosts
 from ..context import Gateway
-from ..errors import BadRequest, NotFound, Unauthorized
+from ..errors import N_, BadRequest, NotFound, Unauthorized
 from ..launches.request import LaunchRequest
 from ..provisioning.paths import clean_path
 from ..provisioning.profile import UserProfile, check_identifier, check_text
@@ -44,10 +44,10 @@ def _unverified_issuer(token: str) -> str:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (IndexError, *PARSE_ERRORS):
-        raise Unauthorized("the launch token is not a valid JWT") from None
+        raise Unauthorized(N_("the launch token is not a valid JWT")) from None
     issuer = claims.get("iss") if isinstance(claims, dict) else None
     if not isinstance(issuer, str) or not issuer:
-        raise Unauthorized("the launch token has no issuer (iss)")
+        raise Unauthorized(N_("the launch token has no issuer (iss)"))
     return issuer
 
 
@@ -60,7 +60,7 @@ def _verified(gw: Gateway, token: str):
     try:
         host = hosts.get(gw, _unverified_issuer(token))
     except NotFound:
-        raise Unauthorized("the launch token's issuer is not a known host") from None
+        raise Unauthorized(N_("the launch token's issuer is not a known host")) from None
     try:
         try:
             return host, _decode(gw, host, token)
@@ -72,12 +72,12 @@ def _verified(gw: Gateway, token: str):
             return fresh, _decode(gw, fresh, token)
     except BadSignatureError:
         raise Unauthorized(
-            "the launch token's signature does not match the host's secret"
+            N_("the launch token's signature does not match the host's secret")
         ) from None
     except UnsupportedAlgorithmError:
-        raise Unauthorized("launch tokens must be signed with HS256") from None
+        raise Unauthorized(N_("launch tokens must be signed with HS256")) from None
     except (JoseError, *PARSE_ERRORS):
-        raise Unauthorized("the launch token is not a valid JWT") from None
+        raise Unauthorized(N_("the launch token is not a valid JWT")) from None
 
 
 def _check_registered_claims(host: Host, claims: dict) -> None:
@@ -92,21 +92,25 @@ def _check_registered_claims(host: Host, claims: dict) -> None:
     try:
         registry.validate(claims)
     except ExpiredTokenError:
-        raise Unauthorized("the launch token has expired", host_origins=origins) from None
+        raise Unauthorized(N_("the launch token has expired"), host_origins=origins) from None
     except MissingClaimError as exc:
         raise BadRequest(
-            f"the launch token lacks a required claim ({exc.description})", host_origins=origins
+            N_("the launch token lacks a required claim (%(description)s)"),
+            host_origins=origins,
+            description=exc.description,
         ) from None
     except (InvalidClaimError, JoseError) as exc:
         raise BadRequest(
-            f"the launch token has an invalid claim ({exc.description})", host_origins=origins
+            N_("the launch token has an invalid claim (%(description)s)"),
+            host_origins=origins,
+            description=exc.description,
         ) from None
     exp = claims["exp"]
     if isinstance(exp, bool) or not isinstance(exp, int | float):
-        raise BadRequest("the launch token's exp must be a number", host_origins=origins)
+        raise BadRequest(N_("the launch token's exp must be a number"), host_origins=origins)
     if exp > time.time() + MAX_LIFETIME_S + LEEWAY_S:
         raise BadRequest(
-            "the launch token's exp is more than 10 minutes ahead",
+            N_("the launch token's exp is more than 10 minutes ahead"),
             field="exp",
             host_origins=origins,
         )
@@ -120,9 +124,9 @@ def _claim(claims: dict, name: str, check, *args, **kwargs):
 def read_token(gw: Gateway, token: str | None) -> LaunchRequest:
     """Verify a launch token (HS256, the host's secret) and its claims; never trust it before."""
     if not token:
-        raise BadRequest("the launch token is missing", field="token")
+        raise BadRequest(N_("the launch token is missing"), field="token")
     if len(token.encode("utf-8", "surrogatepass")) > MAX_TOKEN_BYTES:
-        raise BadRequest("the launch token is larger than 8 KB", field="token")
+        raise BadRequest(N_("the launch token is larger than 8 KB"), field="token")
     host, decoded = _verified(gw, token)
     claims = decoded.claims
     _check_registered_claims(host, claims)

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..cocalc.errors import CoCalcError, CoCalcTimeout, CoCalcUnavailable
 from ..errors import N_, GatewayError
+from .i18n import translated
 from .security import framed_page_csp
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,26 @@ def _cocalc_error(exc: CoCalcError) -> tuple[int, str, str]:
     if isinstance(exc, CoCalcUnavailable):
         return 503, "cocalc_unavailable", N_("CoCalc could not be reached. Try again in a moment.")
     return 502, "cocalc_error", N_("CoCalc could not complete the request. Try again in a moment.")
+
+
+#: What a page says for the HTTP errors Werkzeug raises before a view runs (routing, method,
+#: body size); any other code is said as a 400 is.
+HTTP_MESSAGES = {
+    400: (
+        N_("Something is wrong with this request"),
+        N_("The request could not be understood."),
+    ),
+    404: (N_("Not found"), N_("There is nothing at this address.")),
+    405: (N_("Not allowed"), N_("This address does not take this kind of request.")),
+    413: (
+        N_("The request is too large"),
+        N_("The request is larger than this address accepts."),
+    ),
+    415: (
+        N_("Something is wrong with this request"),
+        N_("The request's content type is not one this address accepts."),
+    ),
+}
 
 
 def wants_json() -> bool:
@@ -71,7 +92,7 @@ def render_error(
         "error.html",
         status=status,
         title=gettext(title),
-        message=gettext(message, **params),
+        message=translated(message, params),
         retry=retry,
         back_url=back_url,
         back_label=gettext(back_label or N_("Sign in again")),
@@ -144,7 +165,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return render_error(exc.code or 500, "http_" + str(exc.code), exc.name, exc.description)
+        # Werkzeug's own texts are English only: the page says it with the gateway's ids.
+        title, message = HTTP_MESSAGES.get(exc.code, HTTP_MESSAGES[400])
+        return render_error(exc.code or 500, "http_" + str(exc.code), title, message)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

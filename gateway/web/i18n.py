@@ -21,6 +21,7 @@ from flask_babel import Babel, get_locale, get_translations, refresh
 from jinja2 import pass_context
 from markupsafe import Markup
 
+from ..errors import Phrase
 from ..support.languages import direction
 
 #: The languages with a catalogue (English is the source language).
@@ -106,3 +107,15 @@ def init_app(app: Flask) -> None:
     def language():
         tag = page_language()
         return {"page_lang": tag, "page_dir": direction(tag)}
+
+
+def translated(message: str, params: dict | None = None) -> str:
+    """A message id in the page's language, its parameters filled in: a ``Phrase``
+    parameter (a reason inside the sentence) is translated too."""
+    params = params or {}
+    filled = {
+        name: translated(value.id, value.params) if isinstance(value, Phrase) else value
+        for name, value in params.items()
+    }
+    text = catalogue().ugettext(message)
+    return text % filled if filled else text

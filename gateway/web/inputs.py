@@ -6,7 +6,7 @@ import json
 
 from flask import request
 
-from ..errors import BadRequest
+from ..errors import N_, BadRequest
 
 
 def json_body():
@@ -20,4 +20,4 @@ def json_body():
     try:
         return json.loads(request.get_data(cache=True) or b"null")
     except (ValueError, RecursionError):
-        raise BadRequest("the request body is not valid JSON") from None
+        raise BadRequest(N_("the request body is not valid JSON")) from None

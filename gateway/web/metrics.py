@@ -9,7 +9,7 @@ import os
 from flask import Blueprint, Response, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
-from ..errors import Forbidden
+from ..errors import N_, Forbidden
 from . import forwarding
 from .current import gateway
 
@@ -38,7 +38,7 @@ def has_metrics_access() -> bool:
 @bp.get("/metrics")
 def metrics():
     if not has_metrics_access():
-        raise Forbidden("metrics need the metrics token or a request from an allowed network")
+        raise Forbidden(N_("metrics need the metrics token or a request from an allowed network"))
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Under gunicorn with several workers, each writes its own files; add them up here.
         registry = CollectorRegistry()

@@ -125,3 +125,37 @@ def test_error_pages_speak_the_browser_s_language_and_json_stays_english(client,
     bad = api(client, host.secret, {"user": {}}, **{"Accept-Language": "de"})
     plain = api(client, host.secret, {"user": {}})
     assert bad.status_code == 400 and bad.get_json() == plain.get_json()
+
+
+@pytest.mark.parametrize(
+    ("request_it", "french"),
+    [
+        (lambda c: c.get("/launch?token=abc.def.ghi"), "le jeton de lancement n’est pas un JWT valide"),
+        (lambda c: c.get("/no/such/page"), "Il n’y a rien à cette adresse."),
+        (lambda c: c.put("/launch"), "Cette adresse n’accepte pas ce type de requête."),
+    ],
+    ids=["token", "404", "405"],
+)
+def test_a_french_error_page_is_french_from_title_to_advice(client, request_it, french):
+    """The sentence that says what went wrong is translated, not only the title."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    page = request_it(client).get_data(as_text=True).replace("&#39;", "'")
+    assert _language(page) == ("fr", "ltr")
+    assert french in page, page
+
+
+def test_a_reason_inside_a_sentence_is_translated_with_it(app):
+    """A SAML refusal's reason (a Phrase) is shown in the page's language too."""
+    from gateway.ways_in.saml.xml_guard import Refused
+    from gateway.web.i18n import translated
+
+    refused = Refused("the document is too large")
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        text = translated(refused.message_id, refused.params)
+    assert text == (
+        "die Antwort des Identitätsanbieters wurde abgelehnt (das Dokument ist zu groß); "
+        "melden Sie sich erneut an"
+    )
+    assert refused.message == (
+        "the identity provider's answer was refused (the document is too large); sign in again"
+    )

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...context import Gateway
-from ...errors import NotFound
+from ...errors import N_, NotFound
 from ...store.lti_tables import LtiContext, LtiPlatform
 from ...store.models import utcnow
 from . import claims as c
@@ -64,7 +64,9 @@ def get(gw: Gateway, platform_id: str, context_id: str) -> LtiContext:
         )
     if found is None:
         raise NotFound(
-            "no launch from this course has reached the gateway yet, so its roster URL is "
-            "unknown: launch the tool once from the course, then sync"
+            N_(
+                "no launch from this course has reached the gateway yet, so its roster URL is "
+                "unknown: launch the tool once from the course, then sync"
+            )
         )
     return found

@@ -41,7 +41,7 @@ RESPONSE_LIFETIME_S = 300
 MAX_DATA_BYTES = 4096
 #: At most this many notebooks in one response (a course adds a week's worth, not a library).
 MAX_CHOSEN = 50
-PICKER_GONE = "this picker was used already or has expired; open it from the LMS again"
+PICKER_GONE = N_("this picker was used already or has expired; open it from the LMS again")
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,11 @@ def open_picker(
         raise Forbidden(N_("only the course's teachers can add notebooks to it"))
     settings = claims.get(c.DL_SETTINGS)
     if not isinstance(settings, dict):
-        raise BadRequest("the Deep Linking request has no deep_linking_settings")
+        raise BadRequest(N_("the Deep Linking request has no deep_linking_settings"))
     return_url = platforms.check_url(settings.get("deep_link_return_url"), "deep_link_return_url")
     accept = settings.get("accept_types") or []
     if "ltiResourceLink" not in accept:
-        raise BadRequest("this LMS placement does not accept LTI resource links")
+        raise BadRequest(N_("this LMS placement does not accept LTI resource links"))
     items = catalogue.offer(gw, host)
     locale = identity.locale_of(claims)
     data = settings.get("data")
@@ -106,7 +106,11 @@ def _chosen(picker, paths: list, new_path) -> list[tuple[str, bool]]:
     if len(chosen) > 1 and not picker.data.get("multiple"):
         raise BadRequest(N_("this LMS takes one notebook at a time"), field="path")
     if len(chosen) > MAX_CHOSEN:
-        raise BadRequest(f"choose at most {MAX_CHOSEN} notebooks at once", field="path")
+        raise BadRequest(
+            N_("choose at most %(max_chosen)s notebooks at once"),
+            field="path",
+            max_chosen=MAX_CHOSEN,
+        )
     return chosen
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from ...context import Gateway
-from ...errors import BadRequest, GatewayError, NotFound
+from ...errors import N_, BadRequest, GatewayError, NotFound
 from ...store.lti_tables import LtiGradeLink, LtiHandIn, LtiPlatform
 from ...store.models import HostUser, Launch, UserProject
 from . import identity, platforms, scores
@@ -58,19 +58,23 @@ def read_rows(text: str) -> tuple[list[dict], str | None, str | None, str | None
     try:
         header = [h.strip().lower() for h in reader.fieldnames or []]
     except csv.Error as exc:
-        raise BadRequest(f"the file is not CSV ({exc})", field="file") from None
+        raise BadRequest(N_("the file is not CSV (%(exc)s)"), field="file", exc=exc) from None
     if "score" not in header:
-        raise BadRequest("the file needs a header row with a score column", field="file")
+        raise BadRequest(N_("the file needs a header row with a score column"), field="file")
     user_column, email_column = _column(header, USER_COLUMNS), _column(header, ("email",))
     if user_column is None and email_column is None:
         raise BadRequest(
-            "the file needs a user_id (or student_id) or an email column", field="file"
+            N_("the file needs a user_id (or student_id) or an email column"), field="file"
         )
     rows = []
     try:
         for raw in reader:
             if len(rows) >= MAX_ROWS:
-                raise BadRequest(f"a grades file holds at most {MAX_ROWS} rows", field="file")
+                raise BadRequest(
+                    N_("a grades file holds at most %(max_rows)s rows"),
+                    field="file",
+                    max_rows=MAX_ROWS,
+                )
             rows.append(
                 {
                     k.strip().lower(): (v or "").strip() if isinstance(v, str) else ""
@@ -79,7 +83,7 @@ def read_rows(text: str) -> tuple[list[dict], str | None, str | None, str | None
                 }
             )
     except csv.Error as exc:
-        raise BadRequest(f"the file is not CSV ({exc})", field="file") from None
+        raise BadRequest(N_("the file is not CSV (%(exc)s)"), field="file", exc=exc) from None
     return rows, user_column, email_column, _column(header, MAXIMUM_COLUMNS)
 
 
@@ -98,10 +102,10 @@ def _course_lineitem(gw: Gateway, platform: LtiPlatform, context: str) -> str:
     if len(found) == 1:
         return found[0]
     if not found:
-        raise NotFound("no hand-in of this course names a line item yet: give --lineitem URL")
+        raise NotFound(N_("no hand-in of this course names a line item yet: give --lineitem URL"))
     raise BadRequest(
-        "this course's hand-ins name several line items; choose one with --lineitem: "
-        + ", ".join(sorted(found)),
+        N_("this course's hand-ins name several line items; choose one with --lineitem: %(items)s"),
+        items=", ".join(sorted(found)),
         field="lineitem",
     )
 
@@ -174,7 +178,7 @@ def push(
             elif email_column and row.get(email_column):
                 subject = learners.by_email(row[email_column])
             if subject is None:
-                raise NotFound("not a learner of this course that the gateway knows")
+                raise NotFound(N_("not a learner of this course that the gateway knows"))
             maximum = row.get(maximum_column or "") or DEFAULT_MAXIMUM
             given = scores.grade_of(row.get("score"), maximum, row.get("comment"))
             outcome.update(scores.post(gw, platform, lineitem, subject, given).as_dict())

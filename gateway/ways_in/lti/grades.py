@@ -108,7 +108,7 @@ def _line_item(gw: Gateway, platform, link: LtiGradeLink, title: str, review_url
     try:
         return platforms.check_url(json.loads(created)["id"], "line item id")
     except (ValueError, KeyError, TypeError, BadRequest):
-        raise BadGateway("the platform created a line item without a usable id") from None
+        raise BadGateway(N_("the platform created a line item without a usable id")) from None
 
 
 def post_submission(gw: Gateway, platform, link: LtiGradeLink, lineitem: str) -> None:
@@ -160,7 +160,7 @@ def hand_in(gw: Gateway, page: ActingPage, *, review_url: str) -> HandIn:
     link = _link(gw, page)
     path, project_id = page.row.path, page.row.project_id
     if not path:
-        raise BadRequest("this launch opens no file, so there is nothing to hand in")
+        raise BadRequest(N_("this launch opens no file, so there is nothing to hand in"))
     now = utcnow()
     with gw.db.engine.begin() as connection:
         won = connection.execute(
@@ -175,7 +175,7 @@ def hand_in(gw: Gateway, page: ActingPage, *, review_url: str) -> HandIn:
             .values(handed_in_at=now)
         ).rowcount
     if won != 1:
-        raise ServiceBusy("this work was handed in a moment ago; wait a few seconds")
+        raise ServiceBusy(N_("this work was handed in a moment ago; wait a few seconds"))
     platform = platforms.get(gw, link.platform_id)
     # The line item first: a platform that cannot say which column it is gets no copy.
     lineitem = _line_item(gw, platform, link, path.rsplit("/", 1)[-1], review_url)

@@ -25,7 +25,7 @@ from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
 from ...context import Gateway
-from ...errors import BadRequest, Forbidden
+from ...errors import N_, BadRequest, Forbidden
 from ...support.keys import digest
 from .. import limits, states
 from . import platforms
@@ -59,10 +59,10 @@ def _text(params, name: str, *, required: bool = False, limit: int = MAX_HINT):
     value = params.get(name)
     if value in (None, ""):
         if required:
-            raise BadRequest(f"the login request has no {name}", field=name)
+            raise BadRequest(N_("the login request has no %(name)s"), field=name, name=name)
         return None
     if len(value) > limit or any(ord(ch) < 0x20 for ch in value):
-        raise BadRequest(f"the login request's {name} is malformed", field=name)
+        raise BadRequest(N_("the login request's %(name)s is malformed"), field=name, name=name)
     return value
 
 
@@ -83,13 +83,13 @@ def start(
     login_hint = _text(params, "login_hint", required=True)
     target = _text(params, "target_link_uri", required=True)
     if not target.startswith(gateway_base + "/"):
-        raise BadRequest("target_link_uri is not on this gateway", field="target_link_uri")
+        raise BadRequest(N_("target_link_uri is not on this gateway"), field="target_link_uri")
     deployment = _text(params, "lti_deployment_id", limit=255)
     if deployment is not None and deployment not in platform.deployment_ids:
-        raise Forbidden("this deployment of the tool is not registered with the gateway")
+        raise Forbidden(N_("this deployment of the tool is not registered with the gateway"))
     storage_target = _text(params, "lti_storage_target", limit=64)
     if storage_target is not None and not STORAGE_TARGET.match(storage_target):
-        raise BadRequest("lti_storage_target is not a frame name", field="lti_storage_target")
+        raise BadRequest(N_("lti_storage_target is not a frame name"), field="lti_storage_target")
     if not framed:
         storage_target = None  # no platform window to keep it: the cookie binds alone
     limits.sign_in_started(gw, client)

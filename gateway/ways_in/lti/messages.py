@@ -7,7 +7,7 @@ tables of required claims (data, not ``if``s): a new message type, such as
 
 from __future__ import annotations
 
-from ...errors import BadRequest
+from ...errors import N_, BadRequest
 from . import claims as c
 
 #: The claims each message type must carry, and the JSON type each must have.
@@ -37,7 +37,7 @@ class MessageValidator:
     def validate(self, claims: dict) -> None:
         for claim, kind in REQUIRED[self.message_type].items():
             if not isinstance(claims.get(claim), kind):
-                raise BadRequest(f"the launch has no {NAMES.get(claim, claim)}")
+                raise BadRequest(N_("the launch has no %(detail)s"), detail=NAMES.get(claim, claim))
         self.check(claims)
 
     def check(self, claims: dict) -> None:
@@ -49,7 +49,7 @@ class ResourceLinkValidator(MessageValidator):
 
     def check(self, claims: dict) -> None:
         if not isinstance(claims[c.RESOURCE_LINK].get("id"), str):
-            raise BadRequest("the launch has no resource link id")
+            raise BadRequest(N_("the launch has no resource link id"))
 
 
 class DeepLinkingValidator(MessageValidator):
@@ -57,7 +57,7 @@ class DeepLinkingValidator(MessageValidator):
 
     def check(self, claims: dict) -> None:
         if not isinstance(claims[c.DL_SETTINGS].get("deep_link_return_url"), str):
-            raise BadRequest("the Deep Linking request has no deep_link_return_url")
+            raise BadRequest(N_("the Deep Linking request has no deep_link_return_url"))
 
 
 class SubmissionReviewValidator(MessageValidator):
@@ -66,9 +66,9 @@ class SubmissionReviewValidator(MessageValidator):
     def check(self, claims: dict) -> None:
         user = claims[c.FOR_USER].get("user_id")
         if not isinstance(user, str) or not user or len(user) > 255:
-            raise BadRequest("the submission review names no user (for_user.user_id)")
+            raise BadRequest(N_("the submission review names no user (for_user.user_id)"))
         if not isinstance(claims[c.AGS_ENDPOINT].get("lineitem"), str):
-            raise BadRequest("the submission review names no line item")
+            raise BadRequest(N_("the submission review names no line item"))
 
 
 VALIDATORS = (ResourceLinkValidator(), DeepLinkingValidator(), SubmissionReviewValidator())
@@ -81,4 +81,7 @@ def validate(claims: dict) -> str:
             validator.validate(claims)
             return validator.message_type
     message_type = claims.get(c.MESSAGE_TYPE)
-    raise BadRequest(f"the gateway does not handle LTI messages of type {message_type!r}")
+    raise BadRequest(
+        N_("the gateway does not handle LTI messages of type %(message_type)r"),
+        message_type=message_type,
+    )

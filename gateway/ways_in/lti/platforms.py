@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ... import hosts
 from ...context import Gateway
-from ...errors import BadRequest, Conflict, NotFound
+from ...errors import N_, BadRequest, Conflict, NotFound
 from ...store.lti_tables import LtiPlatform
 from ...store.registry import Registry
 from ...support.outbound import check_url
@@ -20,9 +20,11 @@ from ...support.outbound import check_url
 
 def _check_id(value, name: str) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 255:
-        raise BadRequest(f"{name} must be a non-empty string of at most 255 characters")
+        raise BadRequest(
+            N_("%(name)s must be a non-empty string of at most 255 characters"), name=name
+        )
     if any(ord(c) < 0x20 for c in value) or value != value.strip():
-        raise BadRequest(f"{name} must not hold control characters or edge spaces")
+        raise BadRequest(N_("%(name)s must not hold control characters or edge spaces"), name=name)
     return value
 
 
@@ -44,7 +46,7 @@ def add(
     later (``lti platforms add-deployment`` then adds it)."""
     hosts.get(gw, host_id)
     if not deployment_ids and not allow_no_deployment:
-        raise BadRequest("a platform needs at least one deployment id (--deployment-id)")
+        raise BadRequest(N_("a platform needs at least one deployment id (--deployment-id)"))
     platform = LtiPlatform(
         id="plat_" + secrets.token_hex(8),
         host_id=host_id,
@@ -61,7 +63,9 @@ def add(
             session.add(platform)
     except IntegrityError:
         raise Conflict(
-            f"a platform with issuer {issuer!r} and client id {client_id!r} is registered"
+            N_("a platform with issuer %(issuer)r and client id %(client_id)r is registered"),
+            issuer=issuer,
+            client_id=client_id,
         ) from None
     return platform
 
@@ -70,7 +74,7 @@ def add_deployment(gw: Gateway, platform_id: str, deployment_id: str) -> LtiPlat
     with gw.db.begin() as session:
         platform = session.get(LtiPlatform, platform_id)
         if platform is None:
-            raise NotFound(f"no platform with id {platform_id!r}")
+            raise NotFound(N_("no platform with id %(platform_id)r"), platform_id=platform_id)
         ids = set(platform.deployment_ids) | {_check_id(deployment_id, "deployment id")}
         platform.deployment_ids = sorted(ids)
     return platform
@@ -110,15 +114,15 @@ def find(gw: Gateway, issuer, client_id) -> LtiPlatform:
     """The registration a login names: by issuer, and client id when the platform sends it
     (it must, when the issuer has several registrations)."""
     if not isinstance(issuer, str) or not issuer:
-        raise BadRequest("the login request has no issuer (iss)", field="iss")
+        raise BadRequest(N_("the login request has no issuer (iss)"), field="iss")
     if client_id and not isinstance(client_id, str):
-        raise BadRequest("client_id must be a string", field="client_id")
+        raise BadRequest(N_("client_id must be a string"), field="client_id")
     found = REGISTRY.find(gw.db, issuer=issuer, client_id=client_id or None, limit=2)
     if not found:
-        raise NotFound("this platform is not registered with the gateway (issuer, client id)")
+        raise NotFound(N_("this platform is not registered with the gateway (issuer, client id)"))
     if len(found) > 1:
         raise BadRequest(
-            "this issuer has several registrations: the login request must name its client_id",
+            N_("this issuer has several registrations: the login request must name its client_id"),
             field="client_id",
         )
     return found[0]

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from ... import hosts
 from ...context import Gateway
-from ...errors import BadGateway, BadRequest, Gone
+from ...errors import N_, BadGateway, BadRequest, Gone
 from ...store.lti_tables import LtiPlatform
 from .. import exchanges
 from . import platforms, tool_config
@@ -60,7 +60,7 @@ def read_configuration(gw: Gateway, url) -> PlatformConfiguration:
     url = platforms.check_url(url, "openid_configuration")
     document = gw.outbound.get_json(url, "configuration document")
     if not isinstance(document, dict):
-        raise BadGateway("the platform's configuration document is not a JSON object")
+        raise BadGateway(N_("the platform's configuration document is not a JSON object"))
     try:
         values = {
             name: platforms.check_url(document.get(name), name)
@@ -74,11 +74,11 @@ def read_configuration(gw: Gateway, url) -> PlatformConfiguration:
         }
     except BadRequest as exc:
         raise BadGateway(
-            f"the platform's configuration document is incomplete: {exc.message}"
+            N_("the platform's configuration document is incomplete: %(text)s"), text=exc.message
         ) from None
     # The issuer must be the site the document came from (LTI Dynamic Registration 3.5.1).
     if urlsplit(values["issuer"]).hostname != urlsplit(url).hostname:
-        raise BadGateway("the platform's issuer is not the site its configuration came from")
+        raise BadGateway(N_("the platform's issuer is not the site its configuration came from"))
     extra = document.get(PLATFORM_CONFIGURATION)
     product = extra.get("product_family_code") if isinstance(extra, dict) else None
     scopes = document.get("scopes_supported")
@@ -89,7 +89,7 @@ def read_configuration(gw: Gateway, url) -> PlatformConfiguration:
     )
 
 
-CODE_REFUSED = (
+CODE_REFUSED = N_(
     "this registration link was used, has expired, or was tried too often or with another "
     "platform; make a new one"
 )
@@ -124,7 +124,7 @@ def register(
     if isinstance(registration_token, str) and registration_token:
         headers["Authorization"] = f"Bearer {registration_token}"
     if exchanges.take(gw, "register", code) is None:
-        raise Gone("this registration link was used meanwhile; make a new one")
+        raise Gone(N_("this registration link was used meanwhile; make a new one"))
     try:
         _, body = gw.outbound.call(
             "POST",
@@ -138,7 +138,7 @@ def register(
         client_id = answer["client_id"]
     except (ValueError, KeyError, TypeError):
         exchanges.release(gw, "register", code)
-        raise BadGateway("the platform's registration answer has no client_id") from None
+        raise BadGateway(N_("the platform's registration answer has no client_id")) from None
     except BadGateway:
         exchanges.release(gw, "register", code)  # not registered: the code may try again
         raise

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ... import hosts
 from ...context import Gateway
-from ...errors import BadGateway
+from ...errors import N_, BadGateway
 from ...provisioning import staff
 from ...provisioning.users import ImportSummary, import_users
 from ...store.models import HostUser, UserProject
@@ -32,10 +32,10 @@ def _pages(gw: Gateway, platform, url: str):
         try:
             document = json.loads(body)
         except (ValueError, RecursionError):
-            raise BadGateway("the platform's roster service did not answer with JSON") from None
+            raise BadGateway(N_("the platform's roster service did not answer with JSON")) from None
         members = document.get("members") if isinstance(document, dict) else None
         if not isinstance(members, list):
-            raise BadGateway("the platform's roster holds no member list")
+            raise BadGateway(N_("the platform's roster holds no member list"))
         yield [m for m in members if isinstance(m, dict)]
         found = NEXT_LINK.search(reply.headers.get("Link", ""))
         if not found:
@@ -65,7 +65,7 @@ def sync(
     platform = platforms.get(gw, platform_id)
     course = contexts.get(gw, platform_id, context_id)
     if not course.memberships_url:
-        raise BadGateway("this course's launches carry no roster URL (NRPS is not enabled)")
+        raise BadGateway(N_("this course's launches carry no roster URL (NRPS is not enabled)"))
     host = hosts.get(gw, platform.host_id)
     roster = members(gw, platform, course.memberships_url)
     on_total(len(roster))

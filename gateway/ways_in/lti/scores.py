@@ -62,9 +62,9 @@ def _number(value, name: str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise BadRequest(f"{name} must be a number", field=name) from None
+        raise BadRequest(N_("%(name)s must be a number"), field=name, name=name) from None
     if not math.isfinite(number) or number < 0 or number > 1e9:
-        raise BadRequest(f"{name} must be a number from 0 up", field=name)
+        raise BadRequest(N_("%(name)s must be a number from 0 up"), field=name, name=name)
     return number
 
 
@@ -73,7 +73,7 @@ def grade_of(score, maximum, comment=None) -> Grade:
     score = _number(score, "score")
     maximum = _number(maximum, "maximum")
     if maximum == 0:
-        raise BadRequest("maximum must be more than 0", field="maximum")
+        raise BadRequest(N_("maximum must be more than 0"), field="maximum")
     comment = "" if comment is None else comment
     if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
         raise BadRequest(
@@ -90,7 +90,7 @@ def grade_of(score, maximum, comment=None) -> Grade:
         )
     # Extra credit is allowed (AGS: scoreGiven may exceed scoreMaximum), but not 10 times.
     if score > maximum * 10:
-        raise BadRequest("score is more than ten times the maximum", field="score")
+        raise BadRequest(N_("score is more than ten times the maximum"), field="score")
     return Grade(score, maximum, comment.strip())
 
 

@@ -15,7 +15,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 
 from ...context import Gateway
-from ...errors import BadGateway
+from ...errors import N_, BadGateway
 from ...store.lti_tables import LtiPlatform
 from . import tool_keys
 
@@ -46,12 +46,12 @@ def _fetch(gw: Gateway, platform: LtiPlatform, signing, scopes: list[str]) -> tu
             token = session.fetch_token(platform.token_url, grant_type="client_credentials")
     except (OAuthError, requests.RequestException, ValueError, KeyError) as exc:
         log.warning("LTI token request failed: %s %s", platform.id, type(exc).__name__)
-        raise BadGateway("the platform's token endpoint did not grant access") from None
+        raise BadGateway(N_("the platform's token endpoint did not grant access")) from None
     finally:
         client.close()
     access = token.get("access_token")
     if not isinstance(access, str) or not access:
-        raise BadGateway("the platform's token endpoint answered without an access token")
+        raise BadGateway(N_("the platform's token endpoint answered without an access token"))
     lifetime = token.get("expires_in")
     lifetime = float(lifetime) if isinstance(lifetime, int | float) and lifetime > 0 else 3600.0
     return access, time.time() + lifetime

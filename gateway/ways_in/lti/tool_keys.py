@@ -14,7 +14,7 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import delete, select
 
 from ...context import Gateway
-from ...errors import BadRequest, NotFound
+from ...errors import N_, BadRequest, NotFound
 from ...store.lti_tables import LtiToolKey
 from ...store.models import utcnow
 
@@ -90,9 +90,9 @@ def remove(gw: Gateway, kid: str) -> None:
     with gw.db.begin() as session:
         newest = session.scalar(select(LtiToolKey.kid).order_by(LtiToolKey.created_at.desc()))
         if kid == newest:
-            raise BadRequest("this key signs now; run `lti keys rotate` before removing it")
+            raise BadRequest(N_("this key signs now; run `lti keys rotate` before removing it"))
         if session.execute(delete(LtiToolKey).where(LtiToolKey.kid == kid)).rowcount != 1:
-            raise NotFound(f"no tool key with kid {kid!r}")
+            raise NotFound(N_("no tool key with kid %(kid)r"), kid=kid)
     forget_cached(gw)
 
 

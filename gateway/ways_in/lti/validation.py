@@ -20,7 +20,7 @@ from joserfc.errors import (
 )
 
 from ...context import Gateway
-from ...errors import BadRequest, Forbidden, Unauthorized
+from ...errors import N_, BadRequest, Forbidden, Unauthorized
 from ...store.lti_tables import LtiPlatform
 from .. import id_tokens, key_sets
 from ..token import PARSE_ERRORS
@@ -32,9 +32,9 @@ MAX_ID_TOKEN_BYTES = 48 * 1024
 
 def _signed_claims(gw: Gateway, platform: LtiPlatform, id_token) -> dict:
     if not isinstance(id_token, str) or not id_token:
-        raise BadRequest("the launch has no id_token", field="id_token")
+        raise BadRequest(N_("the launch has no id_token"), field="id_token")
     if len(id_token.encode("utf-8", "surrogatepass")) > MAX_ID_TOKEN_BYTES:
-        raise BadRequest("the id_token is larger than 48 KB", field="id_token")
+        raise BadRequest(N_("the id_token is larger than 48 KB"), field="id_token")
 
     def key(guest):
         return key_sets.key_for(gw, platform.jwks_url, guest.headers().get("kid"))
@@ -42,12 +42,14 @@ def _signed_claims(gw: Gateway, platform: LtiPlatform, id_token) -> dict:
     try:
         return jwt.decode(id_token, key, algorithms=list(platform.algorithms)).claims
     except BadSignatureError:
-        raise Unauthorized("the id_token's signature does not verify") from None
+        raise Unauthorized(N_("the id_token's signature does not verify")) from None
     except UnsupportedAlgorithmError:
         algorithms = ", ".join(platform.algorithms)
-        raise Unauthorized(f"the id_token must be signed with {algorithms}") from None
+        raise Unauthorized(
+            N_("the id_token must be signed with %(algorithms)s"), algorithms=algorithms
+        ) from None
     except (JoseError, *PARSE_ERRORS):
-        raise Unauthorized("the id_token is not a valid JWT") from None
+        raise Unauthorized(N_("the id_token is not a valid JWT")) from None
 
 
 def _registered(gw: Gateway, platform: LtiPlatform, claims: dict, nonce: str) -> None:
@@ -57,23 +59,27 @@ def _registered(gw: Gateway, platform: LtiPlatform, claims: dict, nonce: str) ->
     try:
         registry.validate(claims)
     except ExpiredTokenError:
-        raise Unauthorized("the id_token has expired; open the link in the LMS again") from None
+        raise Unauthorized(N_("the id_token has expired; open the link in the LMS again")) from None
     except MissingClaimError as exc:
-        raise Unauthorized(f"the id_token lacks a required claim ({exc.description})") from None
+        raise Unauthorized(
+            N_("the id_token lacks a required claim (%(description)s)"), description=exc.description
+        ) from None
     except (InvalidClaimError, JoseError) as exc:
-        raise Unauthorized(f"the id_token has an invalid claim ({exc.description})") from None
+        raise Unauthorized(
+            N_("the id_token has an invalid claim (%(description)s)"), description=exc.description
+        ) from None
     if not id_tokens.issued_to(claims, platform.client_id):
-        raise Unauthorized("the id_token's azp is not this tool's client id")
+        raise Unauthorized(N_("the id_token's azp is not this tool's client id"))
 
 
 def _lti(platform: LtiPlatform, claims: dict, gateway_base: str) -> None:
     if claims.get(c.VERSION) != "1.3.0":
-        raise BadRequest("only LTI 1.3.0 launches are supported (version claim)")
+        raise BadRequest(N_("only LTI 1.3.0 launches are supported (version claim)"))
     if claims.get(c.DEPLOYMENT_ID) not in platform.deployment_ids:
-        raise Forbidden("this deployment of the tool is not registered with the gateway")
+        raise Forbidden(N_("this deployment of the tool is not registered with the gateway"))
     target = claims.get(c.TARGET_LINK_URI)
     if not isinstance(target, str) or not target.startswith(gateway_base + "/"):
-        raise BadRequest("the launch's target_link_uri is not on this gateway")
+        raise BadRequest(N_("the launch's target_link_uri is not on this gateway"))
     messages.validate(claims)  # the message type's own required claims and rules
 
 

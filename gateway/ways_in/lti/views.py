@@ -10,7 +10,6 @@ page a launch ends on is framed only by the host's origins, as always.
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
-from flask_babel import gettext
 
 from ...errors import N_, BadRequest, Forbidden, GatewayError
 from ...hosts import get as get_host
@@ -193,7 +192,7 @@ def deep_link():
             picker=picker,
             host=host,
             action=public_url("lti.deep_link"),
-            error=gettext(exc.message_id, **exc.params),  # plain text: the template escapes it
+            error=i18n.translated(exc.message_id, exc.params),  # the template escapes it
             error_field=exc.field,
             new_path=request.form.get("new_path") or "",
         )
@@ -245,7 +244,7 @@ def register():
     return _page("lti/registered.html", platform=platform)
 
 
-def _acting(key: str, refusal: str) -> showing.ActingPage:
+def _acting(key: str, refusal: Forbidden) -> showing.ActingPage:
     """A page's own action, admitted by the one page guard (``showing.act``)."""
     return showing.act(
         gateway(),
@@ -259,7 +258,7 @@ def _acting(key: str, refusal: str) -> showing.ActingPage:
 
 @bp.post("/embed/<key>/hand-in")
 def hand_in(key):
-    page = _acting(key, N_("work can be handed in only from the notebook's own page"))
+    page = _acting(key, Forbidden(N_("work can be handed in only from the notebook's own page")))
     done = grades.hand_in(gateway(), page, review_url=public_url("lti.launch"))
     return jsonify(path=done.path, handed_in_at=done.handed_in_at), 201
 
@@ -268,7 +267,9 @@ def hand_in(key):
 def full_window_url(key):
     """The URL a framed LTI page hands the LMS for a full-window launch (its own browser
     only: the page asks for it when the framed sign-in cannot work)."""
-    page = _acting(key, N_("a full-window launch can be asked for only by the page itself"))
+    page = _acting(
+        key, Forbidden(N_("a full-window launch can be asked for only by the page itself"))
+    )
     if page.row.place is not guard.Place.FRAMED:
         raise Forbidden(N_("only a notebook inside the LMS's page opens in the full window"))
     return jsonify(url=full_window.resume_url(gateway(), page.digest, public_url("lti.launch")))
@@ -277,5 +278,5 @@ def full_window_url(key):
 @bp.post("/embed/<key>/grade")
 def grade(key):
     """The review page's grade bar (staff only: the page knows whether it may grade)."""
-    page = _acting(key, N_("a grade can be given only from the review's own page"))
+    page = _acting(key, Forbidden(N_("a grade can be given only from the review's own page")))
     return jsonify(review.grade(gateway(), page, request.form).as_dict())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
+from ...errors import N_
 from . import sp
 from .xml_guard import SAML, Refused
 
@@ -24,7 +25,7 @@ def instant(text: str | None) -> datetime | None:
     try:
         found = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise Refused("a time in the assertion is not a date and time") from None
+        raise Refused(N_("a time in the assertion is not a date and time")) from None
     return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
@@ -45,23 +46,23 @@ def check_subject(assertion: ET.Element, acs: str, expected: str | None, now: da
         if starts is not None and starts - timedelta(seconds=sp.CLOCK_SKEW_S) > now:
             continue
         return ends
-    raise Refused("no bearer confirmation for this service, this request and this time")
+    raise Refused(N_("no bearer confirmation for this service, this request and this time"))
 
 
 def check_conditions(assertion: ET.Element, entity_id: str, now: datetime) -> datetime | None:
     conditions = assertion.find(f"{{{SAML}}}Conditions")
     if conditions is None:
-        raise Refused("the assertion has no conditions")
+        raise Refused(N_("the assertion has no conditions"))
     skew = timedelta(seconds=sp.CLOCK_SKEW_S)
     starts = instant(conditions.get("NotBefore"))
     ends = instant(conditions.get("NotOnOrAfter"))
     if (starts and starts - skew > now) or (ends and ends + skew <= now):
-        raise Refused("the assertion is not valid at this time")
+        raise Refused(N_("the assertion is not valid at this time"))
     restrictions = conditions.findall(f"{{{SAML}}}AudienceRestriction")
     if not restrictions:
-        raise Refused("the assertion names no audience")
+        raise Refused(N_("the assertion names no audience"))
     for restriction in restrictions:  # every restriction must admit this service
         audiences = [(a.text or "").strip() for a in restriction.findall(f"{{{SAML}}}Audience")]
         if entity_id not in audiences:
-            raise Refused("the assertion is for another service")
+            raise Refused(N_("the assertion is for another service"))
     return ends

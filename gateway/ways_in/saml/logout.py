@@ -69,15 +69,15 @@ def request_to_idp(gw: Gateway, session: sessions.Session) -> str | None:
 
 def _inflated(encoded: str) -> bytes:
     if len(encoded) > MAX_REDIRECT_MESSAGE:
-        raise Refused("the logout message is too long")
+        raise Refused(N_("the logout message is too long"))
     try:
         raw = base64.b64decode(encoded, validate=False)
         inflater = zlib.decompressobj(-15)
         data = inflater.decompress(raw, xml_guard.MAX_RESPONSE_BYTES)
     except (ValueError, zlib.error):
-        raise Refused("the logout message is not deflated base64") from None
+        raise Refused(N_("the logout message is not deflated base64")) from None
     if inflater.unconsumed_tail:
-        raise Refused("the logout message is too large")
+        raise Refused(N_("the logout message is too large"))
     return data
 
 
@@ -89,12 +89,12 @@ def from_idp(gw: Gateway, host_id: str, args) -> str:
     if not isinstance(encoded, str) or not encoded:
         raise BadRequest(N_("the identity provider sent no logout request"))
     if sig_alg not in xml_guard.SIGNATURE_METHODS or not signature:
-        raise Refused("a logout request must be signed with SHA-256 or stronger")
+        raise Refused(N_("a logout request must be signed with SHA-256 or stronger"))
     root = xml_guard.parse(_inflated(encoded), limit=xml_guard.MAX_RESPONSE_BYTES)
     xml_guard.signatures(root, frozenset())  # its signature is the query string's
     issuer = root.find(f"{{{xml_guard.SAML}}}Issuer")
     if issuer is None or not (issuer.text or "").strip():
-        raise Refused("the logout request names no issuer")
+        raise Refused(N_("the logout request names no issuer"))
     idp = idps.for_sign_in(gw, host_id, issuer.text.strip())
     meta = idps.metadata_of(idp)
     client = sp.client(gw, host_id, idp)
@@ -108,9 +108,9 @@ def from_idp(gw: Gateway, host_id: str, args) -> str:
         )
     except Exception as exc:  # pysaml2 raises many kinds for a request that fails
         log.warning("SAML logout request of %s refused: %s", idp.id, type(exc).__name__)
-        raise Refused(f"it did not verify: {type(exc).__name__}") from None
+        raise Refused(N_("it did not verify: %(name)s"), name=type(exc).__name__) from None
     if parsed is None or parsed.message is None:
-        raise Refused("it did not verify")
+        raise Refused(N_("it did not verify"))
     name_id = parsed.message.name_id
     ended = 0
     if name_id is not None and name_id.text:

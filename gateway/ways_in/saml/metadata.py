@@ -126,14 +126,14 @@ def _instant(text: str | None) -> datetime | None:
     try:
         found = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise Refused("a validUntil is not a date and time") from None
+        raise Refused(N_("a validUntil is not a date and time")) from None
     return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
 def _check_signed(data: bytes, root: ET.Element, signer_pem: str) -> None:
     """The root element's signature must check out against ``signer_pem``."""
     if root.find(f"{{{DS}}}Signature") is None:
-        raise Refused("the metadata is not signed, but its signer was named")
+        raise Refused(N_("the metadata is not signed, but its signer was named"))
     node = "urn:oasis:names:tc:SAML:2.0:metadata:" + xml_guard.local(root.tag)
     with tempfile.NamedTemporaryFile("w", suffix=".pem") as certificate:
         certificate.write(signer_pem)
@@ -146,7 +146,7 @@ def _check_signed(data: bytes, root: ET.Element, signer_pem: str) -> None:
         except (SignatureError, XmlsecError):
             verified = False
     if not verified:
-        raise Refused("the metadata's signature does not check out against its signer")
+        raise Refused(N_("the metadata's signature does not check out against its signer"))
 
 
 def _entity(root: ET.Element, entity_id: str | None) -> ET.Element:
@@ -155,14 +155,14 @@ def _entity(root: ET.Element, entity_id: str | None) -> ET.Element:
     elif root.tag == ENTITIES:
         found = list(root.iter(ENTITY))
     else:
-        raise Refused("the document is not SAML metadata")
+        raise Refused(N_("the document is not SAML metadata"))
     if entity_id is not None:
         found = [e for e in found if e.get("entityID") == entity_id]
     if len(found) != 1:
         raise Refused(
-            "the metadata holds no such entity"
+            N_("the metadata holds no such entity")
             if entity_id is not None
-            else "the metadata holds several entities; name one (--entity-id)"
+            else N_("the metadata holds several entities; name one (--entity-id)")
         )
     return found[0]
 
@@ -177,7 +177,7 @@ def _certificates(descriptor: ET.Element, use: str) -> tuple[str, ...]:
             try:
                 _certificate(value)
             except ValueError:
-                raise Refused("a certificate in the metadata cannot be read") from None
+                raise Refused(N_("a certificate in the metadata cannot be read")) from None
             found.append(value)
     return tuple(found)
 
@@ -214,7 +214,7 @@ def read(
     ends = [t for t in (_instant(root.get("validUntil")), _instant(entity.get("validUntil"))) if t]
     valid_until = min(ends) if ends else None
     if valid_until is not None and valid_until <= now:
-        raise Refused("the metadata has expired (its validUntil is past)")
+        raise Refused(N_("the metadata has expired (its validUntil is past)"))
     durations = [parse_duration(e.get("cacheDuration")) for e in (root, entity)]
     cache_duration = min((d for d in durations if d), default=None)
     descriptors = [
@@ -223,14 +223,14 @@ def read(
         if PROTOCOL in (d.get("protocolSupportEnumeration") or "").split()
     ]
     if len(descriptors) != 1:
-        raise Refused("the entity is not a SAML 2.0 identity provider")
+        raise Refused(N_("the entity is not a SAML 2.0 identity provider"))
     idp = descriptors[0]
     sso_url = _endpoint(idp, "SingleSignOnService")
     if not sso_url:
-        raise Refused("the identity provider has no single sign-on service for HTTP-Redirect")
+        raise Refused(N_("the identity provider has no single sign-on service for HTTP-Redirect"))
     signing = _certificates(idp, "signing")
     if not signing:
-        raise Refused("the identity provider's metadata names no signing certificate")
+        raise Refused(N_("the identity provider's metadata names no signing certificate"))
     scopes = tuple(
         Scope((s.text or "").strip(), s.get("regexp") in ("true", "1"))
         for where in (entity, idp)

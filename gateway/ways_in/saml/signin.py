@@ -138,7 +138,7 @@ def _form_value(form, name: str, limit: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > limit:
-        raise Refused(f"the {name} field is too long")
+        raise Refused(N_("the %(name)s field is too long"), name=name)
     return value
 
 
@@ -148,7 +148,7 @@ def _decoded(text: str | None) -> bytes:
     try:
         return base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError):
-        raise Refused("the SAMLResponse is not base64") from None
+        raise Refused(N_("the SAMLResponse is not base64")) from None
 
 
 def _kept(gw: Gateway, relay: str | None, cookies) -> dict | None:
@@ -174,7 +174,7 @@ def _decrypt(gw: Gateway, data: bytes) -> bytes:
             return backend.decrypt(data.decode(), sp_keys.files(key).key).encode()
         except (DecryptError, XmlsecError, UnicodeDecodeError):
             continue
-    raise Refused("the encrypted assertion could not be decrypted with this service's keys")
+    raise Refused(N_("the encrypted assertion could not be decrypted with this service's keys"))
 
 
 def _verified_by_pysaml2(gw, host_id, idp, encoded: str, outstanding: dict | None):
@@ -187,9 +187,9 @@ def _verified_by_pysaml2(gw, host_id, idp, encoded: str, outstanding: dict | Non
         log.warning(
             "SAML response of %s refused by pysaml2: %s: %s", idp.id, type(exc).__name__, exc
         )
-        raise Refused(f"it did not verify: {type(exc).__name__}") from None
+        raise Refused(N_("it did not verify: %(name)s"), name=type(exc).__name__) from None
     if found is None or found.assertion is None:
-        raise Refused("it did not verify")
+        raise Refused(N_("it did not verify"))
     return found
 
 
@@ -208,11 +208,11 @@ def _answering(gw: Gateway, host_id: str, root, relay, cookies):
         idp = idps.get(gw, kept["idp"])
         issuer = assertion_rules.issuer(root)
         if issuer is not None and issuer != idp.entity_id:
-            raise Refused("the response comes from another identity provider")
+            raise Refused(N_("the response comes from another identity provider"))
         return idp, expected, kept
     issuer = assertion_rules.issuer(root)
     if issuer is None:
-        raise Refused("an unsolicited response must name its issuer")
+        raise Refused(N_("an unsolicited response must name its issuer"))
     idp = idps.for_sign_in(gw, host_id, issuer)
     if not idp.allow_unsolicited:
         raise Forbidden(
@@ -228,9 +228,9 @@ def _addressed(root, shape, acs: str) -> None:
     """The response names this ACS (a signed one must), and says the user signed in."""
     destination = root.get("Destination")
     if destination is not None and destination != acs:
-        raise Refused("the response is for another address")
+        raise Refused(N_("the response is for another address"))
     if destination is None and shape.response_signed:
-        raise Refused("a signed response must name its destination")
+        raise Refused(N_("a signed response must name its destination"))
     status = root.find(f"{{{SAMLP}}}Status/{{{SAMLP}}}StatusCode")
     if status is None or status.get("Value") != SUCCESS:
         raise Unauthorized(N_("the identity provider did not sign you in; sign in again"))
@@ -241,7 +241,7 @@ def _assertion_in_use(gw: Gateway, idp: SamlIdp, shape, data: bytes):
         return xml_guard.decrypted_assertion(_decrypt(gw, data))
     if idp.allow_unencrypted:
         return shape.assertion
-    raise Refused("the assertion came unencrypted, which this identity provider may not")
+    raise Refused(N_("the assertion came unencrypted, which this identity provider may not"))
 
 
 def _one_time(gw, host, idp, assertion, relay, kept, until) -> tuple[OneTime, ...]:
@@ -274,14 +274,14 @@ def finish(gw: Gateway, host_id: str, form, cookies) -> SignedIn:
     # The gateway's own checks come first (their refusals say what is wrong); pysaml2's
     # verification then proves that what they read is what the IdP signed.
     if assertion_rules.issuer(assertion) != idp.entity_id:
-        raise Refused("the assertion comes from another identity provider")
+        raise Refused(N_("the assertion comes from another identity provider"))
     now = datetime.now(UTC)
     confirmed_until = assertion_rules.check_subject(assertion, urls.acs, expected, now)
     valid_until = assertion_rules.check_conditions(assertion, urls.entity_id, now)
     outstanding = {expected: kept.get("path") or ""} if expected else None
     verified = _verified_by_pysaml2(gw, host_id, idp, encoded, outstanding)
     if verified.assertion.id != assertion.get("ID"):
-        raise Refused("the assertion verified is not the one read")
+        raise Refused(N_("the assertion verified is not the one read"))
     limits.sign_in_verified(gw, host.id)
     meta = idps.metadata_of(idp)
     subject = attributes.subject_of(assertion, meta, urls.entity_id)

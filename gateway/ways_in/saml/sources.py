@@ -53,7 +53,7 @@ def fetch(gw: Gateway, url: str, *, entity_id=None, signer_pem=None) -> Fetched:
         found = read(body, entity_id=entity_id, signer_pem=signer_pem)
     except Refused as exc:
         raise BadGateway(
-            N_("the SAML metadata was refused: %(reason)s"), reason=exc.reason
+            N_("the SAML metadata was refused: %(reason)s"), reason=exc.phrase
         ) from None
     return Fetched(found, offset)
 
@@ -79,7 +79,7 @@ def obtain(
             ), None
         except Refused as exc:
             raise BadRequest(
-                N_("the SAML metadata was refused: %(reason)s"), reason=exc.reason
+                N_("the SAML metadata was refused: %(reason)s"), reason=exc.phrase
             ) from None
     location = outbound.check_url(location, "metadata URL" if source == "url" else "MDQ URL")
     if source == "mdq":

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from ...errors import N_, BadRequest
+from ...errors import N_, BadRequest, Phrase
 from .algorithms import (
     CANONICALIZATIONS,
     DIGEST_METHODS,
@@ -103,21 +103,22 @@ ENCRYPTED_ELEMENTS = frozenset(
 class Refused(BadRequest):
     """A SAML document that breaks a rule here: nothing in it is used."""
 
-    def __init__(self, reason: str):
-        # The reason is a technical phrase for the operator's log and the page's detail;
-        # the sentence around it is translated.
+    def __init__(self, reason: str, **details):
+        # The reason is a message id of its own, shown translated inside the sentence
+        # (``Phrase``); ``reason`` keeps it in English for the log and the tests.
+        self.phrase = Phrase(reason, details)
         super().__init__(
             N_("the identity provider's answer was refused (%(reason)s); sign in again"),
-            reason=reason,
+            reason=self.phrase,
         )
-        self.reason = reason
+        self.reason = str(self.phrase)
 
 
 def parse(data: bytes, *, limit: int) -> ET.Element:
     """Parse a document from outside: no DTD, no entities, no comments or processing
     instructions, at most ``limit`` bytes."""
     if len(data) > limit:
-        raise Refused("the document is too large")
+        raise Refused(N_("the document is too large"))
     builder = ET.TreeBuilder(insert_comments=True, insert_pis=True)
     parser = DefusedXMLParser(
         target=builder, forbid_dtd=True, forbid_entities=True, forbid_external=True
@@ -127,11 +128,11 @@ def parse(data: bytes, *, limit: int) -> ET.Element:
         root = parser.close()
     except (ET.ParseError, DefusedXmlException, ValueError):
         raise Refused(
-            "the document is not well-formed XML, or declares a DTD or entities"
+            N_("the document is not well-formed XML, or declares a DTD or entities")
         ) from None
     for element in root.iter():
         if element.tag is ET.Comment or element.tag is ET.ProcessingInstruction:
-            raise Refused("the document holds a comment or a processing instruction")
+            raise Refused(N_("the document holds a comment or a processing instruction"))
     return root
 
 
@@ -148,7 +149,7 @@ def _ids(root: ET.Element) -> dict[str, ET.Element]:
             if value is None:
                 continue
             if value in found:
-                raise Refused("two elements of the document have the same ID")
+                raise Refused(N_("two elements of the document have the same ID"))
             found[value] = element
     return found
 
@@ -164,31 +165,36 @@ class Signature:
 def _one(parent: ET.Element, tag: str, what: str) -> ET.Element:
     found = parent.findall(tag)
     if len(found) != 1:
-        raise Refused(f"a signature must have exactly one {what}")
+        raise Refused(N_("a signature must have exactly one %(what)s"), what=what)
     return found[0]
 
 
 def _check_signature(signature: ET.Element, parent: ET.Element) -> Signature:
     for element in signature.iter():
         if element.tag not in SIGNATURE_ELEMENTS:
-            raise Refused(f"a signature holds an element it may not ({local(element.tag)})")
+            raise Refused(
+                N_("a signature holds an element it may not (%(detail)s)"),
+                detail=local(element.tag),
+            )
     signed_info = _one(signature, f"{{{DS}}}SignedInfo", "SignedInfo")
     c14n = _one(signed_info, f"{{{DS}}}CanonicalizationMethod", "CanonicalizationMethod")
     if c14n.get("Algorithm") not in CANONICALIZATIONS:
-        raise Refused("a signature's canonicalization is not exclusive C14N")
+        raise Refused(N_("a signature's canonicalization is not exclusive C14N"))
     method = _one(signed_info, f"{{{DS}}}SignatureMethod", "SignatureMethod").get("Algorithm")
     if method not in SIGNATURE_METHODS:
-        raise Refused("a signature's algorithm is not RSA or ECDSA with SHA-256 or stronger")
+        raise Refused(N_("a signature's algorithm is not RSA or ECDSA with SHA-256 or stronger"))
     reference = _one(signed_info, f"{{{DS}}}Reference", "Reference")
     parent_id = parent.get("ID")
     if not parent_id or reference.get("URI") != "#" + parent_id:
-        raise Refused("a signature does not sign the element it belongs to")
+        raise Refused(N_("a signature does not sign the element it belongs to"))
     digest = _one(reference, f"{{{DS}}}DigestMethod", "DigestMethod").get("Algorithm")
     if digest not in DIGEST_METHODS:
-        raise Refused("a signature's digest is not SHA-256 or stronger")
+        raise Refused(N_("a signature's digest is not SHA-256 or stronger"))
     transforms = reference.findall(f"{{{DS}}}Transforms/{{{DS}}}Transform")
     if any(t.get("Algorithm") not in TRANSFORMS for t in transforms):
-        raise Refused("a signature asks for a transform other than enveloped and exclusive C14N")
+        raise Refused(
+            N_("a signature asks for a transform other than enveloped and exclusive C14N")
+        )
     _one(signature, f"{{{DS}}}SignatureValue", "SignatureValue")
     return Signature(parent, method)
 
@@ -202,9 +208,9 @@ def signatures(root: ET.Element, may_sign: frozenset[str]) -> dict[int, Signatur
     for signature in root.iter(f"{{{DS}}}Signature"):
         parent = parents.get(id(signature))
         if parent is None or parent.tag not in may_sign:
-            raise Refused("the document holds a signature in a place where none belongs")
+            raise Refused(N_("the document holds a signature in a place where none belongs"))
         if id(parent) in found:
-            raise Refused("an element carries two signatures")
+            raise Refused(N_("an element carries two signatures"))
         found[id(parent)] = _check_signature(signature, parent)
     return found
 
@@ -214,15 +220,16 @@ def check_encrypted(encrypted: ET.Element) -> None:
     for element in encrypted.iter():
         if element.tag not in ENCRYPTED_ELEMENTS:
             raise Refused(
-                f"an encrypted assertion holds an element it may not ({local(element.tag)})"
+                N_("an encrypted assertion holds an element it may not (%(detail)s)"),
+                detail=local(element.tag),
             )
         method = element.get("Algorithm")
         if element.tag == f"{{{XENC}}}EncryptionMethod" and method not in ENCRYPTION_METHODS:
-            raise Refused("an encrypted assertion uses an encryption method not allowed")
+            raise Refused(N_("an encrypted assertion uses an encryption method not allowed"))
         if element.tag == f"{{{DS}}}DigestMethod" and element.get("Algorithm") not in OAEP_DIGESTS:
-            raise Refused("an encrypted assertion uses a digest not allowed")
+            raise Refused(N_("an encrypted assertion uses a digest not allowed"))
     if len(encrypted.findall(f"{{{XENC}}}EncryptedData")) != 1:
-        raise Refused("an encrypted assertion must hold exactly one EncryptedData")
+        raise Refused(N_("an encrypted assertion must hold exactly one EncryptedData"))
 
 
 RESPONSE = f"{{{SAMLP}}}Response"
@@ -246,13 +253,13 @@ def response(data: bytes) -> ResponseShape:
     """The shape of a ``samlp:Response`` as the IdP sent it (still encrypted, if it is)."""
     root = parse(data, limit=MAX_RESPONSE_BYTES)
     if root.tag != RESPONSE:
-        raise Refused("the document is not a SAML 2.0 Response")
+        raise Refused(N_("the document is not a SAML 2.0 Response"))
     signed = signatures(root, frozenset({RESPONSE, ASSERTION}))
     plain = [c for c in root if c.tag == ASSERTION]
     encrypted = [c for c in root if c.tag == ENCRYPTED_ASSERTION]
     everywhere = len(list(root.iter(ASSERTION))) + len(list(root.iter(ENCRYPTED_ASSERTION)))
     if len(plain) + len(encrypted) != 1 or everywhere != 1:
-        raise Refused("a response must carry exactly one assertion, and nothing else may")
+        raise Refused(N_("a response must carry exactly one assertion, and nothing else may"))
     if encrypted:
         check_encrypted(encrypted[0])
     return ResponseShape(
@@ -270,7 +277,7 @@ def decrypted_assertion(data: bytes) -> ET.Element:
     signatures(root, frozenset({RESPONSE, ASSERTION}))
     found = list(root.iter(ASSERTION))
     if len(found) != 1 or len(list(root.iter(f"{{{XENC}}}EncryptedData"))):
-        raise Refused("the encrypted assertion did not hold exactly one assertion")
+        raise Refused(N_("the encrypted assertion did not hold exactly one assertion"))
     return found[0]
 
 
@@ -278,4 +285,4 @@ def covering_signature(shape: ResponseShape, assertion: ET.Element) -> None:
     """The assertion in use must be signed itself, or come in a signed response."""
     own = assertion.find(f"{{{DS}}}Signature")
     if own is None and not shape.response_signed:
-        raise Refused("neither the assertion nor the response is signed")
+        raise Refused(N_("neither the assertion nor the response is signed"))

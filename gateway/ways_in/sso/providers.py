@@ -11,7 +11,7 @@ import secrets
 
 from ... import hosts
 from ...context import Gateway
-from ...errors import BadGateway, BadRequest, NotFound
+from ...errors import N_, BadGateway, BadRequest, NotFound
 from ...store.registry import Registry
 from ...store.sso_tables import SsoProvider
 from ...support import outbound
@@ -26,17 +26,19 @@ def discover(gw: Gateway, issuer: str) -> dict:
     issuer = outbound.check_url(issuer, "issuer").rstrip("/")
     document = gw.outbound.get_json(issuer + "/.well-known/openid-configuration", "discovery")
     if not isinstance(document, dict) or document.get("issuer", "").rstrip("/") != issuer:
-        raise BadGateway("the provider's discovery document names another issuer")
+        raise BadGateway(N_("the provider's discovery document names another issuer"))
     try:
         endpoints = {name: outbound.check_url(document.get(name), name) for name in REQUIRED}
         for name in OPTIONAL:
             if document.get(name):
                 endpoints[name] = outbound.check_url(document[name], name)
     except BadRequest as exc:
-        raise BadGateway(f"the provider's discovery document: {exc.message}") from None
+        raise BadGateway(
+            N_("the provider's discovery document: %(text)s"), text=exc.message
+        ) from None
     methods = document.get("code_challenge_methods_supported")
     if isinstance(methods, list) and "S256" not in methods:
-        raise BadGateway("the provider does not support PKCE with S256")
+        raise BadGateway(N_("the provider does not support PKCE with S256"))
     auth = document.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
     endpoints["token_auth"] = (
         "client_secret_basic" if "client_secret_basic" in auth else "client_secret_post"
@@ -50,12 +52,12 @@ def discover(gw: Gateway, issuer: str) -> dict:
 def add(gw: Gateway, host_id: str, *, issuer, client_id, client_secret, scope=DEFAULT_SCOPE):
     hosts.get(gw, host_id)
     if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > 255:
-        raise BadRequest("a provider needs a client id")
+        raise BadRequest(N_("a provider needs a client id"))
     if not isinstance(client_secret, str) or not client_secret:
-        raise BadRequest("a provider needs the client secret it issued")
+        raise BadRequest(N_("a provider needs the client secret it issued"))
     words = scope.split() if isinstance(scope, str) else []
     if "openid" not in words:
-        raise BadRequest("the scope must include openid")
+        raise BadRequest(N_("the scope must include openid"))
     endpoints = discover(gw, issuer)
     provider = SsoProvider(
         id="sso_" + secrets.token_hex(8),
@@ -98,9 +100,9 @@ def for_host(gw: Gateway, host_id: str, provider_id=None) -> SsoProvider:
     if provider_id:
         found = [p for p in found if p.id == provider_id]
     if not found:
-        raise NotFound("this site has no sign-in provider set up")
+        raise NotFound(N_("this site has no sign-in provider set up"))
     if len(found) > 1:
-        raise BadRequest("this site has several sign-in providers: name one (?provider=ID)")
+        raise BadRequest(N_("this site has several sign-in providers: name one (?provider=ID)"))
     return found[0]
 
 

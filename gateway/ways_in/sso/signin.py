@@ -108,8 +108,8 @@ def _refused_by_provider(args) -> None:
     code = reported_error(args)
     if code:
         if code == "access_denied":
-            raise Forbidden("sign-in was declined at the identity provider")
-        raise BadRequest(f"the identity provider did not sign you in ({code})")
+            raise Forbidden(N_("sign-in was declined at the identity provider"))
+        raise BadRequest(N_("the identity provider did not sign you in (%(code)s)"), code=code)
 
 
 def _bound(gw: Gateway, state: str, cookies, binding_digest: str) -> dict:
@@ -131,7 +131,7 @@ def _tokens(
     gw: Gateway, provider: SsoProvider, secret: str, code, verifier: str, redirect_uri: str
 ) -> dict:
     if not isinstance(code, str) or not code or len(code) > 4096:
-        raise BadRequest("the provider sent no authorization code")
+        raise BadRequest(N_("the provider sent no authorization code"))
     client = OAuth2Session(
         provider.client_id,
         secret,
@@ -147,9 +147,9 @@ def _tokens(
                 code_verifier=verifier,
             )
     except OAuthError:
-        raise Unauthorized("the provider did not accept this sign-in; sign in again") from None
+        raise Unauthorized(N_("the provider did not accept this sign-in; sign in again")) from None
     except (requests.RequestException, ValueError):
-        raise BadGateway("the identity provider could not be reached") from None
+        raise BadGateway(N_("the identity provider could not be reached")) from None
     finally:
         client.close()
 

@@ -8,7 +8,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError, ExpiredTokenError, JoseError
 
 from ...context import Gateway
-from ...errors import Unauthorized
+from ...errors import N_, Unauthorized
 from ...store.sso_tables import SsoProvider
 from .. import id_tokens, key_sets
 from ..token import PARSE_ERRORS
@@ -18,7 +18,7 @@ LEEWAY_S = 60
 
 def verify(gw: Gateway, provider: SsoProvider, id_token, nonce: str) -> dict:
     if not isinstance(id_token, str) or not id_token:
-        raise Unauthorized("the provider answered without an id_token")
+        raise Unauthorized(N_("the provider answered without an id_token"))
     jwks = provider.endpoints["jwks_uri"]
 
     def key(guest):
@@ -30,12 +30,14 @@ def verify(gw: Gateway, provider: SsoProvider, id_token, nonce: str) -> dict:
             claims
         )
     except BadSignatureError:
-        raise Unauthorized("the provider's id_token signature does not verify") from None
+        raise Unauthorized(N_("the provider's id_token signature does not verify")) from None
     except ExpiredTokenError:
-        raise Unauthorized("the provider's id_token has expired; sign in again") from None
+        raise Unauthorized(N_("the provider's id_token has expired; sign in again")) from None
     except (JoseError, *PARSE_ERRORS) as exc:
         detail = getattr(exc, "description", None) or "not a valid JWT"
-        raise Unauthorized(f"the provider's id_token was refused ({detail})") from None
+        raise Unauthorized(
+            N_("the provider's id_token was refused (%(detail)s)"), detail=detail
+        ) from None
     if not id_tokens.issued_to(claims, provider.client_id):
-        raise Unauthorized("the provider's id_token was issued to another client (azp)")
+        raise Unauthorized(N_("the provider's id_token was issued to another client (azp)"))
     return claims
