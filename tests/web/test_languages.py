@@ -130,9 +130,12 @@ def test_error_pages_speak_the_browser_s_language_and_json_stays_english(client,
 @pytest.mark.parametrize(
     ("request_it", "french"),
     [
-        (lambda c: c.get("/launch?token=abc.def.ghi"), "le jeton de lancement n’est pas un JWT valide"),
-        (lambda c: c.get("/no/such/page"), "Il n’y a rien à cette adresse."),
-        (lambda c: c.put("/launch"), "Cette adresse n’accepte pas ce type de requête."),
+        (
+            lambda c: c.get("/launch?token=abc.def.ghi"),
+            "le jeton de lancement n\u2019est pas un JWT valide",
+        ),
+        (lambda c: c.get("/no/such/page"), "Il n\u2019y a rien à cette adresse."),
+        (lambda c: c.put("/launch"), "Cette adresse n\u2019accepte pas ce type de requête."),
     ],
     ids=["token", "404", "405"],
 )
