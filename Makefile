@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo test coverage lint format bench bench-browser chromium xmlsec1 peers catalogues clean
+.PHONY: install demo test coverage lint format bench bench-browser chromium xmlsec1 peers catalogues clean docs docs-check
 
 $(BIN)/cocalc-gateway: pyproject.toml | xmlsec1
 	$(PYTHON) -m venv $(VENV)
@@ -67,7 +67,16 @@ demo: install peers
 test: install chromium peers
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) docs-check
 	$(BIN)/pytest
+
+# The documentation site (MkDocs Material): `make docs` serves it on 127.0.0.1:8000;
+# `make docs-check` builds it with --strict (a broken link, anchor or page fails).
+docs: install
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+docs-check: install
+	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
 # The suite under coverage, in one process (coverage does not follow xdist workers); the
 # report lists each module's uncovered lines.

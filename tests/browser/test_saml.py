@@ -84,3 +84,16 @@ def test_the_discovery_page_speaks_the_users_language(page, stack, saml_host):
     count = page.locator("#idp-count").inner_text()
     assert count and count != "No institution matches"
     assert_accessible(page, "SAML discovery page (de)")
+
+
+def test_what_a_screen_reader_gets_from_the_discovery_page(page, stack, saml_host):
+    """No screen reader runs here: Chromium's accessibility tree (what one reads) is the
+    check. The search field has its name, the count is a live status, each IdP a button."""
+    page.goto(f"{stack['gateway'].url}/saml/{saml_host.id}/login")
+    tree = page.locator("main").aria_snapshot()
+    assert '- heading "Choose your institution" [level=1]' in tree
+    assert '- searchbox "Search by name"' in tree
+    assert "- status: 2 institutions" in tree
+    assert '- button "Alpha College"' in tree and '- button "Zeta University"' in tree
+    page.fill("#idp-search", "zeta")
+    assert "- status: 1 institution" in page.locator("main").aria_snapshot()
