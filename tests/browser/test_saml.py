@@ -97,3 +97,33 @@ def test_what_a_screen_reader_gets_from_the_discovery_page(page, stack, saml_hos
     assert '- button "Alpha College"' in tree and '- button "Zeta University"' in tree
     page.fill("#idp-search", "zeta")
     assert "- status: 1 institution" in page.locator("main").aria_snapshot()
+
+
+def test_a_sign_in_at_pysaml2s_idp(page, stack):
+    """The second IdP nobody here wrote, behind HTTP: its page's button posts the answer."""
+    from gateway.ways_in.saml import sp
+    from tests.ways_in.saml.idp_peers import Pysaml2IdpServer
+
+    app = stack["app"]
+    gw = app.extensions["gateway"]
+    with app.app_context():
+        host, _ = hosts.add(gw, f"Second University {secrets.token_hex(2)}", [])
+        idp = Pysaml2IdpServer(sp.metadata_document(gw, host.id))
+        idps.add(
+            gw,
+            host.id,
+            source="file",
+            data=idp.idp.metadata.encode(),
+            allow_unencrypted=True,  # pysaml2's IdP encrypts only with 3DES, refused here
+        )
+    try:
+        gateway = stack["gateway"].url
+        page.goto(f"{gateway}/saml/{host.id}/login?path=welcome.md")
+        page.wait_for_url(idp.base + "/idp/profile/SAML2/Redirect/SSO*")
+        page.click("#idp-sign-in")
+        page.wait_for_url(gateway + "/sso/notebook/*")
+        page.wait_for_function("() => document.body.dataset.state === 'open'")
+        assert page.locator("#signed-in-as").inner_text() == "Carol Danvers"
+        assert "welcome.md" in page.frame_locator("#cocalc").locator("body").inner_text()
+    finally:
+        idp.stop()

@@ -18,7 +18,10 @@ from __future__ import annotations
 import base64
 import re
 import tempfile
+import threading
 from dataclasses import dataclass
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -105,13 +108,18 @@ class Pysaml2Idp:
 
     name = "pysaml2"
 
-    def __init__(self, sp_metadata: str, *, scope: str = "idp2.example.test"):
+    def __init__(
+        self, sp_metadata: str, *, scope: str = "idp2.example.test", base: str | None = None
+    ):
+        """``base``: where its endpoints are (a browser test serves them there, ``serve``);
+        by default an address that is never fetched."""
         self.scope = scope
         self.entity_id = f"https://{scope}/idp/shibboleth"
         key, certificate = key_and_certificate("pysaml2 test IdP")
         self.signer = Signer(key, certificate)
-        self.sso_url = f"https://{scope}/idp/profile/SAML2/Redirect/SSO"
-        self.slo_url = f"https://{scope}/idp/profile/SAML2/Redirect/SLO"
+        base = base or f"https://{scope}"
+        self.sso_url = f"{base}/idp/profile/SAML2/Redirect/SSO"
+        self.slo_url = f"{base}/idp/profile/SAML2/Redirect/SLO"
         config = IdPConfig()
         config.load(
             {
@@ -206,4 +214,51 @@ class Pysaml2Idp:
         return agent.post(answer.action, answer.fields)
 
 
-__all__ = ["BINDING_HTTP_POST", "Pysaml2Idp", "Signer", "with_scope"]
+class Pysaml2IdpServer:
+    """pysaml2's IdP behind HTTP on loopback, for a browser: its SSO endpoint shows a page
+    with one button, "Sign in as <user>", whose form posts the response to the ACS."""
+
+    def __init__(self, sp_metadata: str, **options):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                url = f"{server.base}{self.path}"
+                try:
+                    answer = server.idp.answer(url)
+                except Exception as exc:  # the page says why, as an IdP's error page would
+                    self._send(400, f"<p id='idp-error'>{escape(str(exc))}</p>")
+                    return
+                inputs = "".join(
+                    f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
+                    for k, v in answer.fields.items()
+                )
+                self._send(
+                    200,
+                    f'<main><h1>Second University</h1><form method="post" '
+                    f'action="{escape(answer.action)}">{inputs}<button id="idp-sign-in">'
+                    f"Sign in as {escape(server.idp.chosen)}</button></form></main>",
+                )
+
+            def _send(self, status: int, body: str) -> None:
+                data = f"<!doctype html><html lang='en'><title>IdP</title>{body}".encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self.idp = Pysaml2Idp(sp_metadata, base=self.base, **options)
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+__all__ = ["BINDING_HTTP_POST", "Pysaml2Idp", "Pysaml2IdpServer", "Signer", "with_scope"]
