@@ -107,6 +107,8 @@ def start(context_id):
         # The roles the platform names for a review's learner (AGS for_user.roles), if any.
         "for_roles": _roles(args.get("for_role", "")),
         "lineitem": args.get("lineitem"),
+        # The platform's product family (tool_platform), e.g. "canvas" to act as Canvas.
+        "family": args.get("family"),
     }
     target = _target(state, state.messages[hint], args.get("target"))
     state.messages[hint]["target"] = target
@@ -180,6 +182,9 @@ def authorize():
         email_address=message["email"],
     )
     launch.set_launch_url(message["target"])
+    if message["family"]:
+        platform = {"product_family_code": message["family"], "guid": state.issuer}
+        launch.set_extra_claims({LTI + "tool_platform": platform})
     launch.set_resource_link_claim(message["resource_link"], title="Notebook")
     launch.set_launch_context_claim(message["context_id"], context_title=message["context_id"])
     custom = {"path": message["path"]} if message["path"] else {}

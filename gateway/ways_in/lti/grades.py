@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import insert, or_, update
+from sqlalchemy import or_, update
 
 from ...cocalc import CoCalcError
 from ...context import Gateway
@@ -111,7 +111,26 @@ def _line_item(gw: Gateway, platform, link: LtiGradeLink, title: str, review_url
         raise BadGateway(N_("the platform created a line item without a usable id")) from None
 
 
-def post_submission(gw: Gateway, platform, link: LtiGradeLink, lineitem: str) -> None:
+#: Canvas's extension of the score service: a score post that carries it makes a
+#: submission SpeedGrader shows (Canvas's "LTI Advantage: Score API extensions").
+CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
+
+
+def canvas_submission(launch_url: str, hand_in_id: int, submitted_at) -> dict:
+    """The extension for a hand-in: a new submission whose content is an LTI launch of
+    this hand-in (SpeedGrader launches ``submission_data``: ``review.open_hand_in``)."""
+    separator = "&" if "?" in launch_url else "?"
+    return {
+        "new_submission": True,
+        "submission_type": "basic_lti_launch",
+        "submission_data": f"{launch_url}{separator}hand_in={hand_in_id}",
+        "submitted_at": submitted_at.isoformat(timespec="milliseconds"),
+    }
+
+
+def post_submission(
+    gw: Gateway, platform, link: LtiGradeLink, lineitem: str, extension: dict | None = None
+) -> None:
     token = service_tokens.access_token(gw, platform, [c.SCOPE_SCORE])
     score = {
         "userId": link.subject,
@@ -119,6 +138,8 @@ def post_submission(gw: Gateway, platform, link: LtiGradeLink, lineitem: str) ->
         "gradingProgress": "PendingManual",
         "timestamp": utcnow().isoformat(timespec="milliseconds"),
     }
+    if extension is not None:
+        score[CANVAS_SUBMISSION] = extension
     gw.outbound.call(
         "POST",
         scores.scores_url(lineitem),
@@ -183,18 +204,20 @@ def hand_in(gw: Gateway, page: ActingPage, *, review_url: str) -> HandIn:
     target = f"{folder}/{path}"
     copy_and_wait(gw, project_id, path, project_id, target)
     _read_only(gw, project_id, folder)
-    gw.db.write(
-        (
-            insert(LtiHandIn),
-            {
-                "platform_id": platform.id,
-                "subject": link.subject,
-                "user_project_id": page.row.user_project_id,
-                "lineitem_url": lineitem,
-                "path": target,
-                "handed_in_at": now,
-            },
+    with gw.db.begin() as session:
+        recorded = LtiHandIn(
+            platform_id=platform.id,
+            subject=link.subject,
+            user_project_id=page.row.user_project_id,
+            lineitem_url=lineitem,
+            path=target,
+            handed_in_at=now,
         )
-    )
-    post_submission(gw, platform, link, lineitem)
+        session.add(recorded)
+        session.flush()
+        hand_in_id = recorded.id
+    shown = page.shown.lti
+    on_canvas = shown is not None and shown.platform_family == "canvas"
+    extension = canvas_submission(review_url, hand_in_id, now) if on_canvas else None
+    post_submission(gw, platform, link, lineitem, extension)
     return HandIn(path=target, handed_in_at=now.isoformat())

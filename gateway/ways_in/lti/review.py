@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
@@ -122,6 +123,12 @@ def open_review(gw: Gateway, verified: Verified, place: Place = Place.FRAMED) ->
     found = _latest(gw, platform.id, subject, learner, lineitem)
     scopes = claims[c.AGS_ENDPOINT].get("scope") or []
     may_grade = verified.staff and isinstance(scopes, list) and c.SCOPE_SCORE in scopes
+    return _open(gw, verified, request, learner, found, place, subject, lineitem, may_grade)
+
+
+def _open(gw, verified, request, learner, found, place, subject, lineitem, may_grade) -> Issued:
+    """The review page: the reviewer signed in as themselves, in the learner's project, on
+    the hand-in (else the launch's own path)."""
 
     def prepare(reviewer):
         if learner.user_id != reviewer.user_id:
@@ -134,7 +141,7 @@ def open_review(gw: Gateway, verified: Verified, place: Place = Place.FRAMED) ->
 
     review = Review(learner.name, found.handed_in_at if found else None, may_grade)
     page_row = {
-        "platform_id": platform.id,
+        "platform_id": verified.platform.id,
         "learner_subject": subject,
         "lineitem_url": lineitem,
         "may_grade": may_grade,
@@ -144,10 +151,64 @@ def open_review(gw: Gateway, verified: Verified, place: Place = Place.FRAMED) ->
         replace(request, path=found.path if found else request.path),
         place=place,
         once=verified.once,
-        shown=shown_of(claims, review=review),
+        shown=shown_of(verified.claims, review=review),
         attach=(Attached(LtiPage.__table__, page_row),),
         prepare=prepare,
     )
+
+
+#: The query parameter of a hand-in's SpeedGrader launch URL (``grades.canvas_submission``).
+HAND_IN_PARAMETER = "hand_in"
+
+
+def hand_in_of(target_link_uri) -> int | None:
+    """The hand-in a launch asks for (Canvas's SpeedGrader launches the URL the score post
+    named as its ``submission_data``), or None for any other launch."""
+    if not isinstance(target_link_uri, str):
+        return None
+    values = parse_qs(urlsplit(target_link_uri).query).get(HAND_IN_PARAMETER) or []
+    return int(values[0]) if len(values) == 1 and values[0].isdigit() else None
+
+
+def open_hand_in(gw: Gateway, verified: Verified, hand_in_id: int, place: Place) -> Issued:
+    """Canvas's SpeedGrader opens one hand-in: a course's teacher sees the learner's
+    read-only copy (grading happens in SpeedGrader itself: no grade bar). The hand-in must
+    be of this platform and of a learner of the launch's course."""
+    if not verified.staff:
+        raise Forbidden(N_("only the course's teachers may review another learner's work"))
+    platform = verified.platform
+    request = identity.launch_request(gw, platform, verified.claims, via="lti-review")
+    row = gw.db.fetch(
+        select(
+            LtiHandIn.path,
+            LtiHandIn.handed_in_at,
+            LtiHandIn.subject,
+            LtiHandIn.lineitem_url,
+            HostUser.id.label("user_id"),
+            HostUser.first_name,
+            HostUser.last_name,
+            HostUser.email,
+            UserProject.id.label("user_project_id"),
+            UserProject.project_id,
+        )
+        .join(UserProject, UserProject.id == LtiHandIn.user_project_id)
+        .join(HostUser, HostUser.id == UserProject.user_id)
+        .where(
+            LtiHandIn.id == hand_in_id,
+            LtiHandIn.platform_id == platform.id,
+            UserProject.context == request.context,
+            HostUser.host_id == request.host.id,
+            HostUser.deprovisioned_at.is_(None),
+        )
+    )
+    if row is None or row.project_id is None:
+        raise NotFound(N_("this hand-in is not one of this course's"))
+    if staff.is_staff_of(gw, request.host.id, request.context, row.user_id):
+        raise Forbidden(N_("only a learner's work can be reviewed here"))
+    contexts.record(gw, platform, verified.claims)
+    learner = Learner(row.user_id, row.user_project_id, row.project_id, _name({}, row))
+    found = Found(row.path, row.handed_in_at)
+    return _open(gw, verified, request, learner, found, place, row.subject, row.lineitem_url, False)
 
 
 def grade(gw: Gateway, page: ActingPage, form) -> scores.Posted:

@@ -166,6 +166,9 @@ def _answer(verified: launch.Verified) -> Response:
     place = launch.place_for(verified, at_top_level=at_top_level)
     if message_type == c.SUBMISSION_REVIEW_REQUEST:
         return to_page(review.open_review(gw, verified, place))
+    hand_in = review.hand_in_of(verified.claims.get(c.TARGET_LINK_URI))
+    if hand_in is not None:  # Canvas's SpeedGrader opens a hand-in
+        return to_page(review.open_hand_in(gw, verified, hand_in, place))
     return to_page(launch.resource_link(gw, verified, place))
 
 

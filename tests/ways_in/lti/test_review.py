@@ -315,3 +315,78 @@ def test_attack_a_top_level_review_page_s_url_grades_nothing_in_another_client(l
     assert len(lti.lms.scores) == count
     own = grade(agent, teacher.url, score=10, maximum=10)
     assert own.status_code == 200, own.text
+
+
+# -- Canvas: the hand-in in SpeedGrader -----------------------------------------------------
+
+CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
+
+
+def canvas_hand_in(lti, agent, user="stu-1", path="hw/one.ipynb") -> dict:
+    page = agent.open(
+        lti.course_launch(user=user, name="Ada%20Lovelace", path=path, ags="items", family="canvas")
+    )
+    assert 'id="hand-in"' in page.text, page.text[:300]
+    project = project_of(lti, user)
+    lti.gw.cocalc.write_text_file_to_project(project, path, '{"cells": ["mine"]}')
+    reply = agent.http.post(page.url + "/hand-in", headers=SAME_ORIGIN)
+    assert reply.status_code == 201, reply.text
+    return {"project": project, **reply.json()}
+
+
+def test_on_canvas_a_hand_in_is_a_submission_speedgrader_opens(lti, agent):
+    """The score post carries Canvas's submission extension (its documented shape), and
+    SpeedGrader's launch of its submission_data opens that hand-in for the teacher."""
+    done = canvas_hand_in(lti, agent)
+    [posted] = lti.lms.scores
+    extension = posted[CANVAS_SUBMISSION]
+    assert set(extension) == {
+        "new_submission",
+        "submission_type",
+        "submission_data",
+        "submitted_at",
+    }
+    assert extension["new_submission"] is True
+    assert extension["submission_type"] == "basic_lti_launch"
+    assert re.fullmatch(
+        re.escape(lti.url) + r"/lti/launch\?hand_in=\d+", extension["submission_data"]
+    )
+    assert extension["submitted_at"].startswith(done["handed_in_at"][:19])
+    assert (posted["activityProgress"], posted["gradingProgress"]) == ("Submitted", "PendingManual")
+    # SpeedGrader: the teacher's launch of submission_data opens the read-only copy.
+    teacher = agent.open(
+        lti.course_launch(
+            user="prof", role="Instructor", family="canvas",
+            target=quote(extension["submission_data"], safe=""),
+        )
+    )  # fmt: skip
+    assert teacher.status_code == 200, teacher.text[:500]
+    assert done["path"] in unescape(teacher.text)
+    assert "Hand-in of <strong>Ada Lovelace</strong>" in teacher.text
+    assert 'id="grade-form"' not in teacher.text  # SpeedGrader grades in Canvas itself
+    assert account_of(lti, "prof") != account_of(lti, "stu-1")
+
+
+def test_elsewhere_a_hand_in_carries_no_canvas_extension(lti, agent):
+    hand_in(lti, agent)
+    [posted] = lti.lms.scores
+    assert CANVAS_SUBMISSION not in posted
+
+
+@pytest.mark.parametrize("who", ["learner", "other-course", "unknown"])
+def test_attack_a_speedgrader_url_opens_nothing_it_should_not(lti, agent, who):
+    canvas_hand_in(lti, agent)
+    data = lti.lms.scores[0][CANVAS_SUBMISSION]["submission_data"]
+    if who == "unknown":
+        data = re.sub(r"hand_in=\d+", "hand_in=999999", data)
+    launch = {
+        "learner": dict(user="stu-2", role="Learner"),
+        "other-course": dict(user="prof2", role="Instructor", context="course-2"),
+        "unknown": dict(user="prof", role="Instructor"),
+    }[who]
+    context = launch.pop("context", "course-1")
+    page = agent.open(
+        lti.course_launch(context, family="canvas", target=quote(data, safe=""), **launch)
+    )
+    assert page.status_code in (403, 404), page.text[:500]
+    assert "hand-in/" not in unescape(page.text)
