@@ -223,6 +223,26 @@ def _identity_provider(gw, host_id: str, gateway_url: str):
     return provider
 
 
+def _saml_university(app, template_project_id: str):
+    """A host whose people sign in with SAML at npm's samlify (its own login form), for the
+    demo; None (and a line saying why) when the npm peer is not installed."""
+    from ..ways_in.saml import idps
+    from .saml_peer import IdpMissing, start_idp
+
+    try:
+        peer = start_idp(name="Demo University", scope="example.test")
+    except IdpMissing as exc:
+        click.echo(f"(no demo SAML identity provider: {exc})", err=True)
+        return None, None
+    peer.choose(None)  # its login form asks who signs in
+    with app.app_context():
+        host, _ = hosts.add(
+            gateway(), "Demo university", [], template_project_id=template_project_id
+        )
+        idps.add(gateway(), host.id, source="url", location=peer.metadata_url)
+    return peer, host
+
+
 def run_demo(host_port: int = 5000, dialect: str = "current") -> None:
     """Serve the demo until Ctrl-C (``make demo``)."""
     stack = start_stack(
@@ -236,8 +256,14 @@ def run_demo(host_port: int = 5000, dialect: str = "current") -> None:
     click.echo(f"CoCalc simulator ({dialect} API): {stack['simulator'].url}")
     click.echo(f"Gateway:                      {stack['gateway'].url}")
     click.echo(f"\n  Open the demo host page:  {stack['host'].url}")
-    click.echo(f"  Or the demo LMS (LTI 1.3): {stack['lms'].url}\n")
-    click.echo("Press Ctrl-C to stop.")
+    click.echo(f"  Or the demo LMS (LTI 1.3): {stack['lms'].url}")
+    with stack["app"].app_context():
+        template = hosts.get(gateway(), stack["host_id"]).template_project_id
+    saml_peer, saml_host = _saml_university(stack["app"], template)
+    if saml_host is not None:
+        url = f"{stack['gateway'].url}/saml/{saml_host.id}/login?path=welcome.md"
+        click.echo(f"  Or sign in with SAML:     {url}")
+    click.echo("\nPress Ctrl-C to stop.")
     try:
         while True:
             time.sleep(3600)
@@ -246,3 +272,5 @@ def run_demo(host_port: int = 5000, dialect: str = "current") -> None:
             stack[name].stop()
         if stack["oidc"]:
             stack["oidc"].stop()
+        if saml_peer is not None:
+            saml_peer.stop()
