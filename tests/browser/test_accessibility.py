@@ -252,3 +252,68 @@ def test_at_320_px_nothing_scrolls_sideways(browser, stack, width):
         assert embed.locator("#grade-save").is_visible()
     finally:
         context.close()
+
+
+#: WCAG 2.2's 1.4.12 Text Spacing: what a user's style sheet may set, all at once.
+TEXT_SPACING = """() => {
+  const style = document.createElement("style");
+  style.textContent = `* { line-height: 1.5 !important; letter-spacing: 0.12em !important;
+    word-spacing: 0.16em !important; } p { margin-bottom: 2em !important; }`;
+  document.head.appendChild(style);
+}"""
+
+#: Text that the spacing pushed out of a box that hides or clips it (what a user loses).
+CLIPPED_TEXT = """() => {
+  const lost = [];
+  for (const element of document.querySelectorAll("body *")) {
+    const style = getComputedStyle(element);
+    if (style.display === "none" || style.visibility === "hidden" || !element.offsetParent) continue;
+    // Text for screen readers only (a 1 px box, on purpose) is not what a reader sees.
+    if (element.clientWidth <= 1 || element.clientHeight <= 1) continue;
+    const hides = ["hidden", "clip"].includes(style.overflowX) || ["hidden", "clip"].includes(style.overflowY);
+    const own = [...element.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (hides && own && (element.scrollWidth > element.clientWidth + 1 ||
+                         element.scrollHeight > element.clientHeight + 1)) {
+      lost.push(element.id || element.className || element.tagName);
+    }
+  }
+  return lost;
+}"""
+
+
+def spaced_and_whole(frame, where: str) -> None:
+    frame.evaluate(TEXT_SPACING)
+    assert frame.evaluate(CLIPPED_TEXT) == [], f"{where}: text clipped with WCAG text spacing"
+    no_sideways_scroll(frame, where + " with WCAG text spacing")
+
+
+def test_text_spacing_loses_no_text(browser, stack):
+    """1.4.12: with the spacing a user's style sheet may set, no text is clipped or cut
+    off, at 1280 px and at 320 px."""
+    gateway = stack["gateway"].url
+    # The check itself catches a box of fixed height that hides what no longer fits.
+    context = browser.new_context()
+    probe = context.new_page()
+    probe.set_content(
+        '<p id="tight" style="height: 1.2em; overflow: hidden; width: 8em">'
+        "two lines of text at the least</p>"
+    )
+    probe.evaluate(TEXT_SPACING)
+    assert probe.evaluate(CLIPPED_TEXT) == ["tight"]
+    context.close()
+    for width in (1280, 320):
+        context = browser.new_context(viewport={"width": width, "height": 800})
+        page = context.new_page()
+        try:
+            page.goto(f"{gateway}/launch?token={attackers_token(stack)}")
+            spaced_and_whole(page, f"confirmation page at {width} px")
+            page.goto(f"{gateway}/embed/" + "x" * 43)
+            spaced_and_whole(page, f"error page at {width} px")
+            page.goto(course(stack, user=f"stu-s{width}", path="welcome.md", ags="items"))
+            embed = embed_in(page, stack)
+            state_of(embed, "open")
+            spaced_and_whole(embed, f"embed page with its bars at {width} px")
+            page.goto(course(stack, user=f"prof-s{width}", role="Instructor", message="deeplink"))
+            spaced_and_whole(picker_frame(page), f"Deep Linking picker at {width} px")
+        finally:
+            context.close()
