@@ -148,10 +148,19 @@ def saml_keys_list():
 
 
 @saml_keys.command("rotate")
+@click.option(
+    "--now",
+    "at_once",
+    is_flag=True,
+    help="Sign with it at once (a leaked key): IdPs that verify requests refuse them until "
+    "they fetch the new metadata.",
+)
 @with_appcontext
-def saml_keys_rotate():
-    """Add a key that signs from now on (the older ones stay published and decrypt)."""
-    echo_json({"kid": sp_keys.rotate(gateway())})
+def saml_keys_rotate(at_once):
+    """Add a key: published now, signing a day later (the older ones stay published and
+    decrypt until `saml keys remove`)."""
+    kid = sp_keys.rotate(gateway(), at_once=at_once)
+    echo_json(next(k for k in sp_keys.describe_all(gateway()) if k["kid"] == kid))
 
 
 @saml_keys.command("remove")

@@ -97,12 +97,18 @@ def service_provider_keys(gw: Gateway) -> Finding | None:
     if not idps.all_idps(gw):
         return None
     keys = sp_keys.describe_all(gw) or [None]
-    signing = keys[0]
-    if signing is None:  # made on first use: the first sign-in or metadata request
+    if keys[0] is None:  # made on first use: the first sign-in or metadata request
         return Finding("saml_sp_keys", OK, "no key yet: the first SAML request makes one")
+    signing = next(k for k in keys if k["signing"])
     made = datetime.fromisoformat(signing["created_at"])
-    age = datetime.now(UTC) - (made if made.tzinfo else made.replace(tzinfo=UTC))
-    facts = {"signing": signing["kid"], "created_at": signing["created_at"], "kept": len(keys)}
+    age = datetime.now(UTC) - made
+    pending = [k for k in keys if datetime.fromisoformat(k["signs_from"]) > datetime.now(UTC)]
+    facts = {
+        "signing": signing["kid"],
+        "created_at": signing["created_at"],
+        "kept": len(keys),
+        "pending": [{"kid": k["kid"], "signs_from": k["signs_from"]} for k in pending],
+    }
     if age > KEY_AGE_WARNING:
         return Finding(
             "saml_sp_keys",
@@ -112,4 +118,6 @@ def service_provider_keys(gw: Gateway) -> Finding | None:
             facts=facts,
         )
     detail = f"signing key {signing['kid'][:12]} ({age.days} days old), {len(keys)} kept"
+    if pending:
+        detail += f"; {pending[0]['kid'][:12]} signs from {pending[0]['signs_from'][:16]}"
     return Finding("saml_sp_keys", OK, detail, facts=facts)

@@ -46,10 +46,14 @@ class SamlIdp(Base):
 
 class SamlSpKey(Base):
     """One of the service provider's RSA keys, with its self-signed certificate (the private
-    key encrypted at rest). The newest signs; every kept key decrypts and is published."""
+    key encrypted at rest). The newest key whose ``signs_from`` has come signs; every kept
+    key decrypts and is published."""
 
     __tablename__ = "saml_sp_keys"
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
     private_key_encrypted: Mapped[str] = mapped_column(Text)
     certificate: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: When it starts signing: a rotated key is published first and signs a day later, once
+    #: the IdPs that verify signed requests have fetched the new metadata.
+    signs_from: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -59,8 +59,11 @@ def _config(gw: Gateway, host_id: str, idp: SamlIdp | None) -> SPConfig:
         "key_file": signing.key,
         "cert_file": signing.certificate,
         # Every kept key decrypts (an IdP may encrypt to the one before a rotation), and
-        # every one is published for signing too, the newest first.
-        "additional_cert_files": [sp_keys.files(k).certificate for k in keys.published[1:]],
+        # every one is published for signing too: the one that signs, then the others (a
+        # rotated key is published before it signs).
+        "additional_cert_files": [
+            sp_keys.files(k).certificate for k in keys.published if k.kid != keys.signing.kid
+        ],
         "encryption_keypairs": [
             {"key_file": sp_keys.files(k).key, "cert_file": sp_keys.files(k).certificate}
             for k in keys.published
@@ -124,10 +127,10 @@ def _advertise_only_accepted(descriptor) -> None:
 
 
 def _encrypt_to_the_newest_key_only(descriptor, keys: sp_keys.SpKeys) -> None:
-    """Publish one encryption key, the newest: every kept key still decrypts (an IdP that
-    has not fetched the metadata again encrypts to the one before), and an IdP never has
-    to choose between several (samlify, for one, cannot)."""
-    newest = keys.published[0].certificate_base64
+    """Publish one encryption key, the one that signs: every kept key still decrypts (an
+    IdP that has not fetched the metadata again encrypts to the one before), and an IdP
+    never has to choose between several (samlify, for one, cannot)."""
+    newest = keys.signing.certificate_base64
     role = descriptor.spsso_descriptor
     if role is not None:
         role.key_descriptor = [
@@ -141,7 +144,7 @@ def metadata_document(gw: Gateway, host_id: str) -> str:
     """The SP's metadata for ``host_id``, signed with its signing key."""
     keys = sp_keys.current(gw)
     memo = gw.memo.setdefault("saml_sp_metadata", {})
-    version = (host_id, tuple(k.kid for k in keys.published))
+    version = (host_id, keys.signing.kid, tuple(k.kid for k in keys.published))
     found = memo.get(version)
     if found is None:
         config = _config(gw, host_id, None)

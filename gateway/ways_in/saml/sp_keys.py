@@ -1,11 +1,14 @@
-"""The service provider's own keys: the newest signs, every kept one decrypts.
+"""The service provider's own keys: one signs, every kept one decrypts and is published.
 
 Each key is RSA with a self-signed certificate (SAML metadata carries keys as X.509
 certificates; nobody checks their issuer, only that the key is the one in the metadata).
-Rotation without a failed sign-in: ``rotate`` adds a key, which signs from then on and is
-published first in every host's SP metadata; the older keys stay published for encryption
-(an IdP that still encrypts to one, until it reads the new metadata, is still understood)
-until ``remove`` drops them. Private keys are encrypted at rest with the gateway's box.
+Rotation without a failed sign-in: ``rotate`` adds a key that is published in every host's
+SP metadata at once and **signs only from a day later** (``ROTATION_DELAY``), once the IdPs
+that verify signed requests (and the federations that publish the SP's metadata) have
+fetched it; ``rotate(at_once=True)`` is for a key that leaked. The key that signs is also
+the one offered for encryption; the older keys keep decrypting (an IdP that still encrypts
+to one is still understood) until ``remove`` drops them. Private keys are encrypted at rest
+with the gateway's box.
 
 ``xmlsec1``, which pysaml2 runs, reads keys from files: ``files`` writes each key once per
 process into a directory only this user may read (``0700``, files ``0600``), removed when
@@ -41,6 +44,8 @@ KEY_BITS = 3072
 #: checked by IdPs that follow the metadata profile, so it is made to outlast the key.
 CERTIFICATE_YEARS = 20
 CACHE_SECONDS = 30.0
+#: How long a rotated key is published before it signs.
+ROTATION_DELAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,7 @@ def _certificate(key: rsa.RSAPrivateKey) -> x509.Certificate:
     )
 
 
-def _new_row(gw: Gateway) -> SamlSpKey:
+def _new_row(gw: Gateway, signs_from: datetime | None = None) -> SamlSpKey:
     key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
     certificate = _certificate(key)
     der = certificate.public_bytes(serialization.Encoding.DER)
@@ -91,6 +96,7 @@ def _new_row(gw: Gateway) -> SamlSpKey:
         private_key_encrypted=gw.box.encrypt(pem),
         certificate=certificate.public_bytes(serialization.Encoding.PEM).decode(),
         created_at=utcnow(),
+        signs_from=signs_from or utcnow(),
     )
 
 
@@ -104,7 +110,17 @@ def _load(gw: Gateway) -> SpKeys:
             session.add(_new_row(gw))
         return _load(gw)
     keys = tuple(SpKey(r.kid, gw.box.decrypt(r.private_key_encrypted), r.certificate) for r in rows)
-    return SpKeys(signing=keys[0], published=keys)
+    return SpKeys(signing=keys[_signing_index(rows)], published=keys)
+
+
+def _signing_index(rows) -> int:
+    """The newest key whose time to sign has come (else the oldest: one always signs)."""
+    now = utcnow()
+    return next((i for i, r in enumerate(rows) if _aware(r.signs_from) <= now), len(rows) - 1)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def current(gw: Gateway) -> SpKeys:
@@ -121,9 +137,11 @@ def forget_cached(gw: Gateway) -> None:
     gw.memo.setdefault("saml_sp_keys", {}).pop("keys", None)
 
 
-def rotate(gw: Gateway) -> str:
-    """Add a key that signs from now on; return its kid."""
-    row = _new_row(gw)
+def rotate(gw: Gateway, *, at_once: bool = False) -> str:
+    """Add a key, published now, that signs after ``ROTATION_DELAY`` (or now, ``at_once``:
+    for a key that leaked, accepting that IdPs that verify requests refuse them until they
+    fetch the new metadata); return its kid."""
+    row = _new_row(gw, None if at_once else utcnow() + ROTATION_DELAY)
     with gw.db.begin() as session:
         session.add(row)
     forget_cached(gw)
@@ -131,10 +149,11 @@ def rotate(gw: Gateway) -> str:
 
 
 def remove(gw: Gateway, kid: str) -> None:
-    """Stop publishing a key (and decrypting with it). The newest signs: rotate first."""
+    """Stop publishing a key (and decrypting with it). The key that signs cannot go: rotate
+    first, and wait until the new one signs."""
     with gw.db.begin() as session:
-        newest = session.scalar(select(SamlSpKey.kid).order_by(SamlSpKey.created_at.desc()))
-        if kid == newest:
+        rows = list(session.scalars(select(SamlSpKey).order_by(SamlSpKey.created_at.desc())))
+        if rows and kid == rows[_signing_index(rows)].kid:
             raise BadRequest(N_("this key signs now; run `saml keys rotate` before removing it"))
         if session.execute(delete(SamlSpKey).where(SamlSpKey.kid == kid)).rowcount != 1:
             raise NotFound(N_("there is no service provider key %(kid)s"), kid=kid)
@@ -142,13 +161,19 @@ def remove(gw: Gateway, kid: str) -> None:
 
 
 def describe_all(gw: Gateway) -> list[dict]:
+    """Every kept key, newest first: when it was made, when it signs (or signed) from, and
+    whether it is the one that signs now."""
     with gw.db.read() as session:
-        rows = session.execute(
-            select(SamlSpKey.kid, SamlSpKey.created_at).order_by(SamlSpKey.created_at.desc())
-        ).all()
+        rows = list(session.scalars(select(SamlSpKey).order_by(SamlSpKey.created_at.desc())))
+    signing = _signing_index(rows) if rows else None
     return [
-        {"kid": kid, "created_at": created.isoformat(), "signing": i == 0}
-        for i, (kid, created) in enumerate(rows)
+        {
+            "kid": row.kid,
+            "created_at": _aware(row.created_at).isoformat(),
+            "signs_from": _aware(row.signs_from).isoformat(),
+            "signing": i == signing,
+        }
+        for i, row in enumerate(rows)
     ]
 
 

@@ -17,8 +17,9 @@ import requests
 from saml2.sigver import CryptoBackendXmlSec1
 from sqlalchemy import func, select, update
 
+from gateway.errors import GatewayError
 from gateway.operator import saml_checks
-from gateway.store.saml_tables import SamlIdp
+from gateway.store.saml_tables import SamlIdp, SamlSpKey
 from gateway.store.sso_tables import SsoSession
 from gateway.ways_in.saml import idps, sp_keys, xml_guard
 from gateway.ways_in.saml.metadata import MD
@@ -102,26 +103,66 @@ def test_the_served_paths_are_the_ones_the_metadata_names(stack):
     )
 
 
-def test_a_key_rotation_publishes_both_keys_until_the_old_one_is_removed(stack):
+def _signed_by(document: str, key) -> bool:
+    root = xml_guard.parse(document.encode(), limit=xml_guard.MAX_METADATA_BYTES)
+    with tempfile.NamedTemporaryFile("w", suffix=".pem") as certificate:
+        certificate.write(key.certificate_pem)
+        certificate.flush()
+        try:
+            return CryptoBackendXmlSec1(XMLSEC).validate_signature(
+                document.encode(), certificate.name, "pem", SIGNING + ":EntityDescriptor",
+                root.get("ID"),
+            )  # fmt: skip
+        except Exception:
+            return False
+
+
+def test_a_rotated_key_is_published_at_once_and_signs_a_day_later(stack):
+    """IdPs that verify signed requests fetch the new metadata before the new key signs;
+    the old key keeps decrypting until it is removed."""
     host = stack.host()
-    before = sp_keys.current(stack.gw)
-    with stack.app.app_context():
-        new = sp_keys.rotate(stack.gw)
-    try:
-        document = requests.get(stack.endpoints(host).entity_id, timeout=10).text
-        for key in (before.signing, sp_keys.current(stack.gw).signing):
-            assert key.certificate_base64 in document
-        # A sign-in works across the rotation (samlify encrypts to a published key).
-        peer = stack.peer()
-        stack.add(host, source="url", location=peer.metadata_url)
-        signed_in(stack, host, peer)
-        with pytest.raises(Exception, match="signs now"):
-            sp_keys.remove(stack.gw, new)
-    finally:
-        # Leave one key behind, as the other tests expect a stable signing key.
-        sp_keys.remove(stack.gw, before.signing.kid)
-    document = requests.get(stack.endpoints(stack.host()).entity_id, timeout=10).text
-    assert before.signing.certificate_base64 not in document
+    peer = stack.peer()
+    stack.add(host, source="url", location=peer.metadata_url)
+    old = sp_keys.current(stack.gw).signing
+    new = sp_keys.rotate(stack.gw)
+    keys = sp_keys.current(stack.gw)
+    assert keys.signing.kid == old.kid and {k.kid for k in keys.published} >= {old.kid, new}
+    fresh = next(k for k in keys.published if k.kid == new)
+    document = requests.get(stack.endpoints(host).entity_id, timeout=10).text
+    assert fresh.certificate_base64 in document and _signed_by(document, old)
+    signed_in(stack, host, peer)  # samlify fetched the metadata now: it encrypts to old
+    with pytest.raises(GatewayError, match="signs now"):
+        sp_keys.remove(stack.gw, old.kid)
+    # A day later the new key signs (the metadata too), and the old one still decrypts.
+    with stack.gw.db.begin() as session:
+        session.execute(
+            update(SamlSpKey)
+            .where(SamlSpKey.kid == new)
+            .values(signs_from=datetime.now(UTC) - timedelta(minutes=1))
+        )
+    sp_keys.forget_cached(stack.gw)
+    assert sp_keys.current(stack.gw).signing.kid == new
+    document = requests.get(stack.endpoints(host).entity_id, timeout=10).text
+    assert _signed_by(document, fresh) and not _signed_by(document, old)
+    signed_in(stack, host, peer)  # samlify still encrypts to the old key: decrypted
+    listed = {k["kid"]: k for k in sp_keys.describe_all(stack.gw)}
+    assert listed[new]["signing"] and not listed[old.kid]["signing"]
+    sp_keys.remove(stack.gw, old.kid)
+    later = stack.host()  # an IdP that reads the metadata now encrypts to the new key
+    stack.add(later, source="url", location=peer.metadata_url)
+    signed_in(stack, later, peer)
+    assert (
+        old.certificate_base64
+        not in requests.get(stack.endpoints(later).entity_id, timeout=10).text
+    )
+
+
+def test_a_leaked_key_is_replaced_at_once(stack):
+    old = sp_keys.current(stack.gw).signing
+    new = sp_keys.rotate(stack.gw, at_once=True)
+    assert sp_keys.current(stack.gw).signing.kid == new
+    sp_keys.remove(stack.gw, old.kid)
+    assert old.kid not in {k["kid"] for k in sp_keys.describe_all(stack.gw)}
 
 
 def test_requests_are_signed_where_the_idp_wants_them(stack):
@@ -342,7 +383,7 @@ def test_the_saml_commands(stack):
     listed = json.loads(runner.invoke(args=["saml", "list"]).output)
     assert idp["id"] in [i["id"] for i in listed]
     keys = json.loads(runner.invoke(args=["saml", "keys", "list"]).output)
-    assert keys[0]["signing"] is True and "private" not in json.dumps(keys)
+    assert sum(k["signing"] for k in keys) == 1 and "private" not in json.dumps(keys)
     assert runner.invoke(args=["saml", "remove", idp["id"]]).exit_code == 0
     gone = runner.invoke(args=["saml", "remove", idp["id"]])
     assert gone.exit_code == 1

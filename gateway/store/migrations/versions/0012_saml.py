@@ -48,6 +48,7 @@ def upgrade():
         sa.Column("private_key_encrypted", sa.Text(), nullable=False),
         sa.Column("certificate", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("signs_from", sa.DateTime(), nullable=False),
     )
     op.create_index("ix_saml_sp_keys_created_at", "saml_sp_keys", ["created_at"])
     with op.batch_alter_table("sso_sessions") as batch:
