@@ -73,10 +73,10 @@ test: install chromium peers
 # The documentation site (MkDocs Material): `make docs` serves it on 127.0.0.1:8000;
 # `make docs-check` builds it with --strict (a broken link, anchor or page fails).
 docs: install
-	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 docs-check: install
-	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
 # The suite under coverage, in one process (coverage does not follow xdist workers); the
 # report lists each module's uncovered lines.
