@@ -4,9 +4,9 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo test coverage lint format bench bench-browser chromium xmlsec1 peers catalogues clean docs docs-check
+.PHONY: install demo test coverage lint format bench bench-browser chromium xmlsec1 peers catalogues clean docs docs-check bwrap
 
-$(BIN)/cocalc-gateway: pyproject.toml | xmlsec1
+$(BIN)/cocalc-gateway: pyproject.toml | xmlsec1 bwrap
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -16,7 +16,7 @@ $(BIN)/cocalc-gateway: pyproject.toml | xmlsec1
 # and the demo pages' own (gateway/dev, which the wheel leaves out).
 CATALOGUES := $(wildcard gateway/translations/*/LC_MESSAGES/messages.po \
                          gateway/dev/translations/*/LC_MESSAGES/messages.po)
-install: xmlsec1 $(BIN)/cocalc-gateway $(CATALOGUES:.po=.mo)
+install: xmlsec1 bwrap $(BIN)/cocalc-gateway $(CATALOGUES:.po=.mo)
 
 %.mo: %.po | $(BIN)/cocalc-gateway
 	@$(BIN)/pybabel compile -i $< -o $@ 2>/dev/null
@@ -36,6 +36,12 @@ xmlsec1:
 	@command -v xmlsec1 >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends xmlsec1 >/dev/null; }
+
+# Debian's bubblewrap: the simulator runs real programs (a grader) only inside its sandbox.
+bwrap:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null; }
 
 # Debian's Chromium: Playwright's own browser downloads are not possible here.
 chromium:

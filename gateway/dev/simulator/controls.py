@@ -3,6 +3,8 @@ faults, knobs, and a look at its projects and accounts."""
 
 from __future__ import annotations
 
+import base64
+
 from flask import abort, jsonify, request
 
 from .pages import bp
@@ -79,8 +81,31 @@ def configure():
     if "account_rate_limit" in body:
         limit = body["account_rate_limit"]
         config.account_rate_limit = None if limit is None else int(limit)
+    if "real_exec" in body:
+        config.real_exec = bool(body["real_exec"])
     if "advance_clock_s" in body:
         sim().state.advance(float(body["advance_clock_s"]))
+    return jsonify(ok=True)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+@bp.put("/_sim/projects/<project_id>/files/<path:path>")
+def put_file(project_id, path):
+    """Put a file (any bytes) into a project, as a user's upload would (tests: a grader's
+    archive in a teacher's project)."""
+    state = sim().state
+    with state.lock:
+        project = state.projects.get(project_id)
+        if project is None:
+            abort(404)
+        data = request.get_data()
+        try:
+            project.files[path.strip("/")] = data.decode()
+        except UnicodeDecodeError:
+            project.files[path.strip("/")] = data
     return jsonify(ok=True)
 
 
@@ -97,7 +122,10 @@ def project_info(project_id):
             title=project.title,
             description=project.description,
             collaborators=sorted(project.collaborators),
-            files=dict(project.files),
+            files={
+                path: content if isinstance(content, str) else {"base64": _b64(content)}
+                for path, content in project.files.items()
+            },
             read_only=sorted(project.read_only),
             state=project.state,
             running=project.running,

@@ -25,6 +25,9 @@ class SimulatorConfig:
     """How one simulator instance behaves; tests change the mutable parts at run time."""
 
     dialect: str = "v1"
+    #: Exec runs real programs in the project's sandbox (``sandbox``: needs bubblewrap);
+    #: otherwise it knows a few shell commands and says the rest are not found.
+    real_exec: bool = False
     admin_key: str = "sk_simulator_admin_key_000"
     user_key: str = "sk_simulator_user_key_0000"
     #: CoCalc's ``iframe_comm_hosts``: host names allowed to talk to kiosk pages (https only).

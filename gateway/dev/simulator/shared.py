@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import sandbox
 from .plumbing import sim
 from .state import EMAIL_RE, SimError
 
@@ -110,7 +111,9 @@ def _under(files, path: str) -> list[str]:
 def exec_reply(project, body: dict) -> dict:
     """``project_exec`` as CoCalc answers it (``backend/execute-code.ts``): unless the call
     sets ``err_on_exit`` to false, a non-zero exit is an error, without the exit code."""
-    out = run_command(project, body["command"], body.get("args"), body.get("path"))
+    out = run_command(
+        project, body["command"], body.get("args"), body.get("path"), body.get("timeout")
+    )
     if out["exit_code"] and body.get("err_on_exit", True) is not False:
         args = " ".join(str(a) for a in body.get("args") or [])
         raise SimError(
@@ -120,7 +123,7 @@ def exec_reply(project, body: dict) -> dict:
     return out
 
 
-def run_command(project, command, args=None, path=None) -> dict:
+def run_command(project, command, args=None, path=None, timeout=None) -> dict:
     """The few shell commands the simulator knows, with the output real tools give:
     ``ls`` lists the top of the home folder, ``find DIR -type f`` every file as ``./x``,
     ``test -e PATH`` whether a file or folder exists, ``chmod [-R] a-w PATH`` takes the
@@ -146,9 +149,28 @@ def run_command(project, command, args=None, path=None) -> dict:
         project.read_only.update(found)
         no_such = f"chmod: cannot access '{rest[-1]}': No such file or directory\n"
         out = ("", "", 0) if found else ("", no_such, 1)
+    elif sim().config.real_exec and sandbox.available():
+        return _run_real(project, words, timeout, path)
     else:
         out = ("", f"bash: {name}: command not found\n", 127)
     return {"stdout": out[0], "stderr": out[1], "exit_code": out[2]}
+
+
+def _run_real(project, words, timeout, path) -> dict:
+    """A real program, in the project's sandbox (``sandbox``); the files it leaves are the
+    project's afterwards, but for the read-only ones, which it cannot change."""
+    state = sim().state
+    with state.lock:
+        files, read_only = dict(project.files), set(project.read_only)
+    after, out, err, code = sandbox.run(
+        project.project_id, files, read_only, words, timeout, str(path or "")
+    )
+    with state.lock:
+        kept = {p: c for p, c in project.files.items() if p in read_only}
+        project.files.clear()
+        project.files.update({p: c for p, c in after.items() if p not in read_only})
+        project.files.update(kept)
+    return {"stdout": out, "stderr": err, "exit_code": code}
 
 
 #: The site settings the simulator honours, with CoCalc's defaults.
