@@ -10,6 +10,7 @@ $(BIN)/cocalc-gateway: pyproject.toml | xmlsec1 bwrap
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $@
 
 # The message catalogues, compiled for Flask-Babel (a build does the same: hatch_build.py),

@@ -13,6 +13,7 @@ from ..ways_in.lti import platforms as service
 from ..ways_in.lti.views import tool_urls
 from ..web.current import gateway
 from ..web.urls import public_url
+from .autograde import autograde_group
 from .common import clear_errors, echo_json
 
 
@@ -186,3 +187,6 @@ def grades_push(platform_id, context_id, grades_file, lineitem):
     echo_json(summary.as_dict())
     if summary.failed:
         raise SystemExit(1)
+
+
+lti.add_command(autograde_group)

@@ -45,8 +45,10 @@ class CurrentClient(AsUser, CoCalcClient):
         body = {"name": name, "args": list(args), "timeout": int(self.transport.timeout * 1000)}
         return self.transport.post("/api/conat/hub", body, endpoint=name, idempotent=idempotent)
 
-    def _rest(self, path: str, body: dict, *, idempotent: bool) -> Any:
-        return self.transport.post(f"/api/v2/{path}", body, endpoint=path, idempotent=idempotent)
+    def _rest(self, path: str, body: dict, *, idempotent: bool, runs_for: float = 0.0) -> Any:
+        return self.transport.post(
+            f"/api/v2/{path}", body, endpoint=path, idempotent=idempotent, runs_for=runs_for
+        )
 
     @staticmethod
     def _uuid(value: Any, endpoint: str) -> str:
@@ -241,7 +243,8 @@ class CurrentClient(AsUser, CoCalcClient):
         body["err_on_exit"] = False
         if args:
             body["args"] = args
-        return exec_output(self._rest("exec", body, idempotent=False), "exec")
+        reply = self._rest("exec", body, idempotent=False, runs_for=float(timeout))
+        return exec_output(reply, "exec")
 
     def browser_sign_in(self, token, project_id, path) -> BrowserSignIn:
         # Current CoCalc ignores ?auth_token= on app URLs: sign in through /auth/impersonate

@@ -204,13 +204,17 @@ class Transport:
         finally:
             session.close()
 
-    def post(self, path: str, body: Any, *, endpoint: str, idempotent: bool) -> Any:
-        """Send one call, retrying where safe, and return the interpreted JSON reply."""
+    def post(
+        self, path: str, body: Any, *, endpoint: str, idempotent: bool, runs_for: float = 0.0
+    ) -> Any:
+        """Send one call, retrying where safe, and return the interpreted JSON reply;
+        ``runs_for``: seconds the call itself may take on the server (a command's time
+        limit), waited for beyond the usual timeout."""
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
-                result = self._once(path, body, endpoint)
+                result = self._once(path, body, endpoint, runs_for)
             except CoCalcError as exc:
                 self._observe(endpoint, type(exc).__name__, started)
                 repeatable = idempotent or exc.never_sent
@@ -224,11 +228,14 @@ class Transport:
             self._observe(endpoint, "ok", started)
             return result
 
-    def _once(self, path: str, body: Any, endpoint: str) -> Any:
+    def _once(self, path: str, body: Any, endpoint: str, runs_for: float = 0.0) -> Any:
         headers = self.extra_headers() if self.extra_headers else None
         try:
             response = self.session.post(
-                self.base_url + path, json=body, timeout=self.timeout, headers=headers
+                self.base_url + path,
+                json=body,
+                timeout=self.timeout + runs_for,
+                headers=headers,
             )
         except requests.Timeout as exc:
             error = CoCalcTimeout("CoCalc did not answer in time", endpoint=endpoint)

@@ -33,10 +33,18 @@ class V1Client(CoCalcClient):
         self.registration_token = registration_token
 
     def _call(
-        self, event: str, fields: dict[str, Any], *, expect: tuple[str, ...], idempotent: bool
+        self,
+        event: str,
+        fields: dict[str, Any],
+        *,
+        expect: tuple[str, ...],
+        idempotent: bool,
+        runs_for: float = 0.0,
     ) -> dict[str, Any]:
         body = {k: v for k, v in fields.items() if v is not None}
-        reply = self.transport.post(f"/api/v1/{event}", body, endpoint=event, idempotent=idempotent)
+        reply = self.transport.post(
+            f"/api/v1/{event}", body, endpoint=event, idempotent=idempotent, runs_for=runs_for
+        )
         if not isinstance(reply, dict) or reply.get("event") not in expect:
             got = reply.get("event") if isinstance(reply, dict) else type(reply).__name__
             raise CoCalcProtocolError(f"unexpected reply {got!r}", endpoint=event)
@@ -230,6 +238,7 @@ class V1Client(CoCalcClient):
             },
             expect=("project_exec_output",),
             idempotent=False,
+            runs_for=float(timeout),
         )
         return exec_output(reply, "project_exec")
 

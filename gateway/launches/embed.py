@@ -32,6 +32,9 @@ class Review:
     handed_in_at: datetime | None
     #: The reviewer is staff and the launch may post scores: the page has a grade bar.
     may_grade: bool
+    #: The autograder's run of the hand-in as it stood when the page was opened:
+    #: ``{"status", "score", "maximum", "reason"}`` (None: the link has no grader).
+    autograde: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Shown:
                 "learner": self.review.learner_name,
                 "handed_in_at": at.isoformat() if at else None,
                 "may_grade": self.review.may_grade,
+                "autograde": self.review.autograde,
             }
         return found
 
@@ -82,6 +86,7 @@ class Shown:
                 review.get("learner") or "",
                 datetime.fromisoformat(at) if at else None,
                 bool(review.get("may_grade")),
+                review.get("autograde") if isinstance(review.get("autograde"), dict) else None,
             )
             if isinstance(review, dict)
             else None,

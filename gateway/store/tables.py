@@ -1,4 +1,5 @@
-"""Every table of the gateway, named: the core's (``models``), LTI's, SSO's and SAML's.
+"""Every table of the gateway, named: the core's (``models``), LTI's (and autograding's),
+SSO's and SAML's.
 
 The migrations' metadata (``metadata``) is assembled here from the tables listed, never
 from whatever a module happened to register by being imported: a table that no one lists
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from . import lti_tables, models, saml_tables, sso_tables
+from . import autograde_tables, lti_tables, models, saml_tables, sso_tables
 
 CORE = (
     models.Host,
@@ -41,8 +42,13 @@ LTI = (
 )
 SSO = (sso_tables.SsoProvider, sso_tables.SsoSession)
 SAML = (saml_tables.SamlIdp, saml_tables.SamlSpKey)
+AUTOGRADE = (
+    autograde_tables.LtiAutograder,
+    autograde_tables.LtiGradingProject,
+    autograde_tables.LtiAutogradeRun,
+)
 #: Every mapped class, in the order above.
-MODELS = (*CORE, *LTI, *SSO, *SAML)
+MODELS = (*CORE, *LTI, *SSO, *SAML, *AUTOGRADE)
 
 
 def _assembled() -> MetaData:

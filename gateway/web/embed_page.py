@@ -9,8 +9,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, redirect, render_template, request
-from flask_babel import format_datetime
+from flask_babel import format_datetime, format_decimal
 
+from ..errors import N_, Phrase
 from ..launches import embed as pages
 from ..launches import guard, sites
 from ..launches.embed import EmbedPage, Issued
@@ -106,7 +107,28 @@ def _review_settings(page: EmbedPage) -> dict | None:
             format_datetime(review.handed_in_at, "medium") if review.handed_in_at else None
         ),
         "gradeUrl": public_url("lti.grade", key=page.key) if review.may_grade else None,
+        "autograde": _autograde_text(review.autograde),
     }
+
+
+def _autograde_text(run: dict | None) -> str | None:
+    """What the review bar says of the autograder's run, in the page's language."""
+    if not run:
+        return None
+    if run.get("status") == "graded":
+        return i18n.translated(
+            N_("Autograded: %(score)s of %(maximum)s"),
+            {
+                "score": format_decimal(run.get("score") or 0),
+                "maximum": format_decimal(run.get("maximum") or 0),
+            },
+        )
+    if run.get("status") == "failed":
+        why = Phrase(str(run.get("reason") or ""))
+        return i18n.translated(
+            N_("The autograder could not grade this hand-in: %(reason)s"), {"reason": why}
+        )
+    return i18n.translated(N_("The autograder is grading this hand-in"))
 
 
 def _settings(page: EmbedPage) -> dict:

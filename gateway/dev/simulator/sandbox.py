@@ -32,6 +32,7 @@ MAX_TIMEOUT_S = 300
 #: What a command may write at most, all files together (a runaway loop's output).
 MAX_PROJECT_BYTES = 64 * 1024 * 1024
 
+ETC_FILES = ("/etc/hosts", "/etc/passwd", "/etc/group")
 _ROOT = Path(tempfile.mkdtemp(prefix="cocalc-sim-projects-"))
 
 
@@ -80,6 +81,11 @@ def _command(folder: Path, words: list[str], cwd: str) -> list[str]:
             binds += ["--symlink", os.readlink(link), link]
         elif os.path.isdir(link):
             binds += ["--ro-bind", link, link]
+    # Names a program resolves without a network (``localhost``: a Jupyter kernel binds
+    # it) and the users it may look up: three files of /etc, nothing else of it.
+    for name in ETC_FILES:
+        if os.path.isfile(name):
+            binds += ["--ro-bind", name, name]
     # The Python environment the simulator runs in (graders installed with the tests).
     prefix = sys.prefix
     binds += ["--ro-bind", prefix, prefix]
@@ -104,6 +110,10 @@ def _command(folder: Path, words: list[str], cwd: str) -> list[str]:
         "--setenv", "HOME", HOME,
         "--setenv", "PATH", f"{prefix}/bin:/usr/local/bin:/usr/bin:/bin",
         "--setenv", "LANG", "C.UTF-8",
+        # Jupyter's and IPython's own state goes to the sandbox's /tmp, not the project.
+        "--setenv", "JUPYTER_RUNTIME_DIR", "/tmp/jupyter",  # noqa: S108 (the sandbox's own)
+        "--setenv", "IPYTHONDIR", "/tmp/ipython",  # noqa: S108
+        "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",  # noqa: S108
         "--",
         *words,
     ]  # fmt: skip

@@ -31,6 +31,7 @@ from ...store.lti_tables import LtiGradeLink, LtiHandIn
 from ...store.models import utcnow
 from . import claims as c
 from . import platforms, scores, service_tokens
+from .autograding import runs as autograding
 
 log = logging.getLogger(__name__)
 
@@ -220,4 +221,5 @@ def hand_in(gw: Gateway, page: ActingPage, *, review_url: str) -> HandIn:
     on_canvas = shown is not None and shown.platform_family == "canvas"
     extension = canvas_submission(review_url, hand_in_id, now) if on_canvas else None
     post_submission(gw, platform, link, lineitem, extension)
+    autograding.enqueue(gw, hand_in_id, link.resource_link_id)
     return HandIn(path=target, handed_in_at=now.isoformat())

@@ -31,6 +31,7 @@ from ...store.lti_tables import LtiHandIn, LtiPage
 from ...store.models import Host, HostUser, UserProject
 from . import claims as c
 from . import contexts, identity, platforms, roles, scores
+from .autograding import runs as autograding
 from .launch import Verified, shown_of
 
 
@@ -46,6 +47,7 @@ class Learner:
 class Found:
     path: str
     handed_in_at: datetime | None
+    hand_in_id: int | None = None
 
 
 def _name(for_user: dict, row) -> str:
@@ -88,7 +90,7 @@ def _latest(gw: Gateway, platform_id: str, subject: str, learner: Learner, linei
     """The learner's latest hand-in of this line item, else of any in the course."""
     with gw.db.read() as session:
         rows = session.execute(
-            select(LtiHandIn.path, LtiHandIn.handed_in_at, LtiHandIn.lineitem_url)
+            select(LtiHandIn.id, LtiHandIn.path, LtiHandIn.handed_in_at, LtiHandIn.lineitem_url)
             .where(
                 LtiHandIn.platform_id == platform_id,
                 LtiHandIn.subject == subject,
@@ -98,7 +100,7 @@ def _latest(gw: Gateway, platform_id: str, subject: str, learner: Learner, linei
             .limit(50)
         ).all()
     chosen = next((r for r in rows if r.lineitem_url == lineitem), rows[0] if rows else None)
-    return Found(chosen.path, chosen.handed_in_at) if chosen else None
+    return Found(chosen.path, chosen.handed_in_at, chosen.id) if chosen else None
 
 
 def _check_learner(gw: Gateway, host: Host, context: str, for_user: dict, user_id) -> None:
@@ -139,7 +141,13 @@ def _open(gw, verified, request, learner, found, place, subject, lineitem, may_g
             reviewer, user_project_id=learner.user_project_id, project_id=learner.project_id
         )
 
-    review = Review(learner.name, found.handed_in_at if found else None, may_grade)
+    run = autograding.result_of(gw, found.hand_in_id) if found and found.hand_in_id else None
+    autograded = (
+        {"status": run.status, "score": run.score, "maximum": run.maximum, "reason": run.detail}
+        if run is not None
+        else None
+    )
+    review = Review(learner.name, found.handed_in_at if found else None, may_grade, autograded)
     page_row = {
         "platform_id": verified.platform.id,
         "learner_subject": subject,
@@ -180,6 +188,7 @@ def open_hand_in(gw: Gateway, verified: Verified, hand_in_id: int, place: Place)
     request = identity.launch_request(gw, platform, verified.claims, via="lti-review")
     row = gw.db.fetch(
         select(
+            LtiHandIn.id,
             LtiHandIn.path,
             LtiHandIn.handed_in_at,
             LtiHandIn.subject,
@@ -207,7 +216,7 @@ def open_hand_in(gw: Gateway, verified: Verified, hand_in_id: int, place: Place)
         raise Forbidden(N_("only a learner's work can be reviewed here"))
     contexts.record(gw, platform, verified.claims)
     learner = Learner(row.user_id, row.user_project_id, row.project_id, _name({}, row))
-    found = Found(row.path, row.handed_in_at)
+    found = Found(row.path, row.handed_in_at, row.id)
     return _open(gw, verified, request, learner, found, place, row.subject, row.lineitem_url, False)
 
 

@@ -1,0 +1,61 @@
+"""Autograding of LTI hand-ins: which grader a course's link uses, the course's grading
+project, and one run per hand-in (``ways_in/lti/autograde.py``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .models import Base, UTCDateTime, utcnow
+
+
+class LtiAutograder(Base):
+    """The grader of one resource link of a course: its files in a project of the
+    teacher's (read when a run starts, so a changed grader grades the next hand-in)."""
+
+    __tablename__ = "lti_autograders"
+    platform_id: Mapped[str] = mapped_column(
+        ForeignKey("lti_platforms.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The gateway's context of the course (``lti.identity.context_of``) and the LMS's id.
+    context: Mapped[str] = mapped_column(String(255), primary_key=True)
+    course_id: Mapped[str] = mapped_column(String(255))
+    resource_link_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    #: Which grader: "otter" (otter-grader's autograder archive).
+    kind: Mapped[str] = mapped_column(String(16))
+    source_project_id: Mapped[str] = mapped_column(String(36))
+    source_path: Mapped[str] = mapped_column(Text)
+    time_limit_s: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LtiGradingProject(Base):
+    """A course's grading project: the gateway's own, holding a run's files only while it
+    runs (never a learner's project, never a teacher's working one)."""
+
+    __tablename__ = "lti_grading_projects"
+    platform_id: Mapped[str] = mapped_column(
+        ForeignKey("lti_platforms.id", ondelete="CASCADE"), primary_key=True
+    )
+    context: Mapped[str] = mapped_column(String(255), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(36))
+
+
+class LtiAutogradeRun(Base):
+    """The autograder's run of one hand-in: pending, running, graded or failed (and why)."""
+
+    __tablename__ = "lti_autograde_runs"
+    hand_in_id: Mapped[int] = mapped_column(
+        ForeignKey("lti_hand_ins.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The link whose grader grades it (``LtiAutograder``).
+    resource_link_id: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float | None] = mapped_column(Float)
+    maximum: Mapped[float | None] = mapped_column(Float)
+    #: Why a run failed (for the teacher's review page and the CLI); never the output.
+    detail: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

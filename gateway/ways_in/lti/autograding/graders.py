@@ -1,0 +1,113 @@
+"""The grader a teacher attaches to a course's link (``lti autograde set``): which kind,
+where its file is (a project of the teacher's: read fresh at each run), and its time limit."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert, select
+
+from ....cocalc import CoCalcError
+from ....context import Gateway
+from ....errors import N_, BadRequest, NotFound
+from ....provisioning.paths import clean_path
+from ....store.autograde_tables import LtiAutograder
+from ....store.models import utcnow
+from .. import identity, platforms
+
+KINDS = ("otter",)
+MIN_TIME_LIMIT_S, MAX_TIME_LIMIT_S = 10, 600
+
+
+def configure(
+    gw: Gateway,
+    platform_id: str,
+    course_id: str,
+    resource_link_id: str,
+    *,
+    source: str,
+    kind: str = "otter",
+    time_limit_s: int = 60,
+) -> LtiAutograder:
+    """Attach a grader to a link of a course (the LMS's ids): ``source`` is
+    ``PROJECT_ID:PATH`` of the grader's file (otter-grader: the autograder archive ``otter
+    assign`` made), checked to exist now."""
+    platform = platforms.get(gw, platform_id)
+    context = identity.context_of(platform.issuer, course_id)
+    if not context or not resource_link_id:
+        raise BadRequest(N_("a grader is attached to a course's link: name both"))
+    if kind not in KINDS:
+        raise BadRequest(N_("the grader must be one of: %(kinds)s"), kinds=", ".join(KINDS))
+    if not MIN_TIME_LIMIT_S <= int(time_limit_s) <= MAX_TIME_LIMIT_S:
+        raise BadRequest(
+            N_("the time limit is %(low)s to %(high)s seconds"),
+            low=MIN_TIME_LIMIT_S,
+            high=MAX_TIME_LIMIT_S,
+        )
+    project_id, _, path = str(source).partition(":")
+    path = clean_path(path)
+    if len(project_id) != 36 or not path:
+        raise BadRequest(N_("the grader's source is PROJECT_ID:PATH"))
+    try:
+        found = gw.cocalc.project_exec(project_id, "test", args=["-e", path])
+    except CoCalcError:
+        raise BadRequest(N_("the gateway cannot reach that project")) from None
+    if found.exit_code != 0:
+        raise BadRequest(N_("the grader's file %(path)s is not in that project"), path=path)
+    row = {
+        "platform_id": platform_id,
+        "context": context,
+        "course_id": course_id,
+        "resource_link_id": resource_link_id,
+        "kind": kind,
+        "source_project_id": project_id,
+        "source_path": path,
+        "time_limit_s": int(time_limit_s),
+        "created_at": utcnow(),
+    }
+    key = _link_key(platform_id, context, resource_link_id)
+    with gw.db.begin() as session:
+        session.execute(delete(LtiAutograder).where(*key))
+        session.execute(insert(LtiAutograder), row)
+    return grader_of(gw, platform_id, context, resource_link_id)
+
+
+def _link_key(platform_id: str, context: str, resource_link_id: str):
+    return (
+        LtiAutograder.platform_id == platform_id,
+        LtiAutograder.context == context,
+        LtiAutograder.resource_link_id == resource_link_id,
+    )
+
+
+def grader_of(gw: Gateway, platform_id: str, context, resource_link_id) -> LtiAutograder | None:
+    if not context or not resource_link_id:
+        return None
+    with gw.db.read() as session:
+        return session.scalar(
+            select(LtiAutograder).where(*_link_key(platform_id, context, resource_link_id))
+        )
+
+
+def remove(gw: Gateway, platform_id: str, course_id: str, resource_link_id: str) -> None:
+    context = identity.context_of(platforms.get(gw, platform_id).issuer, course_id)
+    with gw.db.begin() as session:
+        gone = session.execute(
+            delete(LtiAutograder).where(*_link_key(platform_id, context, resource_link_id))
+        ).rowcount
+    if not gone:
+        raise NotFound(N_("no grader is attached to that link"))
+
+
+def all_graders(gw: Gateway) -> list[dict]:
+    with gw.db.read() as session:
+        rows = session.scalars(select(LtiAutograder)).all()
+    return [
+        {
+            "platform_id": r.platform_id,
+            "course_id": r.course_id,
+            "resource_link_id": r.resource_link_id,
+            "kind": r.kind,
+            "source": f"{r.source_project_id}:{r.source_path}",
+            "time_limit_s": r.time_limit_s,
+        }
+        for r in rows
+    ]
