@@ -75,7 +75,9 @@ def _read(folder: Path) -> dict:
 
 
 def _command(folder: Path, words: list[str], cwd: str) -> list[str]:
-    binds = ["--ro-bind", "/usr", "/usr"]
+    # The empty /tmp first: what is bound below (a Python environment under /tmp, as in a
+    # CI checkout) goes on top of it, not under it.
+    binds = ["--tmpfs", "/tmp", "--ro-bind", "/usr", "/usr"]  # noqa: S108 (the sandbox's own)
     for link in ("/bin", "/lib", "/lib64", "/sbin"):
         if os.path.islink(link):
             binds += ["--symlink", os.readlink(link), link]
@@ -97,7 +99,6 @@ def _command(folder: Path, words: list[str], cwd: str) -> list[str]:
         *binds,
         "--proc", "/proc",
         "--dev", "/dev",
-        "--tmpfs", "/tmp",  # noqa: S108 (an empty tmpfs of its own, inside the sandbox)
         "--bind", str(folder), HOME,
         "--chdir", f"{HOME}/{cwd}".rstrip("/"),
         "--unshare-all",
