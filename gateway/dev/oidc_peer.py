@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+
+from . import node_peers
 
 PEER_DIR = Path(__file__).resolve().parents[2] / "tests" / "peers" / "oidc"
 STARTUP_TIMEOUT_S = 30
@@ -39,25 +40,14 @@ class OidcProvider:
         reply.raise_for_status()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.stdin.close()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        node_peers.stop(self.process)
 
 
 def start_provider(redirect_uri: str, post_logout_uri: str) -> OidcProvider:
     node = shutil.which("node")
     if node is None or not (PEER_DIR / "node_modules" / "oidc-provider").is_dir():
         raise ProviderMissing(f"install the test OpenID Provider: npm ci --prefix {PEER_DIR}")
-    port, client_id = _free_port(), "gateway-" + secrets.token_hex(4)
+    port, client_id = node_peers.free_port(), "gateway-" + secrets.token_hex(4)
     secret = secrets.token_urlsafe(24)
     process = subprocess.Popen(
         [

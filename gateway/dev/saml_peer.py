@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+from . import node_peers
 
 PEER_DIR = Path(__file__).resolve().parents[2] / "tests" / "peers" / "saml"
 SUBJECT_ID = "urn:oasis:names:tc:SAML:attribute:subject-id"
@@ -119,18 +120,7 @@ class SamlifyIdp:
         return reply.json()["url"]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.stdin.close()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        node_peers.stop(self.process)
 
 
 def start_idp(
@@ -158,7 +148,7 @@ def start_idp(
         "wantSignedRequests": want_signed_requests,
         "users": users if users is not None else default_users(scope),
     }
-    port = _free_port()
+    port = node_peers.free_port()
     process = subprocess.Popen(
         [node, str(PEER_DIR / "idp.mjs"), str(port), json.dumps(config)],
         stdin=subprocess.PIPE,

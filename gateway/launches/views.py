@@ -15,7 +15,7 @@ from ..support.keys import digest, proof, proven
 from ..ways_in.lti import full_window
 from ..web import i18n
 from ..web.current import gateway
-from ..web.embed_page import gateway_origin, render_view, to_page
+from ..web.embed_page import gateway_origin, page_action, render_view, to_page
 from ..web.urls import public_url
 from . import embed as pages
 from . import guard, links, new_tab, showing
@@ -101,14 +101,7 @@ OWN_PAGE_ONLY = N_("this can be done only from the notebook's own page")
 
 
 def _acting(key: str) -> showing.ActingPage:
-    return showing.act(
-        gateway(),
-        key,
-        request.headers,
-        request.cookies,
-        gateway_origin=gateway_origin(),
-        refusal=Forbidden(OWN_PAGE_ONLY),
-    )
+    return page_action(key, Forbidden(OWN_PAGE_ONLY))
 
 
 @bp.post("/embed/<key>/new-tab", endpoint="new_tab")

@@ -16,8 +16,9 @@ from ..launches import embed as pages
 from ..launches import guard, sites
 from ..launches.embed import EmbedPage, Issued
 from ..launches.guard import Admission, Place
-from ..launches.showing import PageView
+from ..launches.showing import ActingPage, PageView, act
 from . import assets, cookies, i18n, js_messages
+from .current import gateway
 from .security import embed_csp
 from .urls import public_url
 
@@ -25,6 +26,19 @@ from .urls import public_url
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def page_action(key: str, refusal) -> ActingPage:
+    """This request as one of a page's own actions, admitted by the one page guard
+    (``showing.act``); ``refusal``: what a request from elsewhere gets."""
+    return act(
+        gateway(),
+        key,
+        request.headers,
+        request.cookies,
+        gateway_origin=gateway_origin(),
+        refusal=refusal,
+    )
 
 
 def gateway_origin() -> str:

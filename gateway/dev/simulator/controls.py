@@ -88,6 +88,14 @@ def configure():
     return jsonify(ok=True)
 
 
+def _project_or_404(state, project_id: str):
+    """The project a control names (the caller holds the state's lock), else a 404."""
+    project = state.projects.get(project_id)
+    if project is None or not UUID_RE.match(project_id):
+        abort(404)
+    return project
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -98,9 +106,7 @@ def put_file(project_id, path):
     archive in a teacher's project)."""
     state = sim().state
     with state.lock:
-        project = state.projects.get(project_id)
-        if project is None:
-            abort(404)
+        project = _project_or_404(state, project_id)
         data = request.get_data()
         try:
             project.files[path.strip("/")] = data.decode()
@@ -113,9 +119,7 @@ def put_file(project_id, path):
 def project_info(project_id):
     state = sim().state
     with state.lock:
-        project = state.projects.get(project_id)
-        if project is None:
-            abort(404)
+        project = _project_or_404(state, project_id)
         return jsonify(
             project_id=project.project_id,
             owner=project.owner,
@@ -155,9 +159,7 @@ def account_info(account_id):
 def start_project(project_id):
     state = sim().state
     with state.lock:
-        project = state.projects.get(project_id)
-        if project is None or not UUID_RE.match(project_id):
-            abort(404)
+        project = _project_or_404(state, project_id)
     state.start_project(project)
     return jsonify(ok=True)
 
@@ -166,8 +168,6 @@ def start_project(project_id):
 def stop_project(project_id):
     state = sim().state
     with state.lock:
-        project = state.projects.get(project_id)
-        if project is None or not UUID_RE.match(project_id):
-            abort(404)
+        project = _project_or_404(state, project_id)
         project.state = "stopped"
     return jsonify(ok=True)

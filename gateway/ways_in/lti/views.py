@@ -13,10 +13,10 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 
 from ...errors import N_, BadRequest, Forbidden, GatewayError
 from ...hosts import get as get_host
-from ...launches import guard, showing
+from ...launches import guard
 from ...web import cookies, i18n
 from ...web.current import gateway
-from ...web.embed_page import gateway_origin, origin_of, to_page
+from ...web.embed_page import gateway_origin, origin_of, page_action, to_page
 from ...web.security import DEFAULT_CSP
 from ...web.urls import public_url
 from . import claims as c
@@ -247,21 +247,11 @@ def register():
     return _page("lti/registered.html", platform=platform)
 
 
-def _acting(key: str, refusal: Forbidden) -> showing.ActingPage:
-    """A page's own action, admitted by the one page guard (``showing.act``)."""
-    return showing.act(
-        gateway(),
-        key,
-        request.headers,
-        request.cookies,
-        gateway_origin=gateway_origin(),
-        refusal=refusal,
-    )
-
-
 @bp.post("/embed/<key>/hand-in")
 def hand_in(key):
-    page = _acting(key, Forbidden(N_("work can be handed in only from the notebook's own page")))
+    page = page_action(
+        key, Forbidden(N_("work can be handed in only from the notebook's own page"))
+    )
     done = grades.hand_in(gateway(), page, review_url=public_url("lti.launch"))
     return jsonify(path=done.path, handed_in_at=done.handed_in_at), 201
 
@@ -270,7 +260,7 @@ def hand_in(key):
 def full_window_url(key):
     """The URL a framed LTI page hands the LMS for a full-window launch (its own browser
     only: the page asks for it when the framed sign-in cannot work)."""
-    page = _acting(
+    page = page_action(
         key, Forbidden(N_("a full-window launch can be asked for only by the page itself"))
     )
     if page.row.place is not guard.Place.FRAMED:
@@ -281,5 +271,5 @@ def full_window_url(key):
 @bp.post("/embed/<key>/grade")
 def grade(key):
     """The review page's grade bar (staff only: the page knows whether it may grade)."""
-    page = _acting(key, Forbidden(N_("a grade can be given only from the review's own page")))
+    page = page_action(key, Forbidden(N_("a grade can be given only from the review's own page")))
     return jsonify(review.grade(gateway(), page, request.form).as_dict())

@@ -5,10 +5,10 @@ this request, conditions naming this service, and the time, with ``CLOCK_SKEW_S`
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from ...errors import N_
-from . import sp
+from . import sp, xml_guard
 from .xml_guard import SAML, Refused
 
 BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
@@ -20,13 +20,7 @@ def issuer(element: ET.Element) -> str | None:
 
 
 def instant(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        found = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise Refused(N_("a time in the assertion is not a date and time")) from None
-    return found if found.tzinfo else found.replace(tzinfo=UTC)
+    return xml_guard.instant(text, Refused(N_("a time in the assertion is not a date and time")))
 
 
 def check_subject(assertion: ET.Element, acs: str, expected: str | None, now: datetime):

@@ -120,16 +120,6 @@ def parse_duration(text: str | None) -> timedelta | None:
     )
 
 
-def _instant(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        found = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise Refused(N_("a validUntil is not a date and time")) from None
-    return found if found.tzinfo else found.replace(tzinfo=UTC)
-
-
 def _check_signed(data: bytes, root: ET.Element, signer_pem: str) -> None:
     """The root element's signature must check out against ``signer_pem``."""
     if root.find(f"{{{DS}}}Signature") is None:
@@ -211,7 +201,9 @@ def read(
         _check_signed(data, root, signer_pem)
     entity = _entity(root, entity_id)
     now = datetime.now(UTC)
-    ends = [t for t in (_instant(root.get("validUntil")), _instant(entity.get("validUntil"))) if t]
+    refusal = Refused(N_("a validUntil is not a date and time"))
+    found = (xml_guard.instant(e.get("validUntil"), refusal) for e in (root, entity))
+    ends = [t for t in found if t]
     valid_until = min(ends) if ends else None
     if valid_until is not None and valid_until <= now:
         raise Refused(N_("the metadata has expired (its validUntil is past)"))

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
@@ -134,6 +135,17 @@ def parse(data: bytes, *, limit: int) -> ET.Element:
         if element.tag is ET.Comment or element.tag is ET.ProcessingInstruction:
             raise Refused(N_("the document holds a comment or a processing instruction"))
     return root
+
+
+def instant(text: str | None, refusal: Refused) -> datetime | None:
+    """An xs:dateTime (no offset: UTC), or None; a malformed one is refused."""
+    if not text:
+        return None
+    try:
+        found = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise refusal from None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
 def local(tag) -> str:
