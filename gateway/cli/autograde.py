@@ -1,4 +1,5 @@
-"""``cocalc-gateway lti autograde``: the grader a course's link uses, and runs again."""
+"""``cocalc-gateway lti autograde``: the grader a course's link uses (``lti grades rerun``
+grades a hand-in again)."""
 
 from __future__ import annotations
 
@@ -75,10 +76,10 @@ def autograde_remove(platform_id, context_id, resource_link_id):
     echo_json({"removed": True})
 
 
-@autograde_group.command("rerun")
+@click.command("rerun")
 @click.option("--hand-in", "hand_in_id", required=True, type=int, help="The hand-in's id.")
 @with_appcontext
-def autograde_rerun(hand_in_id):
+def grades_rerun(hand_in_id):
     """Grade a hand-in again now (a failed run, or after the tests changed): only a changed
     score is posted."""
     with clear_errors():

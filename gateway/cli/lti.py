@@ -13,7 +13,7 @@ from ..ways_in.lti import platforms as service
 from ..ways_in.lti.views import tool_urls
 from ..web.current import gateway
 from ..web.urls import public_url
-from .autograde import autograde_group
+from .autograde import autograde_group, grades_rerun
 from .common import clear_errors, echo_json
 
 
@@ -190,3 +190,4 @@ def grades_push(platform_id, context_id, grades_file, lineitem):
 
 
 lti.add_command(autograde_group)
+grades_group.add_command(grades_rerun)

@@ -131,9 +131,11 @@ def test_a_hand_in_is_graded_and_its_score_posted_once(graded, agent, assignment
     with graded.gw.db.read() as session:
         grading = session.scalars(select(LtiGradingProject.project_id)).one()
     assert not [p for p in graded.sim.project(grading)["files"] if p.startswith("runs/")]
-    # Again, with nothing changed: the same grade, no second post.
-    again = runs.rerun(graded.gw, found.hand_in_id)
-    assert again.status == "graded" and len(graded_scores(graded)) == 1
+    # Again (`lti grades rerun`), with nothing changed: the same grade, no second post.
+    runner = graded.app.test_cli_runner()
+    again = runner.invoke(args=["lti", "grades", "rerun", "--hand-in", str(found.hand_in_id)])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["status"] == "graded" and len(graded_scores(graded)) == 1
 
 
 def test_a_wrong_answer_gets_its_score(graded, agent, assignment):

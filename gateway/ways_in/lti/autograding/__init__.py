@@ -13,7 +13,7 @@ container; the simulator's sandbox in the tests).
 **What counts.** The grader's result file (otter-grader's ``results.json``), never what
 the run prints: a notebook that prints a score line changes nothing, and a run that exits
 with an error, times out or leaves no well-formed result posts nothing. The hand-in then
-stays ``Submitted``; the teacher's review page says why, and ``lti autograde rerun``
+stays ``Submitted``; the teacher's review page says why, and ``lti grades rerun``
 grades it again.
 
 **Posting.** ``FullyGraded`` with the score, the maximum and a short comment, once per
