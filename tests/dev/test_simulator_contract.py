@@ -636,6 +636,9 @@ def test_only_collaborators_stop_projects_and_admins_may_delete_any(cursim):
     user = _signed_in_as(cursim, account)
     own = user.post(f"{cursim.url}/api/v2/projects/get", json={}, timeout=5).json()
     assert [p["project_id"] for p in own] == [first]
+    # Sign-up starts it asynchronously, and a stop while it starts is undone (section 7c):
+    # the owner's stop comes once it runs, so that it holds.
+    assert wait_for(lambda: cursim.project(first)["state"] == "running")
     stopped = user.post(f"{cursim.url}/api/v2/projects/stop", json={"project_id": first}, timeout=5)
     assert stopped.json() == {"status": "ok"} and cursim.project(first)["running"] is False
     assert rest(cursim, "projects/delete", {"project_id": first}).json() == {"status": "ok"}
