@@ -19,7 +19,7 @@ LINK = click.option(
 
 @click.group("autograde")
 def autograde_group():
-    """Grade each hand-in of a link with a grader (otter-grader) and post the score."""
+    """Grade each hand-in of a link with a grader (otter-grader, nbgrader) and post the score."""
 
 
 @autograde_group.command("set")
@@ -30,9 +30,10 @@ def autograde_group():
     "--from",
     "source",
     required=True,
-    help="PROJECT_ID:PATH of the grader's file (otter assign's autograder .zip).",
+    help="PROJECT_ID:PATH of the grader's file: otter assign's autograder .zip, or "
+    "nbgrader's source notebook (.ipynb, with its hidden tests).",
 )
-@click.option("--kind", default="otter", show_default=True, type=click.Choice(graders.KINDS))
+@click.option("--kind", default="otter", show_default=True, type=click.Choice(tuple(graders.KINDS)))
 @click.option("--time-limit", "time_limit_s", default=60, show_default=True, type=int)
 @with_appcontext
 def autograde_set(platform_id, context_id, resource_link_id, source, kind, time_limit_s):

@@ -1,5 +1,5 @@
-"""Autograding of LTI hand-ins: which grader a course's link uses, the course's grading
-project, and one run per hand-in (``ways_in/lti/autograde.py``)."""
+"""Autograding of LTI hand-ins: which grader a course's link uses, and one run per hand-in
+(``ways_in/lti/autograding``), each in a project of its own."""
 
 from __future__ import annotations
 
@@ -23,24 +23,13 @@ class LtiAutograder(Base):
     context: Mapped[str] = mapped_column(String(255), primary_key=True)
     course_id: Mapped[str] = mapped_column(String(255))
     resource_link_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    #: Which grader: "otter" (otter-grader's autograder archive).
+    #: Which grader: "otter" (otter-grader's autograder archive) or "nbgrader" (the
+    #: assignment's source notebook, with its hidden tests).
     kind: Mapped[str] = mapped_column(String(16))
     source_project_id: Mapped[str] = mapped_column(String(36))
     source_path: Mapped[str] = mapped_column(Text)
     time_limit_s: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class LtiGradingProject(Base):
-    """A course's grading project: the gateway's own, holding a run's files only while it
-    runs (never a learner's project, never a teacher's working one)."""
-
-    __tablename__ = "lti_grading_projects"
-    platform_id: Mapped[str] = mapped_column(
-        ForeignKey("lti_platforms.id", ondelete="CASCADE"), primary_key=True
-    )
-    context: Mapped[str] = mapped_column(String(255), primary_key=True)
-    project_id: Mapped[str] = mapped_column(String(36))
 
 
 class LtiAutogradeRun(Base):
@@ -55,6 +44,12 @@ class LtiAutogradeRun(Base):
     status: Mapped[str] = mapped_column(String(16))
     score: Mapped[float | None] = mapped_column(Float)
     maximum: Mapped[float | None] = mapped_column(Float)
+    #: The project made for this run (deleted after it): recorded before anything runs in
+    #: it, so that a run cut off is known to have left one.
+    project_id: Mapped[str | None] = mapped_column(String(36))
+    #: Points the grader left to a person (nbgrader's manually graded cells): the score
+    #: went to the LMS as PendingManual.
+    manual: Mapped[float | None] = mapped_column(Float)
     #: Why a run failed (for the teacher's review page and the CLI); never the output.
     detail: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

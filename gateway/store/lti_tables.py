@@ -139,6 +139,8 @@ class LtiScore(Base):
     score_given: Mapped[float] = mapped_column(Float)
     score_maximum: Mapped[float] = mapped_column(Float)
     comment: Mapped[str] = mapped_column(Text, default="")
+    #: AGS gradingProgress, where it is not FullyGraded (an autograder's PendingManual).
+    grading_progress: Mapped[str | None] = mapped_column(String(16))
     #: When the LMS took this score; empty while the post is under way (the score is
     #: recorded before the LMS is called, so nothing after its answer can lose the record).
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

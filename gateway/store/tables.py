@@ -44,7 +44,6 @@ SSO = (sso_tables.SsoProvider, sso_tables.SsoSession)
 SAML = (saml_tables.SamlIdp, saml_tables.SamlSpKey)
 AUTOGRADE = (
     autograde_tables.LtiAutograder,
-    autograde_tables.LtiGradingProject,
     autograde_tables.LtiAutogradeRun,
 )
 #: Every mapped class, in the order above.

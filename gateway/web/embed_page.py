@@ -130,13 +130,17 @@ def _autograde_text(run: dict | None) -> str | None:
     if not run:
         return None
     if run.get("status") == "graded":
-        return i18n.translated(
-            N_("Autograded: %(score)s of %(maximum)s"),
-            {
-                "score": format_decimal(run.get("score") or 0),
-                "maximum": format_decimal(run.get("maximum") or 0),
-            },
-        )
+        numbers = {
+            "score": format_decimal(run.get("score") or 0),
+            "maximum": format_decimal(run.get("maximum") or 0),
+        }
+        if run.get("manual"):
+            numbers["manual"] = format_decimal(run["manual"])
+            return i18n.translated(
+                N_("Autograded: %(score)s of %(maximum)s; %(manual)s of it for you to grade"),
+                numbers,
+            )
+        return i18n.translated(N_("Autograded: %(score)s of %(maximum)s"), numbers)
     if run.get("status") == "failed":
         why = Phrase(str(run.get("reason") or ""))
         return i18n.translated(

@@ -11,9 +11,8 @@ simulator does not run real programs at all, and says so as CoCalc says a missin
 What differs from a real CoCalc project: the file system outside the project is this
 machine's (read-only, ``/usr`` and the Python environment the simulator runs in), the
 project folder is written before each command and read after it (no process outlives a
-command), and files are kept in memory between commands (text as ``str``, anything else
-as ``bytes``).
-"""
+command; an empty folder is not kept), and files are kept in memory between commands
+(text as ``str``, anything else as ``bytes``)."""
 
 from __future__ import annotations
 
@@ -111,10 +110,9 @@ def _command(folder: Path, words: list[str], cwd: str) -> list[str]:
         "--setenv", "HOME", HOME,
         "--setenv", "PATH", f"{prefix}/bin:/usr/local/bin:/usr/bin:/bin",
         "--setenv", "LANG", "C.UTF-8",
-        # Jupyter's and IPython's own state goes to the sandbox's /tmp, not the project.
-        "--setenv", "JUPYTER_RUNTIME_DIR", "/tmp/jupyter",  # noqa: S108 (the sandbox's own)
-        "--setenv", "IPYTHONDIR", "/tmp/ipython",  # noqa: S108
-        "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",  # noqa: S108
+        # Jupyter's and IPython's own state stays in the home (~/.ipython, ~/.jupyter,
+        # ~/.local/share/jupyter), as in a CoCalc project: what one command leaves there,
+        # the next command reads.
         "--",
         *words,
     ]  # fmt: skip

@@ -143,7 +143,13 @@ def _open(gw, verified, request, learner, found, place, subject, lineitem, may_g
 
     run = autograding.result_of(gw, found.hand_in_id) if found and found.hand_in_id else None
     autograded = (
-        {"status": run.status, "score": run.score, "maximum": run.maximum, "reason": run.detail}
+        {
+            "status": run.status,
+            "score": run.score,
+            "maximum": run.maximum,
+            "manual": run.manual,
+            "reason": run.detail,
+        }
         if run is not None
         else None
     )

@@ -1,5 +1,6 @@
 """Grades from CoCalc to the gradebook: a score posted for a learner on a line item, with
-``gradingProgress: FullyGraded`` (Assignment and Grade Services, the score service).
+``gradingProgress: FullyGraded`` (Assignment and Grade Services, the score service), or
+``PendingManual`` for an autograder's score that leaves parts to a teacher.
 
 Every post is idempotent. The gateway keeps the last score it posted per (line item,
 learner), recorded before the LMS is called (input that cannot be stored is refused before
@@ -36,11 +37,18 @@ SCORES_SUFFIX = "/scores"
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+#: AGS gradingProgress values the gateway posts with a score.
+FULLY_GRADED, PENDING_MANUAL = "FullyGraded", "PendingManual"
+
+
 @dataclass(frozen=True)
 class Grade:
     score: float
     maximum: float
     comment: str = ""
+    #: AGS gradingProgress: a teacher's grade is final; an autograder's may leave parts
+    #: to a person (``PENDING_MANUAL``).
+    progress: str = FULLY_GRADED
 
 
 @dataclass(frozen=True)
@@ -108,7 +116,10 @@ def _last(gw: Gateway, platform_id: str, lineitem_url: str, subject: str):
         row = session.scalar(select(LtiScore).where(*_key(platform_id, lineitem_url, subject)))
     if row is None:
         return None, False
-    return Grade(row.score_given, row.score_maximum, row.comment), row.posted_at is not None
+    last = Grade(
+        row.score_given, row.score_maximum, row.comment, row.grading_progress or FULLY_GRADED
+    )
+    return last, row.posted_at is not None
 
 
 def _record(gw: Gateway, platform_id: str, lineitem_url: str, subject: str, grade: Grade):
@@ -117,6 +128,7 @@ def _record(gw: Gateway, platform_id: str, lineitem_url: str, subject: str, grad
         "score_given": grade.score,
         "score_maximum": grade.maximum,
         "comment": grade.comment,
+        "grading_progress": None if grade.progress == FULLY_GRADED else grade.progress,
         "posted_at": None,
     }
     where = _key(platform_id, lineitem_url, subject)
@@ -176,7 +188,7 @@ def post(
         "scoreGiven": grade.score,
         "scoreMaximum": grade.maximum,
         "activityProgress": "Completed",
-        "gradingProgress": "FullyGraded",
+        "gradingProgress": grade.progress,
         "timestamp": utcnow().isoformat(timespec="milliseconds"),
     }
     if grade.comment:

@@ -19,10 +19,13 @@ import requests
 from sqlalchemy import select
 
 from gateway.dev.simulator import sandbox
-from gateway.store.autograde_tables import LtiAutogradeRun, LtiGradingProject
+from gateway.store.autograde_tables import LtiAutogradeRun
+from gateway.store.lti_tables import LtiHandIn
+from gateway.store.models import UserProject
 from gateway.support import concurrency
 from gateway.ways_in.lti.autograding import graders, otter, runs
 from gateway.ways_in.lti.autograding.failures import NO_POINTS, NO_RESULT, TIMED_OUT, Failed
+from gateway.ways_in.lti.autograding.outcome import Points, bounded
 from tests.ways_in.lti.test_advantage import SAME_ORIGIN, project_of
 from tests.ways_in.lti.test_review import grade, review
 
@@ -100,11 +103,13 @@ def graded(lti, assignment):
     return lti
 
 
-def hand_in(lti, agent, source: str, user="stu-1") -> dict:
-    page = agent.open(lti.course_launch(user=user, path="hw/hw1.ipynb", ags="items"))
+def hand_in(lti, agent, source: str, user="stu-1", path="hw/hw1.ipynb") -> dict:
+    """The learner opens the notebook from the course, saves ``source`` in it and hands
+    it in; the run (in the background) is over when this returns."""
+    page = agent.open(lti.course_launch(user=user, path=path, ags="items"))
     assert 'id="hand-in"' in page.text, page.text[:300]
     project = project_of(lti, user)
-    lti.gw.cocalc.write_text_file_to_project(project, "hw/hw1.ipynb", source)
+    lti.gw.cocalc.write_text_file_to_project(project, path, source)
     reply = agent.http.post(page.url + "/hand-in", headers=SAME_ORIGIN)
     assert reply.status_code == 201, reply.text
     concurrency.wait_idle()  # the run happens in the background
@@ -127,10 +132,9 @@ def test_a_hand_in_is_graded_and_its_score_posted_once(graded, agent, assignment
     assert posted["comment"] == "Autograded (otter): 2 of 2"
     found = run_of(graded)
     assert (found.status, found.score, found.maximum) == ("graded", 2.0, 2.0)
-    # The grading project keeps nothing of the run; it is nobody's working project.
-    with graded.gw.db.read() as session:
-        grading = session.scalars(select(LtiGradingProject.project_id)).one()
-    assert not [p for p in graded.sim.project(grading)["files"] if p.startswith("runs/")]
+    # The run had a project of its own, nobody's working project, deleted after the run.
+    assert found.project_id not in (project_of(graded, "stu-1"), None)
+    assert graded.sim.project(found.project_id)["deleted"]
     # Again (`lti grades rerun`), with nothing changed: the same grade, no second post.
     runner = graded.app.test_cli_runner()
     again = runner.invoke(args=["lti", "grades", "rerun", "--hand-in", str(found.hand_in_id)])
@@ -175,9 +179,8 @@ except OSError:
     [posted] = graded_scores(graded)
     assert (posted["scoreGiven"], posted["scoreMaximum"]) == (0.0, 2.0)
     assert not sentinel.exists() and not Path("/usr/escaped").exists()
-    with graded.gw.db.read() as session:
-        grading = session.scalars(select(LtiGradingProject.project_id)).one()
-    assert "network-reached" not in json.dumps(graded.sim.project(grading)["files"])
+    grading = run_of(graded).project_id
+    assert "network-reached" not in graded.sim.project(grading)["files"]
 
 
 def test_a_notebook_that_never_ends_posts_nothing_and_says_why(graded, agent, assignment):
@@ -231,25 +234,35 @@ def test_the_autograde_commands(graded, agent):
 @pytest.mark.parametrize(
     ("result", "expected"),
     [
-        (
-            '{"tests": [{"name": "Public Tests"}, {"name": "q1", "score": 1, "max_score": 2}]}',
-            (1, 2),
-        ),
-        ('{"tests": [{"name": "q1", "score": 3, "max_score": 2}]}', NO_RESULT),
-        ('{"tests": [{"name": "q1", "score": true, "max_score": 2}]}', NO_RESULT),
-        ('{"tests": [{"name": "q1", "score": NaN, "max_score": 2}]}', NO_RESULT),
-        ('{"tests": []}', NO_POINTS),
+        ('{"tests": [{"name": "Public Tests"}, {"name": "q1", "score": 1, "max_score": 2}]}', 1),
+        # More than the teacher's points, a test the teacher did not write, a score that
+        # is no number: each counts for no more than the teacher's points of its test.
+        ('{"tests": [{"name": "q1", "score": 300, "max_score": 300}]}', 2),
+        ('{"tests": [{"name": "q9", "score": 5, "max_score": 5}]}', 0),
+        ('{"tests": [{"name": "q1", "score": true, "max_score": 2}]}', 0),
+        ('{"tests": [{"name": "q1", "score": NaN, "max_score": 2}]}', 0),
+        ('{"tests": [{"name": "q1", "score": -1, "max_score": 2}]}', 0),
+        ('{"tests": []}', 0),
         ("not json", NO_RESULT),
         ('{"tests": ["q1"]}', NO_RESULT),
     ],
 )
 def test_what_counts_in_otters_result(result, expected):
-    if isinstance(expected, tuple):
-        assert otter.score_of(result) == expected
+    """The teacher's points (q1 worth 2) bound what the hand-in's result reports."""
+    points = Points({"q1": 2.0})
+    if isinstance(expected, int):
+        found = bounded(points, otter.earned_of(result))
+        assert (found.score, found.maximum) == (expected, 2.0)
     else:
         with pytest.raises(Failed) as failed:
-            otter.score_of(result)
+            otter.earned_of(result)
         assert failed.value.reason == expected
+
+
+def test_a_grader_whose_tests_are_worth_nothing_grades_nothing():
+    with pytest.raises(Failed) as failed:
+        bounded(Points({"q1": 0.0}), {"q1": 1})
+    assert failed.value.reason == NO_POINTS
 
 
 def test_nothing_is_graded_where_the_link_has_no_grader(lti, agent, assignment):
@@ -258,3 +271,58 @@ def test_nothing_is_graded_where_the_link_has_no_grader(lti, agent, assignment):
     assert graded_scores(lti) == []
     with lti.gw.db.read() as session:
         assert session.scalars(select(LtiAutogradeRun)).all() == []
+
+
+def test_attack_a_notebook_that_forges_otters_results_in_its_kernel_keeps_the_teachers_maximum(
+    graded, agent, assignment
+):
+    """Its kernel rewrites otter's results object before otter reads it back (100 of 100 for
+    a wrong answer). What a test is worth comes from the teacher's archive, read before any
+    learner's code ran: at most the points of the tests it made pass, never more."""
+    attack = f"""
+import dataclasses
+import otter.test_files as _files
+_init = _files.GradingResults.__init__
+def _forged(self, *args, **kwargs):
+    _init(self, *args, **kwargs)
+    for found in self.results.values():
+        found.test_cases = [dataclasses.replace(case, points=50) for case in found.test_cases]
+        found._score = 100
+_files.GradingResults.__init__ = _forged
+{WRONG}
+"""
+    hand_in(graded, agent, notebook(assignment, attack))
+    [posted] = graded_scores(graded)
+    assert posted["scoreMaximum"] == 2.0 and posted["scoreGiven"] <= 2.0
+
+
+def test_attack_a_notebook_cannot_poison_the_next_learners_run(graded, agent, assignment):
+    """It leaves an IPython start-up file in its home that ends every later kernel, where
+    the next run's kernel would read it: each run has a project of its own, made for it and
+    deleted after it, so the next learner's honest answer gets its full score."""
+    attack = f"""
+import pathlib
+startup = pathlib.Path.home() / ".ipython/profile_default/startup"
+startup.mkdir(parents=True, exist_ok=True)
+(startup / "00-poison.py").write_text("import os; os._exit(1)")
+{WRONG}
+"""
+    first = hand_in(graded, agent, notebook(assignment, attack), user="stu-1")
+    second = hand_in(graded, agent, notebook(assignment, CORRECT), user="stu-2")
+    with graded.gw.db.read() as session:
+        rows = session.execute(
+            select(LtiAutogradeRun, UserProject.project_id)
+            .join(LtiHandIn, LtiHandIn.id == LtiAutogradeRun.hand_in_id)
+            .join(UserProject, UserProject.id == LtiHandIn.user_project_id)
+        ).all()
+    found = {learner: run for run, learner in rows}
+    attacker, learner = found[first["project"]], found[second["project"]]
+    assert (attacker.status, attacker.score) == ("graded", 0.0)
+    assert (learner.status, learner.score) == ("graded", 2.0)
+    # Each run had its own project, deleted after it: the poison stayed in the first.
+    poisoned, honest = attacker.project_id, learner.project_id
+    assert None not in (poisoned, honest) and poisoned != honest
+    startup = ".ipython/profile_default/startup/00-poison.py"
+    assert startup in graded.sim.project(poisoned)["files"]
+    assert startup not in graded.sim.project(honest)["files"]
+    assert graded.sim.project(poisoned)["deleted"] and graded.sim.project(honest)["deleted"]

@@ -1,5 +1,9 @@
 """The grader a teacher attaches to a course's link (``lti autograde set``): which kind,
-where its file is (a project of the teacher's: read fresh at each run), and its time limit."""
+where its file is (a project of the teacher's: read fresh at each run), and its time limit.
+
+The kinds: ``otter`` (otter-grader; the file is the autograder archive ``otter assign``
+made) and ``nbgrader`` (the assignment's source notebook, with solutions and hidden tests,
+as in nbgrader's ``source/`` folder). Each kind's module says how it grades."""
 
 from __future__ import annotations
 
@@ -12,8 +16,10 @@ from ....provisioning.paths import clean_path
 from ....store.autograde_tables import LtiAutograder
 from ....store.models import utcnow
 from .. import identity, platforms
+from . import nbgrader, otter
 
-KINDS = ("otter",)
+#: Each kind of grader and its module (``points_of``, ``submission_path``, ``graded``).
+KINDS = {"otter": otter, "nbgrader": nbgrader}
 MIN_TIME_LIMIT_S, MAX_TIME_LIMIT_S = 10, 600
 
 
@@ -29,7 +35,7 @@ def configure(
 ) -> LtiAutograder:
     """Attach a grader to a link of a course (the LMS's ids): ``source`` is
     ``PROJECT_ID:PATH`` of the grader's file (otter-grader: the autograder archive ``otter
-    assign`` made), checked to exist now."""
+    assign`` made; nbgrader: the source notebook), checked to exist now."""
     platform = platforms.get(gw, platform_id)
     context = identity.context_of(platform.issuer, course_id)
     if not context or not resource_link_id:
@@ -46,6 +52,12 @@ def configure(
     path = clean_path(path)
     if len(project_id) != 36 or not path:
         raise BadRequest(N_("the grader's source is PROJECT_ID:PATH"))
+    if not path.endswith(KINDS[kind].SOURCE_SUFFIX):
+        raise BadRequest(
+            N_("a %(kind)s grader's file ends in %(suffix)s"),
+            kind=kind,
+            suffix=KINDS[kind].SOURCE_SUFFIX,
+        )
     try:
         found = gw.cocalc.project_exec(project_id, "test", args=["-e", path])
     except CoCalcError:

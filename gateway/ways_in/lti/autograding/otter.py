@@ -1,48 +1,98 @@
-"""otter-grader (PyPI ``otter-grader``): how a run calls it, and what its result says."""
+"""otter-grader (PyPI ``otter-grader``): the teacher's autograder archive (``otter
+assign`` made it) grades the hand-in with ``otter run``.
+
+What each test is worth is read first, by an ``otter run`` of the archive on an empty
+notebook in the run's project, before the hand-in is in it: otter's ``results.json`` then
+lists every test with its points and none passed. The hand-in's own ``results.json`` comes
+from a run in which the learner's code shared otter's kernel, so it counts only as each
+test's earned points, bounded by those (``outcome.bounded``)."""
 
 from __future__ import annotations
 
 import json
-import math
 
-from .failures import NO_POINTS, NO_RESULT, Failed
+from ....store.autograde_tables import LtiAutograder
+from .failures import NO_RESULT, Failed
+from .outcome import Outcome, Points, bounded, is_number
+from .workspace import Workspace
 
+SOURCE_SUFFIX = ".zip"
+ARCHIVE = "autograder.zip"
+SUBMISSION = "submission.ipynb"
+EMPTY = "empty.ipynb"
+RESULTS = "results.json"
 MAX_RESULT_BYTES = 1024 * 1024
+MAX_CONFIG_BYTES = 64 * 1024
 
 
-def command(folder: str) -> tuple[str, list[str]]:
-    """``otter run`` on the hand-in with the teacher's autograder archive; the result goes
-    to ``{folder}/results.json``."""
-    return "otter", [
-        "run", "-a", f"{folder}/autograder.zip", "-o", folder, f"{folder}/submission.ipynb"
-    ]  # fmt: skip
+def submission_path(grader: LtiAutograder) -> str:
+    return SUBMISSION
 
 
-def score_of(text: str) -> tuple[float, float]:
-    """The score and maximum of otter-grader's ``results.json``: the sum over its tests
-    that carry both (a public-tests summary carries neither)."""
-    if not isinstance(text, str) or len(text) > MAX_RESULT_BYTES:
-        raise Failed(NO_RESULT)
+def points_of(workspace: Workspace, grader: LtiAutograder) -> Points:
+    """The archive's tests and their points, from a run on an empty notebook."""
+    workspace.copy_in(grader.source_project_id, grader.source_path, ARCHIVE)
+    workspace.write(EMPTY, json.dumps(_empty_notebook(workspace)))
+    workspace.run("otter", _run_args(EMPTY))
+    tests: dict[str, float] = {}
+    listed = workspace.read(RESULTS, most=MAX_RESULT_BYTES)
+    # Gone before the hand-in's run: it never stands in for a result that run did not write.
+    workspace.run("rm", ["-f", RESULTS])
+    for name, _, most in _tests(listed):
+        if name in tests:
+            raise Failed(NO_RESULT)
+        if is_number(most) and most > 0:
+            tests[name] = float(most)
+    return Points(tests)
+
+
+def graded(workspace: Workspace, grader: LtiAutograder, points: Points) -> Outcome:
+    workspace.run("otter", _run_args(SUBMISSION))
+    return bounded(points, earned_of(workspace.read(RESULTS, most=MAX_RESULT_BYTES)))
+
+
+def earned_of(reported: str) -> dict[str, float]:
+    """Each test's score as the hand-in's ``results.json`` reports it (the learner's to
+    forge: ``outcome.bounded`` decides what it is worth)."""
+    earned: dict[str, float] = {}
+    for name, score, _ in _tests(reported):
+        if is_number(score):
+            earned[name] = max(earned.get(name, 0.0), score)
+    return earned
+
+
+def _run_args(notebook: str) -> list[str]:
+    return ["run", "-a", ARCHIVE, "-o", ".", notebook]
+
+
+def _empty_notebook(workspace: Workspace) -> dict:
+    """A notebook of no cells that otter accepts for the archive: it names the assignment
+    the archive's ``otter_config.json`` names, if any (otter refuses another)."""
+    config = workspace.output("unzip", ["-p", ARCHIVE, "otter_config.json"], most=MAX_CONFIG_BYTES)
+    try:
+        name = json.loads(config or "{}").get("assignment_name")
+    except (ValueError, AttributeError):
+        raise Failed(NO_RESULT) from None
+    metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    if isinstance(name, str):
+        metadata["otter"] = {"assignment_name": name}
+    return {"cells": [], "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}
+
+
+def _tests(text: str) -> list[tuple[str, object, object]]:
+    """(name, score, max_score) of each test of otter's ``results.json``: a summary that
+    carries no points (otter's "Public Tests") is left out."""
     try:
         tests = json.loads(text)["tests"]
     except (ValueError, KeyError, TypeError):
         raise Failed(NO_RESULT) from None
-    score = maximum = 0.0
-    for test in tests if isinstance(tests, list) else []:
-        if not isinstance(test, dict):
+    if not isinstance(tests, list):
+        raise Failed(NO_RESULT)
+    found = []
+    for test in tests:
+        if not isinstance(test, dict) or not isinstance(test.get("name"), str):
             raise Failed(NO_RESULT)
-        given, most = test.get("score"), test.get("max_score")
-        if given is None and most is None:
+        if test.get("max_score") is None and test.get("score") is None:
             continue
-        if not all(_number(v) for v in (given, most)):
-            raise Failed(NO_RESULT)
-        if not 0 <= given <= most:
-            raise Failed(NO_RESULT)
-        score, maximum = score + given, maximum + most
-    if maximum <= 0:
-        raise Failed(NO_POINTS)
-    return score, maximum
-
-
-def _number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        found.append((test["name"], test.get("score"), test.get("max_score")))
+    return found

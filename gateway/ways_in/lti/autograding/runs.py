@@ -1,5 +1,5 @@
-"""A hand-in's run: claimed once, graded in the course's grading project, recorded, and its
-score posted (see the package's docstring for the rules)."""
+"""A hand-in's run: claimed once, graded in a project made for it, recorded, and its score
+posted (see the package's docstring for the rules)."""
 
 from __future__ import annotations
 
@@ -13,22 +13,25 @@ from sqlalchemy.exc import IntegrityError
 from ....cocalc import CoCalcError
 from ....context import Gateway
 from ....errors import N_, GatewayError, NotFound
-from ....provisioning.projects import copy_and_wait
 from ....store import locks
-from ....store.autograde_tables import LtiAutograder, LtiAutogradeRun, LtiGradingProject
+from ....store.autograde_tables import LtiAutograder, LtiAutogradeRun
 from ....store.lti_tables import LtiHandIn, LtiScore
 from ....store.models import UserProject, utcnow
 from ....support.keys import digest
 from .. import platforms, scores
-from . import otter
-from .failures import NO_GRADER, NO_RESULT, NOT_COPIED, STOPPED, TIMED_OUT, Failed
-from .graders import MAX_TIME_LIMIT_S, grader_of
+from . import workspace
+from .failures import NO_GRADER, STOPPED, Failed
+from .graders import KINDS, MAX_TIME_LIMIT_S, grader_of
+from .outcome import Outcome
+from .workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 #: A comment the autograder's posts carry, so that a teacher's grade is told apart.
 COMMENT = "Autograded ({kind}): {score:g} of {maximum:g}"
 COMMENT_PREFIX = "Autograded ("
+#: Where the grader left points to a person (nbgrader's manually graded cells).
+MANUAL_COMMENT = "; {manual:g} for a teacher to grade"
 PENDING, RUNNING, GRADED, FAILED = "pending", "running", "graded", "failed"
 #: A run "running" this long after it was queued died with its worker: it may run again.
 STALE_RUN = timedelta(seconds=MAX_TIME_LIMIT_S * 3)
@@ -124,7 +127,7 @@ def run(gw: Gateway, hand_in_id: int) -> None:
     try:
         with locks.db_lock(gw.db, f"autograde:{work.hand_in.platform_id}:{work.context}",
                            wait=MAX_TIME_LIMIT_S * 2):  # fmt: skip
-            score, maximum = _grade(gw, work)
+            outcome = _grade(gw, work)
     except Failed as exc:
         log.warning("autograding hand-in %s failed: %s", hand_in_id, exc.reason)
         _finish(gw, hand_in_id, FAILED, detail=exc.reason)
@@ -133,65 +136,36 @@ def run(gw: Gateway, hand_in_id: int) -> None:
         log.warning("autograding hand-in %s failed: %s", hand_in_id, type(exc).__name__)
         _finish(gw, hand_in_id, FAILED, detail=STOPPED)
         return
-    _finish(gw, hand_in_id, GRADED, score=score, maximum=maximum)
-    _post(gw, work, score, maximum)
+    _finish(
+        gw,
+        hand_in_id,
+        GRADED,
+        score=outcome.score,
+        maximum=outcome.maximum,
+        manual=outcome.manual or None,
+    )
+    _post(gw, work, outcome)
 
 
-def _grading_project(gw: Gateway, platform_id: str, context: str, course_id: str) -> str:
-    key = (LtiGradingProject.platform_id == platform_id, LtiGradingProject.context == context)
-    found = gw.db.fetch(select(LtiGradingProject.project_id).where(*key))
-    if found is not None:
-        return found.project_id
-    project = gw.cocalc.create_project(title=f"Autograding: {course_id}"[:100], start=True)
-    try:
-        gw.db.write(
-            (
-                insert(LtiGradingProject),
-                {"platform_id": platform_id, "context": context, "project_id": project.project_id},
-            )
+def _grade(gw: Gateway, work: _Work) -> Outcome:
+    """Grade in a project made for this run, deleted after it (``workspace``): the
+    teacher's points are read before anything of the learner's is in it."""
+    kind = KINDS[work.grader.kind]
+    title = f"Autograding: {work.grader.course_id}, hand-in {work.hand_in.id}"
+    project_id = workspace.create(gw, title)
+    with gw.db.begin() as session:
+        session.execute(
+            update(LtiAutogradeRun)
+            .where(LtiAutogradeRun.hand_in_id == work.hand_in.id)
+            .values(project_id=project_id)
         )
-    except IntegrityError:  # another process made one first: use it
-        return gw.db.fetch(select(LtiGradingProject.project_id).where(*key)).project_id
-    return project.project_id
-
-
-def _grade(gw: Gateway, work: _Work) -> tuple[float, float]:
-    grading = _grading_project(gw, work.hand_in.platform_id, work.context, work.grader.course_id)
-    folder = f"runs/{work.hand_in.id}"
-    gw.cocalc.project_exec(grading, "rm", args=["-rf", folder])
     try:
-        _copy_in(gw, work, grading, folder)
-        program, args = otter.command(folder)
-        done = gw.cocalc.project_exec(grading, program, args=args, timeout=work.grader.time_limit_s)
-        if done.exit_code != 0:
-            raise Failed(TIMED_OUT if done.exit_code == 124 else STOPPED)
-        # Read with exec: the current API has no file read, and both generations have this.
-        result = gw.cocalc.project_exec(grading, "cat", args=[f"{folder}/results.json"])
-        if result.exit_code != 0:
-            raise Failed(NO_RESULT)
-        return otter.score_of(result.stdout)
+        place = Workspace(gw, project_id, work.grader.time_limit_s)
+        points = kind.points_of(place, work.grader)
+        place.copy_in(work.learner_project_id, work.hand_in.path, kind.submission_path(work.grader))
+        return kind.graded(place, work.grader, points)
     finally:
-        try:
-            gw.cocalc.project_exec(grading, "rm", args=["-rf", folder])
-        except CoCalcError:
-            log.warning("a grading folder stays: %s of %s", folder, grading)
-
-
-def _copy_in(gw: Gateway, work: _Work, grading: str, folder: str) -> None:
-    """The grader's files, fresh from the teacher's path, and the hand-in."""
-    try:
-        copy_and_wait(
-            gw,
-            work.grader.source_project_id,
-            work.grader.source_path,
-            grading,
-            f"{folder}/autograder.zip",
-        )
-        copy_and_wait(
-            gw, work.learner_project_id, work.hand_in.path, grading, f"{folder}/submission.ipynb"
-        )
-    except CoCalcError:
-        raise Failed(NOT_COPIED) from None
+        workspace.discard(gw, project_id)
 
 
 def _teacher_graded(gw: Gateway, hand_in) -> bool:
@@ -205,11 +179,15 @@ def _teacher_graded(gw: Gateway, hand_in) -> bool:
     return found is not None and not (found.comment or "").startswith(COMMENT_PREFIX)
 
 
-def _post(gw: Gateway, work: _Work, score: float, maximum: float) -> None:
+def _post(gw: Gateway, work: _Work, outcome: Outcome) -> None:
     hand_in = work.hand_in
     if not hand_in.lineitem_url or _teacher_graded(gw, hand_in):
         return
-    comment = COMMENT.format(kind=work.grader.kind, score=score, maximum=maximum)
+    comment = COMMENT.format(kind=work.grader.kind, score=outcome.score, maximum=outcome.maximum)
+    progress = scores.FULLY_GRADED
+    if outcome.manual:
+        comment += MANUAL_COMMENT.format(manual=outcome.manual)
+        progress = scores.PENDING_MANUAL
     platform = platforms.get(gw, hand_in.platform_id)
     try:
         scores.post(
@@ -217,7 +195,7 @@ def _post(gw: Gateway, work: _Work, score: float, maximum: float) -> None:
             platform,
             hand_in.lineitem_url,
             hand_in.subject,
-            scores.Grade(score, maximum, comment),
+            scores.Grade(outcome.score, outcome.maximum, comment, progress),
         )
     except GatewayError as exc:
         log.warning("the autograder's score of hand-in %s was not posted: %s", hand_in.id, exc)

@@ -1,0 +1,45 @@
+"""autograding runs in a project of their own: each run records the project made for it
+(deleted after the run; a learner's code can leave nothing there for the next run), and how
+many points its grader left to a person; a score keeps its grading progress (an autograder
+that leaves parts to a teacher posts PendingManual). The per-course grading projects of 0013
+are no longer used: their table goes (the projects stay in CoCalc, empty, until deleted there)
+
+Revision ID: 0014
+Revises: 0013
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0014"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("lti_autograde_runs") as table:
+        table.add_column(sa.Column("project_id", sa.String(36), nullable=True))
+        table.add_column(sa.Column("manual", sa.Float(), nullable=True))
+    with op.batch_alter_table("lti_scores") as table:
+        table.add_column(sa.Column("grading_progress", sa.String(16), nullable=True))
+    op.drop_table("lti_grading_projects")
+
+
+def downgrade():
+    op.create_table(
+        "lti_grading_projects",
+        sa.Column(
+            "platform_id",
+            sa.String(40),
+            sa.ForeignKey("lti_platforms.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("context", sa.String(255), primary_key=True),
+        sa.Column("project_id", sa.String(36), nullable=False),
+    )
+    with op.batch_alter_table("lti_scores") as table:
+        table.drop_column("grading_progress")
+    with op.batch_alter_table("lti_autograde_runs") as table:
+        table.drop_column("manual")
+        table.drop_column("project_id")
