@@ -50,6 +50,8 @@ class LtiAutogradeRun(Base):
     #: Points the grader left to a person (nbgrader's manually graded cells): the score
     #: went to the LMS as PendingManual.
     manual: Mapped[float | None] = mapped_column(Float)
+    #: The language of the page the work was handed in from: the feedback file's.
+    language: Mapped[str | None] = mapped_column(String(35))
     #: Why a run failed (for the teacher's review page and the CLI); never the output.
     detail: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,11 +1,21 @@
-"""Language tags as the ways in give them, checked (no Flask here: the web layer's
-``web.i18n`` chooses a page's language from them)."""
+"""Language tags as the ways in give them, checked, and the catalogues the gateway
+speaks (no Flask here: the web layer's ``web.i18n`` chooses a page's language from them;
+``translated_in`` serves text written outside any request)."""
 
 from __future__ import annotations
 
 import re
+from functools import cache
+from pathlib import Path
+
+from babel import support
 
 from ..errors import N_, BadRequest
+
+#: The languages with a catalogue (English is the source language).
+LANGUAGES = ("en", "de", "es", "fr")
+DEFAULT = "en"
+CATALOGUES = Path(__file__).resolve().parent.parent / "translations"
 
 #: A language tag as BCP 47 writes it (``pt-BR``, ``zh-Hant-TW``), or gettext (``pt_BR``).
 TAG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}$")
@@ -43,3 +53,21 @@ def required_tag(value, field: str = "language") -> str:
 
 def direction(tag: str) -> str:
     return "rtl" if tag.split("-")[0].lower() in RIGHT_TO_LEFT else "ltr"
+
+
+def catalogue_of(tag: str) -> str:
+    """The catalogue nearest to a language tag: its base language's, else English's."""
+    base = tag.split("-")[0]
+    return base if base in LANGUAGES else DEFAULT
+
+
+def translated_in(tag: str | None, message: str, params: dict | None = None) -> str:
+    """A message id in a language named outside any request (a file the gateway writes
+    for a user in the background), its parameters filled in."""
+    text = _catalogue(catalogue_of(tag or DEFAULT)).ugettext(message)
+    return text % params if params else text
+
+
+@cache
+def _catalogue(language: str) -> support.NullTranslations:
+    return support.Translations.load(str(CATALOGUES), [language])

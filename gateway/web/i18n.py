@@ -22,11 +22,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from ..errors import Phrase
-from ..support.languages import direction
-
-#: The languages with a catalogue (English is the source language).
-LANGUAGES = ("en", "de", "es", "fr")
-DEFAULT = "en"
+from ..support.languages import DEFAULT, LANGUAGES, catalogue_of, direction
 
 
 def speak(launch_locale: str | None = None, host_language: str | None = None) -> None:
@@ -75,12 +71,6 @@ def page_language() -> str:
         if best:
             return best
     return DEFAULT
-
-
-def catalogue_of(tag: str) -> str:
-    """The catalogue nearest to a language tag: its base language's, else English's."""
-    base = tag.split("-")[0]
-    return base if base in LANGUAGES else DEFAULT
 
 
 def _catalogue_locale() -> str:

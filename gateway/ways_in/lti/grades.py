@@ -221,5 +221,6 @@ def hand_in(gw: Gateway, page: ActingPage, *, review_url: str) -> HandIn:
     on_canvas = shown is not None and shown.platform_family == "canvas"
     extension = canvas_submission(review_url, hand_in_id, now) if on_canvas else None
     post_submission(gw, platform, link, lineitem, extension)
-    autograding.enqueue(gw, hand_in_id, link.resource_link_id)
+    language = page.row.locale or page.row.language
+    autograding.enqueue(gw, hand_in_id, link.resource_link_id, language)
     return HandIn(path=target, handed_in_at=now.isoformat())

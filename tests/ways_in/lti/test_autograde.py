@@ -103,10 +103,11 @@ def graded(lti, assignment):
     return lti
 
 
-def hand_in(lti, agent, source: str, user="stu-1", path="hw/hw1.ipynb") -> dict:
-    """The learner opens the notebook from the course, saves ``source`` in it and hands
-    it in; the run (in the background) is over when this returns."""
-    page = agent.open(lti.course_launch(user=user, path=path, ags="items"))
+def hand_in(lti, agent, source: str, user="stu-1", path="hw/hw1.ipynb", **launch) -> dict:
+    """The learner opens the notebook from the course (``launch``: more of the launch,
+    such as its locale), saves ``source`` in it and hands it in; the run (in the
+    background) is over when this returns."""
+    page = agent.open(lti.course_launch(user=user, path=path, ags="items", **launch))
     assert 'id="hand-in"' in page.text, page.text[:300]
     project = project_of(lti, user)
     lti.gw.cocalc.write_text_file_to_project(project, path, source)
@@ -114,6 +115,13 @@ def hand_in(lti, agent, source: str, user="stu-1", path="hw/hw1.ipynb") -> dict:
     assert reply.status_code == 201, reply.text
     concurrency.wait_idle()  # the run happens in the background
     return {"project": project, **reply.json()}
+
+
+def posted_hand_in(lti) -> dict:
+    """The learner's hand-in the gateway recorded (its path in the learner's project)."""
+    with lti.gw.db.read() as session:
+        found = session.scalars(select(LtiHandIn)).one()
+    return {"id": found.id, "path": found.path}
 
 
 def graded_scores(lti) -> list[dict]:
@@ -129,7 +137,11 @@ def test_a_hand_in_is_graded_and_its_score_posted_once(graded, agent, assignment
     hand_in(graded, agent, notebook(assignment, CORRECT))
     [posted] = graded_scores(graded)
     assert (posted["scoreGiven"], posted["scoreMaximum"]) == (2.0, 2.0)
-    assert posted["comment"] == "Autograded (otter): 2 of 2"
+    feedback = "feedback/" + posted_hand_in(graded)["path"].split("/", 1)[1] + ".md"
+    assert posted["comment"] == f"Autograded (otter): 2 of 2. Feedback: {feedback} in your project"
+    # The feedback file, in the learner's project: the teacher's test names and numbers.
+    written = graded.sim.project(project_of(graded, "stu-1"))["files"][feedback]
+    assert "| q1 | 2 of 2 |" in written and "**Total: 2 of 2**" in written
     found = run_of(graded)
     assert (found.status, found.score, found.maximum) == ("graded", 2.0, 2.0)
     # The run had a project of its own, nobody's working project, deleted after the run.

@@ -23,6 +23,7 @@ from gateway.ways_in.lti.autograding import graders, nbgrader
 from gateway.ways_in.lti.autograding.failures import NO_RESULT, STOPPED, Failed
 from gateway.ways_in.lti.autograding.outcome import Points
 from tests.ways_in.lti import test_autograde as autograde_test
+from tests.ways_in.lti.test_advantage import project_of
 
 BIN = Path(sys.prefix) / "bin"
 pytestmark = pytest.mark.skipif(
@@ -114,8 +115,15 @@ def attach(lti, assignment: dict, link="link-course-1"):
     )
 
 
-def hand_in(lti, agent, source: str):
-    autograde_test.hand_in(lti, agent, source, path="ps1/square.ipynb")
+def hand_in(lti, agent, source: str, **launch):
+    autograde_test.hand_in(lti, agent, source, path="ps1/square.ipynb", **launch)
+
+
+def feedback_of(lti) -> tuple[str, str]:
+    """The feedback file's path and text in the learner's project."""
+    found = autograde_test.posted_hand_in(lti)["path"]
+    path = "feedback/" + found.split("/", 1)[1] + ".md"
+    return path, lti.sim.project(project_of(lti, "stu-1"))["files"][path]
 
 
 def graded_posts(lti) -> list[dict]:
@@ -133,20 +141,28 @@ def test_nbgrader_grades_a_hand_in_and_the_score_is_posted_once(lti, agent, assi
     [posted] = graded_posts(lti)
     assert (posted["scoreGiven"], posted["scoreMaximum"]) == (2.0, 2.0)
     assert posted["gradingProgress"] == "FullyGraded"
-    assert posted["comment"] == "Autograded (nbgrader): 2 of 2"
+    path, feedback = feedback_of(lti)
+    assert posted["comment"] == f"Autograded (nbgrader): 2 of 2. Feedback: {path} in your project"
+    assert "| test_square | 2 of 2 |" in feedback
     run = the_run(lti)
     assert (run.status, run.score, run.maximum, run.manual) == ("graded", 2.0, 2.0, None)
     assert lti.sim.project(run.project_id)["deleted"]
 
 
 def test_a_part_for_a_person_is_posted_as_pending_manual(lti, agent, assignments):
+    """And the feedback file speaks the language of the page the learner handed in from."""
     attach(lti, assignments["manual"])
-    hand_in(lti, agent, answered(assignments["manual"]["release"], WRONG))
+    hand_in(lti, agent, answered(assignments["manual"]["release"], WRONG), locale="fr-FR")
     [posted] = graded_posts(lti)
     assert (posted["scoreGiven"], posted["scoreMaximum"]) == (0.0, 3.0)
     assert posted["gradingProgress"] == "PendingManual"
-    assert posted["comment"] == "Autograded (nbgrader): 0 of 3; 1 for a teacher to grade"
+    assert posted["comment"].startswith(
+        "Autograded (nbgrader): 0 of 3; 1 for a teacher to grade. Feedback: feedback/"
+    )
     assert the_run(lti).manual == 1.0
+    _, feedback = feedback_of(lti)
+    assert "| test_square | 0 sur 2 |" in feedback
+    assert "À corriger par votre enseignant : 1" in feedback and "Total : 0 sur 3" in feedback
 
 
 def test_attack_a_notebook_that_rewrites_tests_and_the_gradebook_gets_its_honest_score(
@@ -198,13 +214,16 @@ def test_attack_a_cell_that_claims_a_tests_id_grades_nothing(lti, agent, assignm
 
 
 def test_attack_hidden_tests_stay_out_of_what_the_learner_gets(lti, agent, assignments):
-    """The only words of the run that reach the learner are the LMS's score and comment:
-    nothing of the notebook the run executed (which held the hidden tests)."""
+    """The run's words that reach the learner are the LMS's score and comment and the
+    feedback file: nothing of the notebook the run executed (which held the hidden tests,
+    and printed them)."""
     attach(lti, assignments["auto"])
     code = "print(open('/home/user/course/source/assignment/square.ipynb').read())\n" + CORRECT
     hand_in(lti, agent, answered(assignments["auto"]["release"], code))
     [posted] = graded_posts(lti)
-    assert "HIDDEN" not in json.dumps(posted) and "square(-4)" not in json.dumps(posted)
+    _, feedback = feedback_of(lti)
+    for given in (json.dumps(posted), feedback):
+        assert "HIDDEN" not in given and "square(-4)" not in given
 
 
 @pytest.mark.parametrize(

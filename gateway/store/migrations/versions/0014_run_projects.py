@@ -1,6 +1,7 @@
 """autograding runs in a project of their own: each run records the project made for it
 (deleted after the run; a learner's code can leave nothing there for the next run), and how
-many points its grader left to a person; a score keeps its grading progress (an autograder
+many points its grader left to a person, and the language of the page it was handed in
+from (its feedback file is written in it); a score keeps its grading progress (an autograder
 that leaves parts to a teacher posts PendingManual). The per-course grading projects of 0013
 are no longer used: their table goes (the projects stay in CoCalc, empty, until deleted there)
 
@@ -21,6 +22,7 @@ def upgrade():
     with op.batch_alter_table("lti_autograde_runs") as table:
         table.add_column(sa.Column("project_id", sa.String(36), nullable=True))
         table.add_column(sa.Column("manual", sa.Float(), nullable=True))
+        table.add_column(sa.Column("language", sa.String(35), nullable=True))
     with op.batch_alter_table("lti_scores") as table:
         table.add_column(sa.Column("grading_progress", sa.String(16), nullable=True))
     op.drop_table("lti_grading_projects")
@@ -41,5 +43,6 @@ def downgrade():
     with op.batch_alter_table("lti_scores") as table:
         table.drop_column("grading_progress")
     with op.batch_alter_table("lti_autograde_runs") as table:
+        table.drop_column("language")
         table.drop_column("manual")
         table.drop_column("project_id")

@@ -18,6 +18,9 @@ A run that exits with an error, times out or leaves no well-formed result posts 
 the hand-in stays ``Submitted``; the teacher's review page says why, and ``lti grades
 rerun`` grades it again.
 
+**Feedback.** A file in the learner's project, in the hand-in page's language, of the
+teacher's test names and numbers only (``feedback``); the score's comment names it.
+
 **Posting.** ``FullyGraded`` with the score, the maximum and a short comment
 (``PendingManual`` where nbgrader leaves parts to a person), once per hand-in (a run row
 per hand-in, claimed in one UPDATE), through ``scores.post``: posting the same grade again

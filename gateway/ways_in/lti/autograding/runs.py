@@ -19,7 +19,7 @@ from ....store.lti_tables import LtiHandIn, LtiScore
 from ....store.models import UserProject, utcnow
 from ....support.keys import digest
 from .. import platforms, scores
-from . import workspace
+from . import feedback, workspace
 from .failures import NO_GRADER, STOPPED, Failed
 from .graders import KINDS, MAX_TIME_LIMIT_S, grader_of
 from .outcome import Outcome
@@ -32,13 +32,18 @@ COMMENT = "Autograded ({kind}): {score:g} of {maximum:g}"
 COMMENT_PREFIX = "Autograded ("
 #: Where the grader left points to a person (nbgrader's manually graded cells).
 MANUAL_COMMENT = "; {manual:g} for a teacher to grade"
+#: Where the learner finds what each test earned (``feedback``): a file in their project.
+FEEDBACK_COMMENT = ". Feedback: {path} in your project"
 PENDING, RUNNING, GRADED, FAILED = "pending", "running", "graded", "failed"
 #: A run "running" this long after it was queued died with its worker: it may run again.
 STALE_RUN = timedelta(seconds=MAX_TIME_LIMIT_S * 3)
 
 
-def enqueue(gw: Gateway, hand_in_id: int, resource_link_id: str | None) -> bool:
-    """After a hand-in: a run, in the background, where its link has a grader."""
+def enqueue(
+    gw: Gateway, hand_in_id: int, resource_link_id: str | None, language: str | None = None
+) -> bool:
+    """After a hand-in: a run, in the background, where its link has a grader
+    (``language``: the hand-in page's, for the feedback file)."""
     found = gw.db.fetch(
         select(LtiHandIn.platform_id, UserProject.context)
         .join(UserProject, UserProject.id == LtiHandIn.user_project_id)
@@ -50,6 +55,7 @@ def enqueue(gw: Gateway, hand_in_id: int, resource_link_id: str | None) -> bool:
         "hand_in_id": hand_in_id,
         "resource_link_id": resource_link_id,
         "status": PENDING,
+        "language": language,
         "created_at": utcnow(),
     }
     try:
@@ -87,6 +93,8 @@ class _Work:
     context: str
     learner_project_id: str
     grader: LtiAutograder
+    #: The hand-in page's language: the feedback file's.
+    language: str | None
 
 
 def _claim(gw: Gateway, hand_in_id: int) -> _Work | None:
@@ -104,6 +112,7 @@ def _claim(gw: Gateway, hand_in_id: int) -> _Work | None:
                 UserProject.context,
                 UserProject.project_id,
                 LtiAutogradeRun.resource_link_id,
+                LtiAutogradeRun.language,
             )
             .join(UserProject, UserProject.id == LtiHandIn.user_project_id)
             .join(LtiAutogradeRun, LtiAutogradeRun.hand_in_id == LtiHandIn.id)
@@ -111,12 +120,12 @@ def _claim(gw: Gateway, hand_in_id: int) -> _Work | None:
         ).first()
     if row is None:
         return None
-    hand_in, context, project_id, resource_link_id = row
+    hand_in, context, project_id, resource_link_id, language = row
     grader = grader_of(gw, hand_in.platform_id, context, resource_link_id)
     if grader is None or project_id is None:
         _finish(gw, hand_in_id, FAILED, detail=NO_GRADER)
         return None
-    return _Work(hand_in, context, project_id, grader)
+    return _Work(hand_in, context, project_id, grader, language)
 
 
 def run(gw: Gateway, hand_in_id: int) -> None:
@@ -144,7 +153,8 @@ def run(gw: Gateway, hand_in_id: int) -> None:
         maximum=outcome.maximum,
         manual=outcome.manual or None,
     )
-    _post(gw, work, outcome)
+    written = feedback.write(gw, work.learner_project_id, work.hand_in.path, outcome, work.language)
+    _post(gw, work, outcome, written)
 
 
 def _grade(gw: Gateway, work: _Work) -> Outcome:
@@ -179,7 +189,7 @@ def _teacher_graded(gw: Gateway, hand_in) -> bool:
     return found is not None and not (found.comment or "").startswith(COMMENT_PREFIX)
 
 
-def _post(gw: Gateway, work: _Work, outcome: Outcome) -> None:
+def _post(gw: Gateway, work: _Work, outcome: Outcome, feedback_path: str | None) -> None:
     hand_in = work.hand_in
     if not hand_in.lineitem_url or _teacher_graded(gw, hand_in):
         return
@@ -188,6 +198,8 @@ def _post(gw: Gateway, work: _Work, outcome: Outcome) -> None:
     if outcome.manual:
         comment += MANUAL_COMMENT.format(manual=outcome.manual)
         progress = scores.PENDING_MANUAL
+    if feedback_path:
+        comment += FEEDBACK_COMMENT.format(path=feedback_path)
     platform = platforms.get(gw, hand_in.platform_id)
     try:
         scores.post(
