@@ -56,3 +56,26 @@ class LtiAutogradeRun(Base):
     detail: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LtiAutogradeOffer(Base):
+    """A grader a teacher chose in the Deep Linking picker, for the one link the picker's
+    response makes. The link's custom ``autograde`` parameter names this row (a random id:
+    the platform signs it into every launch of the link, and a value anyone makes up names
+    nothing); the first launch of that link in that course attaches the grader, once."""
+
+    __tablename__ = "lti_autograde_offers"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    #: The course the picker was opened in (the gateway's context, and the LMS's id).
+    context: Mapped[str] = mapped_column(String(255))
+    course_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    source_project_id: Mapped[str] = mapped_column(String(36))
+    source_path: Mapped[str] = mapped_column(Text)
+    time_limit_s: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The link it was attached to, and when (never again after: a teacher who removes
+    #: the grader with the CLI keeps it removed).
+    resource_link_id: Mapped[str | None] = mapped_column(String(255))
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

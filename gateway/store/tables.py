@@ -45,6 +45,7 @@ SAML = (saml_tables.SamlIdp, saml_tables.SamlSpKey)
 AUTOGRADE = (
     autograde_tables.LtiAutograder,
     autograde_tables.LtiAutogradeRun,
+    autograde_tables.LtiAutogradeOffer,
 )
 #: Every mapped class, in the order above.
 MODELS = (*CORE, *LTI, *SSO, *SAML, *AUTOGRADE)

@@ -157,6 +157,7 @@ def test_the_lti_pages(page, stack):
     lms = stack["lms_state"]
     page.goto(course(stack, user="prof-a", role="Instructor", message="deeplink"))
     picker = picker_frame(page)
+    assert picker.locator("#grading").is_visible()  # the autograder's fields are checked too
     assert_accessible(picker, "Deep Linking picker")
     assert_accessible(page, "demo LMS course page")
     picker.locator("#new-path").fill("no suffix")

@@ -100,6 +100,8 @@ def start(context_id):
         "resource_link": args.get("resource", f"link-{context_id}"),
         "multiple": args.get("multiple") != "0",
         "new": args.get("new"),  # the custom "new" of a Deep Linking new notebook
+        # A link Deep Linking made: its custom parameters are the Nth content item's.
+        "item": args.get("item"),
         "return": args.get("return") == "1",
         "locale": args.get("locale"),  # the course's language (launch_presentation.locale)
         "document_target": args.get("document_target", "iframe"),
@@ -190,6 +192,8 @@ def authorize():
     custom = {"path": message["path"]} if message["path"] else {}
     if message["new"]:
         custom["new"] = message["new"]
+    if message["item"] is not None:  # as the LMS launches a link the tool's response made
+        custom = dict(state.deep_link_items[int(message["item"])].get("custom") or {})
     if message["return"] or message["locale"]:
         launch.set_launch_presentation_claim(
             document_target=message["document_target"],

@@ -10,6 +10,10 @@ blank one of that name at their first launch (``provisioning.new_files``). An em
 catalogue offers only the new notebook. The picker is an exchange: its key lives only in
 the page, is used once, and remembers the request's return URL and opaque ``data``, which
 the response must echo.
+
+A grader can go with one chosen notebook of the catalogue (its file in the host's
+template project): it is checked now and attached at the link's first launch
+(``autograding.offers``), since the LMS names the link only after this response.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from joserfc import jwt
 
 from ...context import Gateway
 from ...errors import N_, BadRequest, Forbidden, Gone
+from ...hosts import get as get_host
 from ...launches import catalogue
 from ...launches.request import OneTime
 from ...provisioning import new_files
@@ -33,6 +38,7 @@ from ...store.models import Host
 from .. import exchanges
 from . import claims as c
 from . import grades, identity, platforms, roles, tool_keys
+from .autograding import graders, offers
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,9 @@ class Picker:
     host_id: str
     #: The language the platform asked for (``launch_presentation.locale``), or None.
     locale: str | None = None
+    #: A grader can go with the chosen notebook: the request names its course, and the
+    #: host has a template project (where the grader's file is).
+    grading: bool = False
 
 
 def open_picker(
@@ -73,6 +82,9 @@ def open_picker(
     items = catalogue.offer(gw, host)
     locale = identity.locale_of(claims)
     data = settings.get("data")
+    course_id = identity.context_claim(claims).get("id")
+    course_id = course_id if isinstance(course_id, str) and course_id else None
+    grading = bool(course_id and host.template_project_id and items)
     key = exchanges.create(
         gw,
         "picker",
@@ -88,10 +100,11 @@ def open_picker(
             "deployment_id": claims[c.DEPLOYMENT_ID],
             "items": items,
             "locale": locale,
+            "course_id": course_id if grading else None,
         },
         spending=once,
     )
-    return Picker(key, items, settings.get("accept_multiple") is True, host.id, locale)
+    return Picker(key, items, settings.get("accept_multiple") is True, host.id, locale, grading)
 
 
 def _chosen(picker, paths: list, new_path) -> list[tuple[str, bool]]:
@@ -114,11 +127,35 @@ def _chosen(picker, paths: list, new_path) -> list[tuple[str, bool]]:
     return chosen
 
 
-def _content_item(path: str, new: bool, picker, launch_url: str) -> dict:
+def _grader(gw: Gateway, picker, chosen: list, grader: dict | None) -> graders.Choice | None:
+    """The grader the form asks for with the chosen notebook (a file of the host's
+    template project), checked; None where it asks for none."""
+    kind = (grader or {}).get("kind") or ""
+    if not kind:
+        return None
+    course_id = picker.data.get("course_id")
+    if not course_id:
+        raise BadRequest(N_("a grader cannot be chosen here"), field="grader")
+    if len(chosen) != 1 or chosen[0][1]:
+        raise BadRequest(
+            N_("a grader grades one notebook of the catalogue: choose one"), field="grader"
+        )
+    path = (grader or {}).get("path") or ""
+    if not path.strip():
+        raise BadRequest(N_("name the grader's file in the course template"), field="grader_path")
+    host = get_host(gw, picker.host_id)
+    return graders.checked(
+        gw, kind, host.template_project_id, path, (grader or {}).get("time_limit")
+    )
+
+
+def _content_item(path: str, new: bool, picker, launch_url: str, offer_id=None) -> dict:
     title = path.rsplit("/", 1)[-1]
     custom = {"path": path}
     if new:
         custom[identity.NEW_FILE[0]] = identity.NEW_FILE[1]
+    if offer_id:
+        custom[offers.CUSTOM] = offer_id
     item = {"type": "ltiResourceLink", "title": title, "url": launch_url, "custom": custom}
     if picker.data["line_item"]:
         item["lineItem"] = {
@@ -136,22 +173,36 @@ def reopen(gw: Gateway, key) -> Picker | None:
         return None
     data = picker.data
     return Picker(
-        key, data["items"], bool(data.get("multiple")), picker.host_id, data.get("locale")
+        key,
+        data["items"],
+        bool(data.get("multiple")),
+        picker.host_id,
+        data.get("locale"),
+        bool(data.get("course_id")),
     )
 
 
-def respond(gw: Gateway, key, paths, new_path=None, *, launch_url: str) -> tuple[str, str]:
+def respond(
+    gw: Gateway, key, paths, new_path=None, *, launch_url: str, grader: dict | None = None
+) -> tuple[str, str]:
     """Use a picker: return the LMS's return URL and the signed response for the chosen
-    notebooks (``paths`` of the catalogue, and ``new_path``, a new notebook's name)."""
+    notebooks (``paths`` of the catalogue, and ``new_path``, a new notebook's name), with
+    the grader the form asks for (``grader``: its kind, path and time limit), if any."""
     # Checked before the picker is used up: a mistyped name leaves it for another try.
     picker = exchanges.peek(gw, "picker", key)
     if picker is None:
         raise Gone(PICKER_GONE)
     chosen = _chosen(picker, paths, new_path)
+    choice = _grader(gw, picker, chosen, grader)
     if exchanges.take(gw, "picker", key) is None:
         raise Gone(PICKER_GONE)
     platform = platforms.get(gw, picker.owner_id)
-    items = [_content_item(path, new, picker, launch_url) for path, new in chosen]
+    offer_id = None
+    if choice is not None:
+        course_id = picker.data["course_id"]
+        context = identity.context_of(platform.issuer, course_id)
+        offer_id = offers.offer(gw, platform.id, context, course_id, choice)
+    items = [_content_item(path, new, picker, launch_url, offer_id) for path, new in chosen]
     now = int(time.time())
     response = {
         "iss": platform.client_id,

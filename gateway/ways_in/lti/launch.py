@@ -47,6 +47,7 @@ from . import (
     roles,
     validation,
 )
+from .autograding import offers as autograde_offers
 
 STORAGE_CHECK_LIFETIME = timedelta(minutes=2)
 
@@ -182,6 +183,7 @@ def resource_link(gw: Gateway, verified: Verified, place: Place = Place.FRAMED) 
     if resumed is not None:  # a full-window launch goes on with the framed page's file
         request = replace(request, path=resumed)
     contexts.record(gw, platform, claims)
+    autograde_offers.apply(gw, platform, claims)  # a grader the picker chose for this link
 
     def prepare(provisioned):
         if request.path and identity.asks_new_file(claims):

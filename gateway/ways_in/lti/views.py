@@ -182,6 +182,11 @@ def deep_link():
             request.form.getlist("path"),
             request.form.get("new_path"),
             launch_url=public_url("lti.launch"),
+            grader={
+                "kind": request.form.get("grader"),
+                "path": request.form.get("grader_path"),
+                "time_limit": request.form.get("time_limit"),
+            },
         )
     except BadRequest as exc:
         picker = deep_linking.reopen(gw, key)
@@ -198,6 +203,9 @@ def deep_link():
             error=i18n.translated(exc.message_id, exc.params),  # the template escapes it
             error_field=exc.field,
             new_path=request.form.get("new_path") or "",
+            grader=request.form.get("grader") or "",
+            grader_path=request.form.get("grader_path") or "",
+            time_limit=request.form.get("time_limit") or "",
         )
         page.status_code = 400
         return page

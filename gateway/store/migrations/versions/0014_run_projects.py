@@ -3,7 +3,8 @@
 many points its grader left to a person, and the language of the page it was handed in
 from (its feedback file is written in it); a score keeps its grading progress (an autograder
 that leaves parts to a teacher posts PendingManual). The per-course grading projects of 0013
-are no longer used: their table goes (the projects stay in CoCalc, empty, until deleted there)
+are no longer used: their table goes (the projects stay in CoCalc, empty, until deleted there);
+a grader chosen in the Deep Linking picker waits, as an offer, for its link's first launch
 
 Revision ID: 0014
 Revises: 0013
@@ -26,9 +27,29 @@ def upgrade():
     with op.batch_alter_table("lti_scores") as table:
         table.add_column(sa.Column("grading_progress", sa.String(16), nullable=True))
     op.drop_table("lti_grading_projects")
+    op.create_table(
+        "lti_autograde_offers",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column(
+            "platform_id",
+            sa.String(40),
+            sa.ForeignKey("lti_platforms.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("context", sa.String(255), nullable=False),
+        sa.Column("course_id", sa.String(255), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("source_project_id", sa.String(36), nullable=False),
+        sa.Column("source_path", sa.Text(), nullable=False),
+        sa.Column("time_limit_s", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("resource_link_id", sa.String(255), nullable=True),
+        sa.Column("applied_at", sa.DateTime(), nullable=True),
+    )
 
 
 def downgrade():
+    op.drop_table("lti_autograde_offers")
     op.create_table(
         "lti_grading_projects",
         sa.Column(

@@ -7,7 +7,10 @@ as in nbgrader's ``source/`` folder). Each kind's module says how it grades."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from ....cocalc import CoCalcError
 from ....context import Gateway
@@ -23,6 +26,63 @@ KINDS = {"otter": otter, "nbgrader": nbgrader}
 MIN_TIME_LIMIT_S, MAX_TIME_LIMIT_S = 10, 600
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A grader as checked: its kind, its file (a project and a path in it), its limit."""
+
+    kind: str
+    project_id: str
+    path: str
+    time_limit_s: int
+
+    def row(self) -> dict:
+        return {
+            "kind": self.kind,
+            "source_project_id": self.project_id,
+            "source_path": self.path,
+            "time_limit_s": self.time_limit_s,
+        }
+
+
+def checked(gw: Gateway, kind, project_id, path, time_limit_s) -> Choice:
+    """A grader a teacher names (the CLI's or the picker's), checked before anything is
+    kept: a known kind, a time limit in range, a file of that kind's that exists now."""
+    if kind not in KINDS:
+        raise BadRequest(
+            N_("the grader must be one of: %(kinds)s"), field="grader", kinds=", ".join(KINDS)
+        )
+    try:
+        limit = int(time_limit_s)
+    except (TypeError, ValueError):
+        limit = 0
+    if not MIN_TIME_LIMIT_S <= limit <= MAX_TIME_LIMIT_S:
+        raise BadRequest(
+            N_("the time limit is %(low)s to %(high)s seconds"),
+            field="time_limit",
+            low=MIN_TIME_LIMIT_S,
+            high=MAX_TIME_LIMIT_S,
+        )
+    path = clean_path(path) if isinstance(path, str) else None
+    if not isinstance(project_id, str) or len(project_id) != 36 or not path:
+        raise BadRequest(N_("the grader's source is PROJECT_ID:PATH"), field="grader_path")
+    if not path.endswith(KINDS[kind].SOURCE_SUFFIX):
+        raise BadRequest(
+            N_("a %(kind)s grader's file ends in %(suffix)s"),
+            field="grader_path",
+            kind=kind,
+            suffix=KINDS[kind].SOURCE_SUFFIX,
+        )
+    try:
+        found = gw.cocalc.project_exec(project_id, "test", args=["-e", path])
+    except CoCalcError:
+        raise BadRequest(N_("the gateway cannot reach that project")) from None
+    if found.exit_code != 0:
+        raise BadRequest(
+            N_("the grader's file %(path)s is not in that project"), field="grader_path", path=path
+        )
+    return Choice(kind, project_id, path, limit)
+
+
 def configure(
     gw: Gateway,
     platform_id: str,
@@ -33,53 +93,48 @@ def configure(
     kind: str = "otter",
     time_limit_s: int = 60,
 ) -> LtiAutograder:
-    """Attach a grader to a link of a course (the LMS's ids): ``source`` is
-    ``PROJECT_ID:PATH`` of the grader's file (otter-grader: the autograder archive ``otter
-    assign`` made; nbgrader: the source notebook), checked to exist now."""
+    """Attach a grader to a link of a course (the LMS's ids), replacing one it had:
+    ``source`` is ``PROJECT_ID:PATH`` of the grader's file (otter-grader: the autograder
+    archive ``otter assign`` made; nbgrader: the source notebook), checked to exist now."""
     platform = platforms.get(gw, platform_id)
     context = identity.context_of(platform.issuer, course_id)
     if not context or not resource_link_id:
         raise BadRequest(N_("a grader is attached to a course's link: name both"))
-    if kind not in KINDS:
-        raise BadRequest(N_("the grader must be one of: %(kinds)s"), kinds=", ".join(KINDS))
-    if not MIN_TIME_LIMIT_S <= int(time_limit_s) <= MAX_TIME_LIMIT_S:
-        raise BadRequest(
-            N_("the time limit is %(low)s to %(high)s seconds"),
-            low=MIN_TIME_LIMIT_S,
-            high=MAX_TIME_LIMIT_S,
-        )
     project_id, _, path = str(source).partition(":")
-    path = clean_path(path)
-    if len(project_id) != 36 or not path:
-        raise BadRequest(N_("the grader's source is PROJECT_ID:PATH"))
-    if not path.endswith(KINDS[kind].SOURCE_SUFFIX):
-        raise BadRequest(
-            N_("a %(kind)s grader's file ends in %(suffix)s"),
-            kind=kind,
-            suffix=KINDS[kind].SOURCE_SUFFIX,
-        )
-    try:
-        found = gw.cocalc.project_exec(project_id, "test", args=["-e", path])
-    except CoCalcError:
-        raise BadRequest(N_("the gateway cannot reach that project")) from None
-    if found.exit_code != 0:
-        raise BadRequest(N_("the grader's file %(path)s is not in that project"), path=path)
+    choice = checked(gw, kind, project_id, path, time_limit_s)
+    attach(gw, platform_id, context, course_id, resource_link_id, choice, replace=True)
+    return grader_of(gw, platform_id, context, resource_link_id)
+
+
+def attach(
+    gw: Gateway,
+    platform_id: str,
+    context: str,
+    course_id: str,
+    resource_link_id: str,
+    choice: Choice,
+    *,
+    replace: bool,
+) -> bool:
+    """Keep ``choice`` as the link's grader: in place of one it had (``replace``), else
+    only where it has none. Whether it was kept."""
+    key = _link_key(platform_id, context, resource_link_id)
     row = {
         "platform_id": platform_id,
         "context": context,
         "course_id": course_id,
         "resource_link_id": resource_link_id,
-        "kind": kind,
-        "source_project_id": project_id,
-        "source_path": path,
-        "time_limit_s": int(time_limit_s),
+        **choice.row(),
         "created_at": utcnow(),
     }
-    key = _link_key(platform_id, context, resource_link_id)
-    with gw.db.begin() as session:
-        session.execute(delete(LtiAutograder).where(*key))
-        session.execute(insert(LtiAutograder), row)
-    return grader_of(gw, platform_id, context, resource_link_id)
+    try:
+        with gw.db.begin() as session:
+            if replace:
+                session.execute(delete(LtiAutograder).where(*key))
+            session.execute(insert(LtiAutograder), row)
+    except IntegrityError:  # it has a grader already (kept as it is)
+        return False
+    return True
 
 
 def _link_key(platform_id: str, context: str, resource_link_id: str):

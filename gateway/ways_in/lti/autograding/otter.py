@@ -3,13 +3,17 @@ assign`` made it) grades the hand-in with ``otter run``.
 
 What each test is worth is read first, by an ``otter run`` of the archive on an empty
 notebook in the run's project, before the hand-in is in it: otter's ``results.json`` then
-lists every test with its points and none passed. The hand-in's own ``results.json`` comes
+lists every test with its points and none passed. It is kept by the archive's SHA-256
+(taken in the run's project before the hand-in is in it), so later hand-ins of the same
+archive skip that run. The hand-in's own ``results.json`` comes
 from a run in which the learner's code shared otter's kernel, so it counts only as each
 test's earned points, bounded by those (``outcome.bounded``)."""
 
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 
 from ....store.autograde_tables import LtiAutograder
 from .failures import NO_RESULT, Failed
@@ -23,6 +27,11 @@ EMPTY = "empty.ipynb"
 RESULTS = "results.json"
 MAX_RESULT_BYTES = 1024 * 1024
 MAX_CONFIG_BYTES = 64 * 1024
+#: The points of archives read in this process, by their content's SHA-256: the oldest
+#: goes past this many.
+MAX_KNOWN = 256
+_KNOWN: OrderedDict[str, Points] = OrderedDict()
+_KNOWN_LOCK = threading.Lock()
 
 
 def submission_path(grader: LtiAutograder) -> str:
@@ -30,8 +39,15 @@ def submission_path(grader: LtiAutograder) -> str:
 
 
 def points_of(workspace: Workspace, grader: LtiAutograder) -> Points:
-    """The archive's tests and their points, from a run on an empty notebook."""
+    """The archive's tests and their points, from a run on an empty notebook (once per
+    archive content in this process: a course's hand-ins share one archive)."""
     workspace.copy_in(grader.source_project_id, grader.source_path, ARCHIVE)
+    # Hashed in the run's project before anything of the learner's is in it.
+    content = workspace.output("sha256sum", [ARCHIVE], most=1000).split(" ", 1)[0]
+    with _KNOWN_LOCK:
+        known = _KNOWN.get(content)
+    if known is not None:
+        return known
     workspace.write(EMPTY, json.dumps(_empty_notebook(workspace)))
     workspace.run("otter", _run_args(EMPTY))
     tests: dict[str, float] = {}
@@ -43,7 +59,13 @@ def points_of(workspace: Workspace, grader: LtiAutograder) -> Points:
             raise Failed(NO_RESULT)
         if is_number(most) and most > 0:
             tests[name] = float(most)
-    return Points(tests)
+    points = Points(tests)
+    if len(content) == 64:
+        with _KNOWN_LOCK:
+            _KNOWN[content] = points
+            while len(_KNOWN) > MAX_KNOWN:
+                _KNOWN.popitem(last=False)
+    return points
 
 
 def graded(workspace: Workspace, grader: LtiAutograder, points: Points) -> Outcome:
