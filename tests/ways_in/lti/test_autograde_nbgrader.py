@@ -20,7 +20,7 @@ from sqlalchemy import select
 from gateway.dev.simulator import sandbox
 from gateway.store.autograde_tables import LtiAutogradeRun
 from gateway.ways_in.lti.autograding import graders, nbgrader
-from gateway.ways_in.lti.autograding.failures import NO_RESULT, STOPPED, Failed
+from gateway.ways_in.lti.autograding.failures import NO_RESULT, STOPPED, TIMED_OUT, Failed
 from gateway.ways_in.lti.autograding.outcome import Points
 from tests.ways_in.lti import test_autograde as autograde_test
 from tests.ways_in.lti.test_advantage import project_of
@@ -96,7 +96,7 @@ def answered(release: str, code: str, *extra_cells) -> str:
     return nbformat.writes(found)
 
 
-def attach(lti, assignment: dict, link="link-course-1"):
+def attach(lti, assignment: dict, link="link-course-1", time_limit_s=30):
     lti.sim.configure(real_exec=True)
     teacher = lti.gw.cocalc.create_project(title="Teacher's course", start=True).project_id
     requests.put(
@@ -111,7 +111,7 @@ def attach(lti, assignment: dict, link="link-course-1"):
         link,
         source=f"{teacher}:course/source/ps1/square.ipynb",
         kind="nbgrader",
-        time_limit_s=30,
+        time_limit_s=time_limit_s,
     )
 
 
@@ -224,6 +224,24 @@ def test_attack_hidden_tests_stay_out_of_what_the_learner_gets(lti, agent, assig
     _, feedback = feedback_of(lti)
     for given in (json.dumps(posted), feedback):
         assert "HIDDEN" not in given and "square(-4)" not in given
+
+
+def test_attack_a_fake_score_line_counts_for_nothing(lti, agent, assignments):
+    """A wrong answer that prints nbgrader's and otter's summary lines: 0 of 2."""
+    attach(lti, assignments["auto"])
+    fake = 'print("test_square: 2.0 / 2.0\\nTotal: 2.0 / 2.0 (100%)")\n' + WRONG
+    hand_in(lti, agent, answered(assignments["auto"]["release"], fake))
+    [posted] = graded_posts(lti)
+    assert (posted["scoreGiven"], posted["scoreMaximum"]) == (0.0, 2.0)
+
+
+def test_a_notebook_that_never_ends_posts_nothing_and_says_why(lti, agent, assignments):
+    attach(lti, assignments["auto"], time_limit_s=10)
+    hand_in(lti, agent, answered(assignments["auto"]["release"], "while True:\n    pass"))
+    assert graded_posts(lti) == []
+    run = the_run(lti)
+    assert (run.status, run.detail) == ("failed", TIMED_OUT)
+    assert lti.sim.project(run.project_id)["deleted"]
 
 
 @pytest.mark.parametrize(
