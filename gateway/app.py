@@ -14,6 +14,7 @@ from .support.resources import resource_dir
 from .ways_in import exchanges, limits
 from .ways_in import views as ways_in_views
 from .ways_in.lti import views as lti_views
+from .ways_in.lti.autograding import runs as autograde_runs
 from .ways_in.saml import idps as saml_idps
 from .ways_in.saml import views as saml_views
 from .ways_in.sso import sessions
@@ -49,6 +50,7 @@ HOUSEKEEPING = (
     ("purge rate counts", limits.purge),
     ("purge SSO sessions", sessions.purge),
     ("refresh SAML metadata", saml_idps.refresh_due),
+    ("delete autograding projects left behind", autograde_runs.discard_left_projects),
 )
 
 

@@ -47,6 +47,9 @@ class LtiAutogradeRun(Base):
     #: The project made for this run (deleted after it): recorded before anything runs in
     #: it, so that a run cut off is known to have left one.
     project_id: Mapped[str | None] = mapped_column(String(36))
+    #: When CoCalc deleted it; empty while it may still exist (housekeeping deletes a
+    #: project whose deletion failed, or whose run died with its worker).
+    project_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Points the grader left to a person (nbgrader's manually graded cells): the score
     #: went to the LMS as PendingManual.
     manual: Mapped[float | None] = mapped_column(Float)
@@ -55,6 +58,9 @@ class LtiAutogradeRun(Base):
     #: Why a run failed (for the teacher's review page and the CLI); never the output.
     detail: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When its latest run began (a rerun begins again): one "running" long past any time
+    #: limit died with its worker.
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

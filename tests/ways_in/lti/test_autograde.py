@@ -10,18 +10,19 @@ import json
 import shutil
 import subprocess
 import sys
+from datetime import timedelta
 from html import unescape
 from pathlib import Path
 
 import nbformat
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gateway.dev.simulator import sandbox
 from gateway.store.autograde_tables import LtiAutogradeRun
 from gateway.store.lti_tables import LtiHandIn
-from gateway.store.models import UserProject
+from gateway.store.models import UserProject, utcnow
 from gateway.support import concurrency
 from gateway.ways_in.lti.autograding import graders, otter, runs
 from gateway.ways_in.lti.autograding.failures import NO_POINTS, NO_RESULT, TIMED_OUT, Failed
@@ -338,3 +339,32 @@ startup.mkdir(parents=True, exist_ok=True)
     assert startup in graded.sim.project(poisoned)["files"]
     assert startup not in graded.sim.project(honest)["files"]
     assert graded.sim.project(poisoned)["deleted"] and graded.sim.project(honest)["deleted"]
+
+
+def test_housekeeping_deletes_run_projects_left_behind(graded, agent, assignment):
+    """A run's project whose deletion failed, or whose run died with its worker, is deleted
+    by housekeeping; the project of a run under way is left alone."""
+    hand_in(graded, agent, notebook(assignment, WRONG))
+    done = run_of(graded)
+    assert done.project_deleted_at is not None
+
+    def left(**values):
+        project = graded.gw.cocalc.create_project(title="left", start=True).project_id
+        with graded.gw.db.begin() as session:
+            session.execute(
+                update(LtiAutogradeRun).values(
+                    project_id=project, project_deleted_at=None, **values
+                )
+            )
+        return project
+
+    under_way = left(status="running", started_at=utcnow())
+    assert runs.discard_left_projects(graded.gw) == 0
+    assert not graded.sim.project(under_way)["deleted"]
+    died = left(status="running", started_at=utcnow() - runs.STALE_RUN - timedelta(minutes=1))
+    assert runs.discard_left_projects(graded.gw) == 1
+    assert graded.sim.project(died)["deleted"] and run_of(graded).project_deleted_at
+    failed_to_delete = left(status="graded")
+    assert runs.discard_left_projects(graded.gw) == 1
+    assert graded.sim.project(failed_to_delete)["deleted"]
+    assert runs.discard_left_projects(graded.gw) == 0

@@ -22,6 +22,8 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("lti_autograde_runs") as table:
         table.add_column(sa.Column("project_id", sa.String(36), nullable=True))
+        table.add_column(sa.Column("project_deleted_at", sa.DateTime(), nullable=True))
+        table.add_column(sa.Column("started_at", sa.DateTime(), nullable=True))
         table.add_column(sa.Column("manual", sa.Float(), nullable=True))
         table.add_column(sa.Column("language", sa.String(35), nullable=True))
     with op.batch_alter_table("lti_scores") as table:
@@ -66,4 +68,6 @@ def downgrade():
     with op.batch_alter_table("lti_autograde_runs") as table:
         table.drop_column("language")
         table.drop_column("manual")
+        table.drop_column("started_at")
+        table.drop_column("project_deleted_at")
         table.drop_column("project_id")

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ....cocalc import CoCalcError
@@ -35,7 +35,7 @@ MANUAL_COMMENT = "; {manual:g} for a teacher to grade"
 #: Where the learner finds what each test earned (``feedback``): a file in their project.
 FEEDBACK_COMMENT = ". Feedback: {path} in your project"
 PENDING, RUNNING, GRADED, FAILED = "pending", "running", "graded", "failed"
-#: A run "running" this long after it was queued died with its worker: it may run again.
+#: A run "running" this long after it began died with its worker: it may run again.
 STALE_RUN = timedelta(seconds=MAX_TIME_LIMIT_S * 3)
 
 
@@ -74,10 +74,7 @@ def rerun(gw: Gateway, hand_in_id: int) -> LtiAutogradeRun:
             .where(
                 LtiAutogradeRun.hand_in_id == hand_in_id,
                 # A run still "running" long past any time limit died with its worker.
-                or_(
-                    LtiAutogradeRun.status != RUNNING,
-                    LtiAutogradeRun.created_at < utcnow() - STALE_RUN,
-                ),
+                or_(LtiAutogradeRun.status != RUNNING, _died()),
             )
             .values(status=PENDING, detail=None, finished_at=None)
         ).rowcount
@@ -85,6 +82,13 @@ def rerun(gw: Gateway, hand_in_id: int) -> LtiAutogradeRun:
         raise NotFound(N_("no finished run of hand-in %(id)s to run again"), id=hand_in_id)
     run(gw, hand_in_id)
     return result_of(gw, hand_in_id)
+
+
+def _died():
+    """A run "running" long past any time limit: it died with its worker."""
+    return (LtiAutogradeRun.status == RUNNING) & (
+        func.coalesce(LtiAutogradeRun.started_at, LtiAutogradeRun.created_at) < utcnow() - STALE_RUN
+    )
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ def _claim(gw: Gateway, hand_in_id: int) -> _Work | None:
         claimed = session.execute(
             update(LtiAutogradeRun)
             .where(LtiAutogradeRun.hand_in_id == hand_in_id, LtiAutogradeRun.status == PENDING)
-            .values(status=RUNNING)
+            .values(status=RUNNING, started_at=utcnow())
         ).rowcount
         if not claimed:
             return None
@@ -161,13 +165,14 @@ def _grade(gw: Gateway, work: _Work) -> Outcome:
     """Grade in a project made for this run, deleted after it (``workspace``): the
     teacher's points are read before anything of the learner's is in it."""
     kind = KINDS[work.grader.kind]
+    _discard_left(gw, work.hand_in.id)  # an earlier run's (a rerun), if it is still there
     title = f"Autograding: {work.grader.course_id}, hand-in {work.hand_in.id}"
     project_id = workspace.create(gw, title)
     with gw.db.begin() as session:
         session.execute(
             update(LtiAutogradeRun)
             .where(LtiAutogradeRun.hand_in_id == work.hand_in.id)
-            .values(project_id=project_id)
+            .values(project_id=project_id, project_deleted_at=None)
         )
     try:
         place = Workspace(gw, project_id, work.grader.time_limit_s)
@@ -175,7 +180,49 @@ def _grade(gw: Gateway, work: _Work) -> Outcome:
         place.copy_in(work.learner_project_id, work.hand_in.path, kind.submission_path(work.grader))
         return kind.graded(place, work.grader, points)
     finally:
-        workspace.discard(gw, project_id)
+        _discard(gw, work.hand_in.id, project_id)
+
+
+def _discard(gw: Gateway, hand_in_id: int, project_id: str) -> None:
+    if workspace.discard(gw, project_id):
+        with gw.db.begin() as session:
+            session.execute(
+                update(LtiAutogradeRun)
+                .where(
+                    LtiAutogradeRun.hand_in_id == hand_in_id,
+                    LtiAutogradeRun.project_id == project_id,
+                )
+                .values(project_deleted_at=utcnow())
+            )
+
+
+def _discard_left(gw: Gateway, hand_in_id: int) -> None:
+    found = gw.db.fetch(
+        select(LtiAutogradeRun.project_id).where(
+            LtiAutogradeRun.hand_in_id == hand_in_id,
+            LtiAutogradeRun.project_id.is_not(None),
+            LtiAutogradeRun.project_deleted_at.is_(None),
+        )
+    )
+    if found is not None:
+        _discard(gw, hand_in_id, found.project_id)
+
+
+def discard_left_projects(gw: Gateway) -> int:
+    """Housekeeping: delete the projects of finished runs that are still there (their
+    deletion failed) and of runs that died with their worker; return how many were."""
+    rows = gw.db.fetch_all(
+        select(LtiAutogradeRun.hand_in_id, LtiAutogradeRun.project_id)
+        .where(
+            LtiAutogradeRun.project_id.is_not(None),
+            LtiAutogradeRun.project_deleted_at.is_(None),
+            or_(LtiAutogradeRun.status.in_((GRADED, FAILED)), _died()),
+        )
+        .limit(50)
+    )
+    for row in rows:
+        _discard(gw, row.hand_in_id, row.project_id)
+    return len(rows)
 
 
 def _teacher_graded(gw: Gateway, hand_in) -> bool:

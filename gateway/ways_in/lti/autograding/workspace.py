@@ -67,10 +67,12 @@ def create(gw: Gateway, title: str) -> str:
     return gw.cocalc.create_project(title=title[:100], start=True).project_id
 
 
-def discard(gw: Gateway, project_id: str) -> None:
-    """Delete the run's project (CoCalc stops it first). A failure is logged: the run row
-    keeps the project's id."""
+def discard(gw: Gateway, project_id: str) -> bool:
+    """Delete the run's project (CoCalc stops it first); whether it was. A failure is
+    logged, and housekeeping tries again."""
     try:
         gw.cocalc.delete_project(project_id)
     except CoCalcError as exc:
-        log.warning("a run's project stays: %s (%s)", project_id, type(exc).__name__)
+        log.warning("a run's project stays for now: %s (%s)", project_id, type(exc).__name__)
+        return False
+    return True
