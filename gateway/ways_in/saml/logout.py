@@ -5,8 +5,9 @@
   ``LogoutRequest`` naming the session's subject, so the IdP can end its own.
 - **Sign-out at the IdP** (or at another service of it): the IdP sends a
   ``LogoutRequest``, which must be signed (in the query string, with SHA-256 or
-  stronger) by a key of its metadata; every live session of that IdP's subject ends, and
-  the browser goes back with a signed ``LogoutResponse``.
+  stronger) by a key of its metadata, issued in the last few minutes, and not used
+  before (its ID is spent); every live session of that IdP's subject ends, and the
+  browser goes back with a signed ``LogoutResponse``.
 
 A ``LogoutResponse`` that comes back to the gateway changes nothing (the session ended
 before the request was sent): the browser is shown the signed-out page.
@@ -18,13 +19,19 @@ import base64
 import json
 import logging
 import zlib
+from datetime import timedelta
 
 from saml2 import BINDING_HTTP_REDIRECT
 from saml2.saml import NameID
 from saml2.samlp import STATUS_SUCCESS, Status, StatusCode
+from sqlalchemy.exc import IntegrityError
 
+from ... import hosts
 from ...context import Gateway
 from ...errors import N_, BadRequest
+from ...launches.links import spend_once
+from ...store.models import utcnow
+from ...support.keys import digest
 from ..sso import sessions
 from . import idps, sp, xml_guard
 from .slo_subject import subject_digest
@@ -34,6 +41,8 @@ log = logging.getLogger(__name__)
 
 #: A LogoutRequest is small; its deflated, base64 form in a URL smaller still.
 MAX_REDIRECT_MESSAGE = 16 * 1024
+#: How long after it was issued an IdP's LogoutRequest is taken (it arrives in seconds).
+LOGOUT_WINDOW = timedelta(minutes=5)
 
 
 def request_to_idp(gw: Gateway, session: sessions.Session) -> str | None:
@@ -111,6 +120,7 @@ def from_idp(gw: Gateway, host_id: str, args) -> str:
         raise Refused(N_("it did not verify: %(name)s"), name=type(exc).__name__) from None
     if parsed is None or parsed.message is None:
         raise Refused(N_("it did not verify"))
+    _spend(gw, host_id, idp, parsed.message)
     name_id = parsed.message.name_id
     ended = 0
     if name_id is not None and name_id.text:
@@ -134,6 +144,27 @@ def from_idp(gw: Gateway, host_id: str, args) -> str:
         sigalg=sp.SIGNATURE,
     )
     return dict(info["headers"])["Location"]
+
+
+def _spend(gw: Gateway, host_id: str, idp, message) -> None:
+    """A verified LogoutRequest counts once: its ID is spent (until it could no longer be
+    fresh), and one issued more than ``LOGOUT_WINDOW`` ago, or in the future, is refused.
+    A URL replayed from a chat or a history ends no later session."""
+    skew = timedelta(seconds=sp.CLOCK_SKEW_S)
+    issued = xml_guard.instant(
+        message.issue_instant, Refused(N_("the logout request's time cannot be read"))
+    )
+    now = utcnow()
+    if issued is None or issued - skew > now or issued + LOGOUT_WINDOW + skew < now:
+        raise Refused(N_("the logout request is too old, or from the future"))
+    key = "saml-logout:" + digest(f"{idp.entity_id}\n{message.id}")
+    used = Refused(N_("this logout request was used already"))
+    once = spend_once(hosts.get(gw, host_id), key, issued + LOGOUT_WINDOW + skew, used)
+    try:
+        with gw.db.begin() as session:
+            once.spend_in(session)
+    except IntegrityError:
+        raise used from None
 
 
 def _success() -> Status:

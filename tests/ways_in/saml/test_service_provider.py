@@ -10,6 +10,7 @@ import re
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -19,10 +20,12 @@ from sqlalchemy import func, select, update
 
 from gateway.errors import GatewayError
 from gateway.operator import saml_checks
+from gateway.store.models import utcnow
 from gateway.store.saml_tables import SamlIdp, SamlSpKey
 from gateway.store.sso_tables import SsoSession
-from gateway.ways_in.saml import idps, sp_keys, xml_guard
+from gateway.ways_in.saml import idps, logout, sp_keys, xml_guard
 from gateway.ways_in.saml.metadata import MD
+from gateway.ways_in.saml.xml_guard import Refused
 from tests.ways_in.lti.conftest import Agent
 from tests.ways_in.saml.idp_peers import XMLSEC
 from tests.ways_in.saml.mdq import Federation, MdqServer
@@ -228,6 +231,44 @@ def test_a_logout_at_the_idp_ends_the_session_here_and_an_unsigned_one_does_not(
     # The IdP takes the gateway's signed LogoutResponse.
     assert requests.get(answered.headers["Location"], timeout=10).status_code == 200
     assert peer.state()["lastLogout"]["kind"] == "response"
+
+
+def test_attack_a_logout_request_url_replayed_ends_nothing(stack):
+    """The IdP's signed LogoutRequest URL, pasted into a chat or kept in a history, opened
+    again after the user signed in anew: refused, and the new session lives. A request is
+    spent by its ID, and one issued too long ago or in the future is refused outright."""
+    host = stack.host()
+    peer = stack.peer()
+    stack.add(host, source="url", location=peer.metadata_url)
+    signed_in(stack, host, peer)
+    url = peer.logout_request("alice", stack.endpoints(host).entity_id)
+    assert requests.get(url, allow_redirects=False, timeout=10).status_code == 302
+    assert sessions_of(stack, host) == 0
+    signed_in(stack, host, peer)
+    assert sessions_of(stack, host) == 1
+    replayed = requests.get(url, allow_redirects=False, timeout=10)
+    assert replayed.status_code == 400 and "used already" in replayed.text
+    assert sessions_of(stack, host) == 1
+
+
+@pytest.mark.parametrize(
+    ("issued", "says"),
+    [
+        (timedelta(minutes=-10), "too old"),
+        (timedelta(minutes=10), "from the future"),
+        (None, "too old"),
+    ],
+)
+def test_a_logout_request_issued_long_ago_or_in_the_future_is_refused(stack, issued, says):
+    """Checked after its signature verified, before anything ends: the window is 5 minutes."""
+    host = stack.host()
+    peer = stack.peer()
+    idp = stack.add(host, source="url", location=peer.metadata_url)
+    when = None if issued is None else (utcnow() + issued).isoformat().replace("+00:00", "Z")
+    message = SimpleNamespace(issue_instant=when, id="_req-1")
+    with pytest.raises(Refused) as refused:
+        logout._spend(stack.gw, host.id, idp, message)
+    assert says in str(refused.value)
 
 
 # -- discovery ------------------------------------------------------------------------------
