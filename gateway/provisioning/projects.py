@@ -66,6 +66,17 @@ def copy_template(gw: Gateway, host: Host, project_id: str) -> None:
         copy_and_wait(gw, host.template_project_id, path, project_id)
 
 
+def copied_to_every_project(host: Host, path: str) -> bool:
+    """Whether ``copy_template`` copies the template project's ``path`` into every user's
+    project (all of the template when no paths are named; a named folder, all in it)."""
+    if not host.template_paths:
+        return True
+    return any(
+        path == named or path.startswith(named.rstrip("/") + "/") or not named.strip("/")
+        for named in host.template_paths
+    )
+
+
 def copy_and_wait(
     gw: Gateway, src_project_id: str, src_path: str, target_project_id: str, target_path=None
 ) -> None:

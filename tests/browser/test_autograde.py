@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from gateway import hosts
+from gateway.store.models import Host
 from gateway.support import concurrency
 from gateway.ways_in.lti import platforms
 from gateway.ways_in.lti.autograding import graders
@@ -86,13 +87,31 @@ def test_a_teacher_picks_a_notebook_with_its_grader_using_the_keyboard(page, sta
             for p in platforms.all_platforms(gw)
             if (p.issuer, p.client_id) == (lms.issuer, lms.client_id)
         ]
-        template = hosts.get(gw, platform.host_id).template_project_id
+    # A course template of this test's own, which copies only the notebook into learners'
+    # projects (never the grader's archive); the demo's is put back afterwards.
+    template = gw.cocalc.create_project(title="Graded course", start=True).project_id
     gw.cocalc.write_text_file_to_project(template, "hw/hw1.ipynb", assignment["student"])
     requests.put(
         f"{stack['simulator'].url}/_sim/projects/{template}/files/grader/autograder.zip",
         data=assignment["archive"],
         timeout=10,
     ).raise_for_status()
+    with gw.db.begin() as session:
+        host = session.get(Host, platform.host_id)
+        kept = (host.template_project_id, host.template_paths)
+        host.template_project_id, host.template_paths = template, ["hw/hw1.ipynb"]
+    hosts.forget_cached(gw, platform.host_id)
+    try:
+        _pick_and_hand_in(page, stack, assignment, here)
+    finally:
+        with gw.db.begin() as session:
+            host = session.get(Host, platform.host_id)
+            host.template_project_id, host.template_paths = kept
+        hosts.forget_cached(gw, platform.host_id)
+
+
+def _pick_and_hand_in(page, stack, assignment, here):
+    lms, gw = stack["lms_state"], stack["app"].extensions["gateway"]
     page.goto(course(stack, here, user="prof-pk", role="Instructor", message="deeplink",
                      multiple="0"))  # fmt: skip
     picker = picker_frame(page, "#grading")
@@ -117,6 +136,8 @@ def test_a_teacher_picks_a_notebook_with_its_grader_using_the_keyboard(page, sta
     page.goto(course(stack, here, user="stu-pk", item=str(made), resource="dl-pk", ags="items"))
     embed = embed_in(page, stack)
     project = re.search(r"/projects/([0-9a-f-]{36})/", kiosk_url(embed)).group(1)
+    files = requests.get(f"{stack['simulator'].url}/_sim/projects/{project}", timeout=10)
+    assert "grader/autograder.zip" not in files.json()["files"]  # the template kept it back
     gw.cocalc.write_text_file_to_project(project, "hw/hw1.ipynb", notebook(assignment, CORRECT))
     embed.click("#hand-in")
     embed.wait_for_function(

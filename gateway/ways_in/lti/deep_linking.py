@@ -144,9 +144,11 @@ def _grader(gw: Gateway, picker, chosen: list, grader: dict | None) -> graders.C
     if not path.strip():
         raise BadRequest(N_("name the grader's file in the course template"), field="grader_path")
     host = get_host(gw, picker.host_id)
-    return graders.checked(
+    choice = graders.checked(
         gw, kind, host.template_project_id, path, (grader or {}).get("time_limit")
     )
+    graders.kept_from_learners(host, choice, field="grader_path")
+    return choice
 
 
 def _content_item(path: str, new: bool, picker, launch_url: str, offer_id=None) -> dict:

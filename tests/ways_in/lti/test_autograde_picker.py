@@ -161,3 +161,25 @@ def test_no_grader_is_offered_without_a_course_template(lti, agent):
     refused = submit(agent, page, {"path": "a.ipynb", **GRADER})
     assert refused.status_code == 400 and "cannot be chosen here" in refused.text
     assert json.dumps(lti.lms.deep_link_items) == "[]"
+
+
+def test_attack_a_grader_the_template_would_copy_to_every_learner_is_refused(templated, agent):
+    """Where the host copies its whole template (or a folder holding the grader's file)
+    into every learner's project, the learners would get the hidden tests: the picker and
+    the CLI refuse such a file."""
+    lti = templated
+    for copied in ([], ["hw/hw1.ipynb", "grader"]):
+        with lti.gw.db.begin() as session:
+            session.get(Host, lti.host.id).template_paths = copied
+        hosts.forget_cached(lti.gw, lti.host.id)
+        page = picker(lti, agent, multiple="0")
+        refused = submit(agent, page, {"path": "hw/hw1.ipynb", **GRADER})
+        assert refused.status_code == 400 and "every learner gets a copy" in unescape(refused.text)
+        template = hosts.get(lti.gw, lti.host.id).template_project_id
+        by_cli = lti.app.test_cli_runner().invoke(
+            args=["lti", "autograde", "set", "--platform", lti.platform.id, "--context",
+                  "course-1", "--resource-link", "link-1",
+                  "--from", f"{template}:grader/autograder.zip"]
+        )  # fmt: skip
+        assert by_cli.exit_code == 1 and "every learner gets a copy" in by_cli.output
+    assert lti.lms.deep_link_items == [] and graders_of(lti) == []

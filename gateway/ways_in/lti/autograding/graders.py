@@ -15,7 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from ....cocalc import CoCalcError
 from ....context import Gateway
 from ....errors import N_, BadRequest, NotFound
+from ....hosts import get as get_host
 from ....provisioning.paths import clean_path
+from ....provisioning.projects import copied_to_every_project
 from ....store.autograde_tables import LtiAutograder
 from ....store.models import utcnow
 from .. import identity, platforms
@@ -83,6 +85,20 @@ def checked(gw: Gateway, kind, project_id, path, time_limit_s) -> Choice:
     return Choice(kind, project_id, path, limit)
 
 
+#: A grader's file the host's template copies into every learner's project.
+COPIED_TO_LEARNERS = N_(
+    "every learner gets a copy of %(path)s from the course template: name the template "
+    "paths to copy without it (hosts add --template-path)"
+)
+
+
+def kept_from_learners(host, choice: Choice, field: str | None = None) -> None:
+    """Refuse a grader whose file the host's template copies into every learner's project
+    (its hidden tests and solutions would be theirs to read)."""
+    if choice.project_id == host.template_project_id and copied_to_every_project(host, choice.path):
+        raise BadRequest(COPIED_TO_LEARNERS, field=field, path=choice.path)
+
+
 def configure(
     gw: Gateway,
     platform_id: str,
@@ -102,6 +118,7 @@ def configure(
         raise BadRequest(N_("a grader is attached to a course's link: name both"))
     project_id, _, path = str(source).partition(":")
     choice = checked(gw, kind, project_id, path, time_limit_s)
+    kept_from_learners(get_host(gw, platform.host_id), choice)
     attach(gw, platform_id, context, course_id, resource_link_id, choice, replace=True)
     return grader_of(gw, platform_id, context, resource_link_id)
 
