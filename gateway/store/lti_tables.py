@@ -141,6 +141,8 @@ class LtiScore(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     #: AGS gradingProgress, where it is not FullyGraded (an autograder's PendingManual).
     grading_progress: Mapped[str | None] = mapped_column(String(16))
+    #: Posted by the autograder (a teacher's grade wins over it, never the other way).
+    autograded: Mapped[bool | None] = mapped_column(Boolean)
     #: When the LMS took this score; empty while the post is under way (the score is
     #: recorded before the LMS is called, so nothing after its answer can lose the record).
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -147,3 +147,34 @@ def test_an_open_lti_page_keeps_what_it_shows_across_0011(blank_sqlite_url):
     assert shown["gradable"] and shown["back_url"] == "https://lms/back"
     assert shown["lti"]["family"] == "canvas" and shown["review"]["learner"] == "Ada"
     assert rows["closed"] is None and projects == {"p-1"}
+
+
+def test_the_autograders_scores_are_marked_across_0014(blank_sqlite_url):
+    """0014: a score the autograder posted (told apart by its comment until then) is marked
+    as the autograder's; a teacher's stays unmarked, and so wins over the next run."""
+    from sqlalchemy import text
+
+    engine = create_engine(blank_sqlite_url)
+    migrate.upgrade(engine, "0013")
+    statements = [
+        "INSERT INTO hosts (id, name, secret_encrypted, secret_digest, origins, template_paths,"
+        " created_at) VALUES ('host_0000000000000001', 'n', 'x', 'd', '[]', '[]',"
+        " '2026-01-01 00:00:00')",
+        "INSERT INTO lti_platforms (id, host_id, issuer, client_id, deployment_ids, login_url,"
+        " token_url, jwks_url, algorithms, created_at) VALUES ('plat_1', 'host_0000000000000001',"
+        " 'i', 'c', '[]', 'l', 't', 'j', '[]', '2026-01-01 00:00:00')",
+        "INSERT INTO lti_scores (platform_id, lineitem_digest, subject, lineitem_url,"
+        " score_given, score_maximum, comment) VALUES ('plat_1', 'd', 'auto', 'u', 1, 2,"
+        " 'Autograded (otter): 1 of 2')",
+        "INSERT INTO lti_scores (platform_id, lineitem_digest, subject, lineitem_url,"
+        " score_given, score_maximum, comment) VALUES ('plat_1', 'd', 'teacher', 'u', 2, 2,"
+        " 'well done')",
+    ]
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        marked = dict(connection.execute(text("SELECT subject, autograded FROM lti_scores")).all())
+    engine.dispose()
+    assert marked == {"auto": 1, "teacher": None}

@@ -49,6 +49,8 @@ class Grade:
     #: AGS gradingProgress: a teacher's grade is final; an autograder's may leave parts
     #: to a person (``PENDING_MANUAL``).
     progress: str = FULLY_GRADED
+    #: Posted by the autograder: a teacher's grade later wins over it.
+    autograded: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,11 @@ def _last(gw: Gateway, platform_id: str, lineitem_url: str, subject: str):
     if row is None:
         return None, False
     last = Grade(
-        row.score_given, row.score_maximum, row.comment, row.grading_progress or FULLY_GRADED
+        row.score_given,
+        row.score_maximum,
+        row.comment,
+        row.grading_progress or FULLY_GRADED,
+        bool(row.autograded),
     )
     return last, row.posted_at is not None
 
@@ -129,6 +135,7 @@ def _record(gw: Gateway, platform_id: str, lineitem_url: str, subject: str, grad
         "score_maximum": grade.maximum,
         "comment": grade.comment,
         "grading_progress": None if grade.progress == FULLY_GRADED else grade.progress,
+        "autograded": grade.autograded or None,
         "posted_at": None,
     }
     where = _key(platform_id, lineitem_url, subject)

@@ -139,7 +139,7 @@ def test_a_hand_in_is_graded_and_its_score_posted_once(graded, agent, assignment
     [posted] = graded_scores(graded)
     assert (posted["scoreGiven"], posted["scoreMaximum"]) == (2.0, 2.0)
     feedback = "feedback/" + posted_hand_in(graded)["path"].split("/", 1)[1] + ".md"
-    assert posted["comment"] == f"Autograded (otter): 2 of 2. Feedback: {feedback} in your project"
+    assert posted["comment"] == f"Autograded (otter): 2 of 2; Feedback: {feedback} in your project"
     # The feedback file, in the learner's project: the teacher's test names and numbers.
     written = graded.sim.project(project_of(graded, "stu-1"))["files"][feedback]
     assert "| q1 | 2 of 2 |" in written and "**Total: 2 of 2**" in written

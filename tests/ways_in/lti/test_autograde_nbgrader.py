@@ -142,7 +142,7 @@ def test_nbgrader_grades_a_hand_in_and_the_score_is_posted_once(lti, agent, assi
     assert (posted["scoreGiven"], posted["scoreMaximum"]) == (2.0, 2.0)
     assert posted["gradingProgress"] == "FullyGraded"
     path, feedback = feedback_of(lti)
-    assert posted["comment"] == f"Autograded (nbgrader): 2 of 2. Feedback: {path} in your project"
+    assert posted["comment"] == f"Autograded (nbgrader): 2 of 2; Feedback: {path} in your project"
     assert "| test_square | 2 of 2 |" in feedback
     run = the_run(lti)
     assert (run.status, run.score, run.maximum, run.manual) == ("graded", 2.0, 2.0, None)
@@ -150,17 +150,20 @@ def test_nbgrader_grades_a_hand_in_and_the_score_is_posted_once(lti, agent, assi
 
 
 def test_a_part_for_a_person_is_posted_as_pending_manual(lti, agent, assignments):
-    """And the feedback file speaks the language of the page the learner handed in from."""
+    """And the comment and the feedback file speak the language of the page the learner
+    handed in from."""
     attach(lti, assignments["manual"])
     hand_in(lti, agent, answered(assignments["manual"]["release"], WRONG), locale="fr-FR")
     [posted] = graded_posts(lti)
     assert (posted["scoreGiven"], posted["scoreMaximum"]) == (0.0, 3.0)
     assert posted["gradingProgress"] == "PendingManual"
-    assert posted["comment"].startswith(
-        "Autograded (nbgrader): 0 of 3; 1 for a teacher to grade. Feedback: feedback/"
+    # The comment, as the feedback file, is in the language of the hand-in's page.
+    path, feedback = feedback_of(lti)
+    assert posted["comment"] == (
+        "Corrigé automatiquement (nbgrader) : 0 sur 3; 1 à corriger par un enseignant; "
+        f"Retour : {path} dans votre projet"
     )
     assert the_run(lti).manual == 1.0
-    _, feedback = feedback_of(lti)
     assert "| test_square | 0 sur 2 |" in feedback
     assert "À corriger par votre enseignant : 1" in feedback and "Total : 0 sur 3" in feedback
 

@@ -18,6 +18,7 @@ from ....store.autograde_tables import LtiAutograder, LtiAutogradeRun
 from ....store.lti_tables import LtiHandIn, LtiScore
 from ....store.models import UserProject, utcnow
 from ....support.keys import digest
+from ....support.languages import translated_in
 from .. import platforms, scores
 from . import feedback, workspace
 from .failures import NO_GRADER, STOPPED, Failed
@@ -27,13 +28,12 @@ from .workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-#: A comment the autograder's posts carry, so that a teacher's grade is told apart.
-COMMENT = "Autograded ({kind}): {score:g} of {maximum:g}"
-COMMENT_PREFIX = "Autograded ("
-#: Where the grader left points to a person (nbgrader's manually graded cells).
-MANUAL_COMMENT = "; {manual:g} for a teacher to grade"
-#: Where the learner finds what each test earned (``feedback``): a file in their project.
-FEEDBACK_COMMENT = ". Feedback: {path} in your project"
+#: The comment the autograder's scores carry, in the hand-in page's language: what it
+#: gave, the part left to a teacher (nbgrader's manually graded cells), and where the
+#: learner finds what each test earned (``feedback``).
+COMMENT = N_("Autograded (%(kind)s): %(score)s of %(maximum)s")
+MANUAL_COMMENT = N_("%(manual)s for a teacher to grade")
+FEEDBACK_COMMENT = N_("Feedback: %(path)s in your project")
 PENDING, RUNNING, GRADED, FAILED = "pending", "running", "graded", "failed"
 #: A run "running" this long after it began died with its worker: it may run again.
 STALE_RUN = timedelta(seconds=MAX_TIME_LIMIT_S * 3)
@@ -227,26 +227,21 @@ def discard_left_projects(gw: Gateway) -> int:
 
 def _teacher_graded(gw: Gateway, hand_in) -> bool:
     found = gw.db.fetch(
-        select(LtiScore.comment).where(
+        select(LtiScore.autograded).where(
             LtiScore.platform_id == hand_in.platform_id,
             LtiScore.lineitem_digest == digest(hand_in.lineitem_url or ""),
             LtiScore.subject == hand_in.subject,
         )
     )
-    return found is not None and not (found.comment or "").startswith(COMMENT_PREFIX)
+    return found is not None and not found.autograded
 
 
 def _post(gw: Gateway, work: _Work, outcome: Outcome, feedback_path: str | None) -> None:
     hand_in = work.hand_in
     if not hand_in.lineitem_url or _teacher_graded(gw, hand_in):
         return
-    comment = COMMENT.format(kind=work.grader.kind, score=outcome.score, maximum=outcome.maximum)
-    progress = scores.FULLY_GRADED
-    if outcome.manual:
-        comment += MANUAL_COMMENT.format(manual=outcome.manual)
-        progress = scores.PENDING_MANUAL
-    if feedback_path:
-        comment += FEEDBACK_COMMENT.format(path=feedback_path)
+    comment = _comment(work, outcome, feedback_path)
+    progress = scores.PENDING_MANUAL if outcome.manual else scores.FULLY_GRADED
     platform = platforms.get(gw, hand_in.platform_id)
     try:
         scores.post(
@@ -254,10 +249,27 @@ def _post(gw: Gateway, work: _Work, outcome: Outcome, feedback_path: str | None)
             platform,
             hand_in.lineitem_url,
             hand_in.subject,
-            scores.Grade(outcome.score, outcome.maximum, comment, progress),
+            scores.Grade(outcome.score, outcome.maximum, comment, progress, autograded=True),
         )
     except GatewayError as exc:
         log.warning("the autograder's score of hand-in %s was not posted: %s", hand_in.id, exc)
+
+
+def _comment(work: _Work, outcome: Outcome, feedback_path: str | None) -> str:
+    """The score's comment, in the language of the page the work was handed in from."""
+
+    def say(message: str, **params) -> str:
+        return translated_in(work.language, message, params)
+
+    parts = [
+        say(COMMENT, kind=work.grader.kind, score=f"{outcome.score:g}",
+            maximum=f"{outcome.maximum:g}")
+    ]  # fmt: skip
+    if outcome.manual:
+        parts.append(say(MANUAL_COMMENT, manual=f"{outcome.manual:g}"))
+    if feedback_path:
+        parts.append(say(FEEDBACK_COMMENT, path=feedback_path))
+    return "; ".join(parts)
 
 
 def _finish(gw: Gateway, hand_in_id: int, status: str, **values) -> None:
