@@ -35,8 +35,12 @@ COMMENT = N_("Autograded (%(kind)s): %(score)s of %(maximum)s")
 MANUAL_COMMENT = N_("%(manual)s for a teacher to grade")
 FEEDBACK_COMMENT = N_("Feedback: %(path)s in your project")
 PENDING, RUNNING, GRADED, FAILED = "pending", "running", "graded", "failed"
-#: A run "running" this long after it began died with its worker: it may run again.
-STALE_RUN = timedelta(seconds=MAX_TIME_LIMIT_S * 3)
+#: A run waits for its course's lock at most this long (runs of a course go one at a time).
+LOCK_WAIT_S = MAX_TIME_LIMIT_S * 2
+#: A run "running" this long after it began died with its worker: it may run again, and
+#: housekeeping deletes its project. Longer than the longest live run: the lock's wait, then
+#: up to three commands under the time limit (otter's points run, the grader, a copy).
+STALE_RUN = timedelta(seconds=LOCK_WAIT_S + MAX_TIME_LIMIT_S * 4)
 
 
 def enqueue(
@@ -139,7 +143,7 @@ def run(gw: Gateway, hand_in_id: int) -> None:
         return
     try:
         with locks.db_lock(gw.db, f"autograde:{work.hand_in.platform_id}:{work.context}",
-                           wait=MAX_TIME_LIMIT_S * 2):  # fmt: skip
+                           wait=LOCK_WAIT_S):  # fmt: skip
             outcome = _grade(gw, work)
     except Failed as exc:
         log.warning("autograding hand-in %s failed: %s", hand_in_id, exc.reason)
