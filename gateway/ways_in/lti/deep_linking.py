@@ -130,7 +130,8 @@ def _chosen(picker, paths: list, new_path) -> list[tuple[str, bool]]:
 def _grader(gw: Gateway, picker, chosen: list, grader: dict | None) -> graders.Choice | None:
     """The grader the form asks for with the chosen notebook (a file of the host's
     template project), checked; None where it asks for none."""
-    kind = (grader or {}).get("kind") or ""
+    grader = grader or {}
+    kind = grader.get("kind") or ""
     if not kind:
         return None
     course_id = picker.data.get("course_id")
@@ -140,13 +141,11 @@ def _grader(gw: Gateway, picker, chosen: list, grader: dict | None) -> graders.C
         raise BadRequest(
             N_("a grader grades one notebook of the catalogue: choose one"), field="grader"
         )
-    path = (grader or {}).get("path") or ""
+    path = grader.get("path") or ""
     if not path.strip():
         raise BadRequest(N_("name the grader's file in the course template"), field="grader_path")
     host = get_host(gw, picker.host_id)
-    choice = graders.checked(
-        gw, kind, host.template_project_id, path, (grader or {}).get("time_limit")
-    )
+    choice = graders.checked(gw, kind, host.template_project_id, path, grader.get("time_limit"))
     graders.kept_from_learners(host, choice, field="grader_path")
     return choice
 

@@ -125,6 +125,12 @@ def posted_hand_in(lti) -> dict:
     return {"id": found.id, "path": found.path}
 
 
+def feedback_of(lti, user="stu-1") -> tuple[str, str]:
+    """The feedback file's path (beside the hand-in) and text in the learner's project."""
+    path = "feedback/" + posted_hand_in(lti)["path"].split("/", 1)[1] + ".md"
+    return path, lti.sim.project(project_of(lti, user))["files"][path]
+
+
 def graded_scores(lti) -> list[dict]:
     return [s for s in lti.lms.scores if s.get("gradingProgress") == "FullyGraded"]
 
@@ -138,10 +144,9 @@ def test_a_hand_in_is_graded_and_its_score_posted_once(graded, agent, assignment
     hand_in(graded, agent, notebook(assignment, CORRECT))
     [posted] = graded_scores(graded)
     assert (posted["scoreGiven"], posted["scoreMaximum"]) == (2.0, 2.0)
-    feedback = "feedback/" + posted_hand_in(graded)["path"].split("/", 1)[1] + ".md"
+    feedback, written = feedback_of(graded)
     assert posted["comment"] == f"Autograded (otter): 2 of 2; Feedback: {feedback} in your project"
     # The feedback file, in the learner's project: the teacher's test names and numbers.
-    written = graded.sim.project(project_of(graded, "stu-1"))["files"][feedback]
     assert "| q1 | 2 of 2 |" in written and "**Total: 2 of 2**" in written
     found = run_of(graded)
     assert (found.status, found.score, found.maximum) == ("graded", 2.0, 2.0)

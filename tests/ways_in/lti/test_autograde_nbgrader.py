@@ -15,15 +15,13 @@ from pathlib import Path
 import nbformat
 import pytest
 import requests
-from sqlalchemy import select
 
 from gateway.dev.simulator import sandbox
-from gateway.store.autograde_tables import LtiAutogradeRun
 from gateway.ways_in.lti.autograding import graders, nbgrader
 from gateway.ways_in.lti.autograding.failures import NO_RESULT, STOPPED, TIMED_OUT, Failed
 from gateway.ways_in.lti.autograding.outcome import Points
 from tests.ways_in.lti import test_autograde as autograde_test
-from tests.ways_in.lti.test_advantage import project_of
+from tests.ways_in.lti.test_autograde import feedback_of, run_of
 
 BIN = Path(sys.prefix) / "bin"
 pytestmark = pytest.mark.skipif(
@@ -119,20 +117,8 @@ def hand_in(lti, agent, source: str, **launch):
     autograde_test.hand_in(lti, agent, source, path="ps1/square.ipynb", **launch)
 
 
-def feedback_of(lti) -> tuple[str, str]:
-    """The feedback file's path and text in the learner's project."""
-    found = autograde_test.posted_hand_in(lti)["path"]
-    path = "feedback/" + found.split("/", 1)[1] + ".md"
-    return path, lti.sim.project(project_of(lti, "stu-1"))["files"][path]
-
-
 def graded_posts(lti) -> list[dict]:
     return [s for s in lti.lms.scores if s.get("activityProgress") == "Completed"]
-
-
-def the_run(lti) -> LtiAutogradeRun:
-    with lti.gw.db.read() as session:
-        return session.scalars(select(LtiAutogradeRun)).one()
 
 
 def test_nbgrader_grades_a_hand_in_and_the_score_is_posted_once(lti, agent, assignments):
@@ -144,7 +130,7 @@ def test_nbgrader_grades_a_hand_in_and_the_score_is_posted_once(lti, agent, assi
     path, feedback = feedback_of(lti)
     assert posted["comment"] == f"Autograded (nbgrader): 2 of 2; Feedback: {path} in your project"
     assert "| test_square | 2 of 2 |" in feedback
-    run = the_run(lti)
+    run = run_of(lti)
     assert (run.status, run.score, run.maximum, run.manual) == ("graded", 2.0, 2.0, None)
     assert lti.sim.project(run.project_id)["deleted"]
 
@@ -163,7 +149,7 @@ def test_a_part_for_a_person_is_posted_as_pending_manual(lti, agent, assignments
         "Corrigé automatiquement (nbgrader) : 0 sur 3; 1 à corriger par un enseignant; "
         f"Retour : {path} dans votre projet"
     )
-    assert the_run(lti).manual == 1.0
+    assert run_of(lti).manual == 1.0
     assert "| test_square | 0 sur 2 |" in feedback
     assert "À corriger par votre enseignant : 1" in feedback and "Total : 0 sur 3" in feedback
 
@@ -210,7 +196,7 @@ def test_attack_a_cell_that_claims_a_tests_id_grades_nothing(lti, agent, assignm
     )  # fmt: skip
     hand_in(lti, agent, answered(assignments["auto"]["release"], WRONG, forged_test))
     assert graded_posts(lti) == []
-    run = the_run(lti)
+    run = run_of(lti)
     assert (run.status, run.detail) == ("failed", STOPPED)
     twice = json.dumps({"cells": [forged_test, forged_test]})
     assert nbgrader.earned_of(twice, Points({"test_square": 2.0})) == {"test_square": 0.0}
@@ -242,7 +228,7 @@ def test_a_notebook_that_never_ends_posts_nothing_and_says_why(lti, agent, assig
     attach(lti, assignments["auto"], time_limit_s=10)
     hand_in(lti, agent, answered(assignments["auto"]["release"], "while True:\n    pass"))
     assert graded_posts(lti) == []
-    run = the_run(lti)
+    run = run_of(lti)
     assert (run.status, run.detail) == ("failed", TIMED_OUT)
     assert lti.sim.project(run.project_id)["deleted"]
 

@@ -60,10 +60,11 @@ def _cell(name: str) -> str:
     return " ".join(name.split()).replace("|", "\\|")[:200]
 
 
-def write(gw: Gateway, learner_project_id: str, hand_in_path: str, outcome: Outcome,
-          language: str | None) -> str | None:  # fmt: skip
-    """Write the feedback file; its path, or None where CoCalc would not take it (the score
-    is posted all the same)."""
+def write(
+    gw: Gateway, learner_project_id: str, hand_in_path: str, outcome: Outcome, language
+) -> str | None:
+    """Write the feedback file (``language``: a tag, or None for English); its path, or None
+    where CoCalc would not take it (the score is posted all the same)."""
     path = path_of(hand_in_path)
     notebook = hand_in_path.rsplit("/", 1)[-1]
     try:
